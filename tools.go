@@ -10,10 +10,8 @@ import (
 	_ "github.com/silenceper/wechat/v2/util"
 	_ "github.com/silenceper/wechat/v2/work"
 	_ "github.com/xuri/excelize/v2"
+	_ "golang.org/x/text/encoding/simplifiedchinese"
 	_ "gopkg.in/yaml.v3"
 	_ "gorm.io/driver/mysql"
 	_ "gorm.io/gorm"
-	_ "golang.org/x/text/encoding/simplifiedchinese"
 )
-
-
