@@ -1,0 +1,230 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+)
+
+// Store is the ledger: every read and write of hazardbot's data goes through
+// it. It holds no state of its own beyond the connection, so any number of
+// replicas may share one database.
+type Store struct {
+	DB  *gorm.DB
+	Now func() time.Time
+	Loc *time.Location
+	Log *slog.Logger
+
+	driver string
+}
+
+// DBConfig says which database to open.
+type DBConfig struct {
+	Driver       string // sqlite | mysql
+	DSN          string // a file path for sqlite; a go-sql-driver DSN for mysql
+	MaxOpenConns int
+}
+
+// Open connects to the database. It does not migrate; call Migrate.
+func Open(cfg DBConfig, loc *time.Location, log *slog.Logger) (*Store, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	gcfg := &gorm.Config{
+		Logger:                                   logger.Discard,
+		NowFunc:                                  func() time.Time { return time.Now().UTC() },
+		DisableForeignKeyConstraintWhenMigrating: false,
+		TranslateError:                           false,
+	}
+	var db *gorm.DB
+	var err error
+	switch cfg.Driver {
+	case "", "sqlite":
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(cfg.DSN)), gcfg)
+		if err == nil {
+			sqlDB, _ := db.DB()
+			// SQLite has one writer. One connection serialises every
+			// transaction, so none ever fails with SQLITE_BUSY halfway.
+			sqlDB.SetMaxOpenConns(1)
+		}
+		cfg.Driver = "sqlite"
+	case "mysql":
+		dsn, derr := mysqlDSN(cfg.DSN)
+		if derr != nil {
+			return nil, derr
+		}
+		db, err = gorm.Open(mysql.New(mysql.Config{DSN: dsn, DefaultStringSize: 191}), gcfg)
+		if err == nil {
+			sqlDB, _ := db.DB()
+			n := cfg.MaxOpenConns
+			if n <= 0 {
+				n = 20
+			}
+			sqlDB.SetMaxOpenConns(n)
+			sqlDB.SetMaxIdleConns(n)
+			sqlDB.SetConnMaxLifetime(30 * time.Minute)
+		}
+	default:
+		return nil, fmt.Errorf("models: unknown database driver %q (want sqlite or mysql)", cfg.Driver)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: open %s: %w", cfg.Driver, err)
+	}
+	return &Store{DB: db, Now: time.Now, Loc: loc, Log: log, driver: cfg.Driver}, nil
+}
+
+// Driver returns "sqlite" or "mysql".
+func (s *Store) Driver() string { return s.driver }
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.DB.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.DB.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+func sqliteDSN(path string) string {
+	if path == "" {
+		path = "hazardbot.db"
+	}
+	if strings.Contains(path, "_pragma=") {
+		return path
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// mysqlDSN adds the parameters hazardbot relies on: utf8mb4, time.Time
+// parsing and UTC storage (dates shown to people are converted to the
+// configured zone; calendar dates are stored as strings and need no zone).
+func mysqlDSN(dsn string) (string, error) {
+	c, err := mysqldriver.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("models: HAZARDBOT_DB_DSN is not a MySQL DSN: %w", err)
+	}
+	c.ParseTime = true
+	c.Loc = time.UTC
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	c.Params["charset"] = "utf8mb4"
+	if _, ok := c.Params["collation"]; !ok {
+		c.Collation = "utf8mb4_unicode_ci"
+	}
+	if _, ok := c.Params["time_zone"]; !ok {
+		c.Params["time_zone"] = "'+00:00'"
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 5 * time.Second
+	}
+	return c.FormatDSN(), nil
+}
+
+// Tx is one database transaction with the ledger's operations on it.
+type Tx struct {
+	DB *gorm.DB
+	s  *Store
+	// after runs once the transaction has committed.
+	after []func()
+}
+
+// Now returns the store's clock.
+func (tx *Tx) Now() time.Time { return tx.s.Now() }
+
+// Today returns the current calendar day in the store's zone.
+func (tx *Tx) Today() Date { return DateOf(tx.s.Now(), tx.s.Loc) }
+
+// Store returns the store the transaction belongs to.
+func (tx *Tx) Store() *Store { return tx.s }
+
+// AfterCommit registers fn to run once the transaction has committed.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+
+// InTx runs fn in a transaction, retrying it from the start when the
+// database reports a deadlock or lock timeout (fn must only touch the
+// database). An *Error returned by fn rolls back and is returned as is.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 6; attempt++ {
+		t := &Tx{s: s}
+		err = s.DB.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+			t.DB = db
+			return fn(t)
+		})
+		if err == nil {
+			for _, f := range t.after {
+				f()
+			}
+			return nil
+		}
+		if !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(5+rand.IntN(20*(attempt+1))) * time.Millisecond)
+	}
+	return err
+}
+
+// retryable reports whether a transaction failed only because of contention.
+func retryable(err error) bool {
+	var me *mysqldriver.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205 // deadlock, lock wait timeout
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
+}
+
+// isDuplicate reports whether err is a unique-key violation.
+func isDuplicate(err error) bool {
+	if err == nil {
+		return false
+	}
+	var me *mysqldriver.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// forUpdate locks the selected rows on MySQL; SQLite's single writer needs no
+// row locks (and has no FOR UPDATE).
+func (tx *Tx) forUpdate() *gorm.DB {
+	if tx.s.driver == "mysql" {
+		return tx.DB.Clauses(lockingUpdate)
+	}
+	return tx.DB
+}
+
+var lockingUpdate = clause.Locking{Strength: clause.LockingStrengthUpdate}

@@ -1,0 +1,223 @@
+package models
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// FindUser returns the directory user with WeCom userid id.
+func (tx *Tx) FindUser(id string) (*User, error) {
+	var u User
+	err := tx.DB.Where("userid = ?", id).Take(&u).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, Errorf(ENotFound, "通讯录里没有用户 %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find user: %w", err)
+	}
+	return &u, nil
+}
+
+// Actor returns who userid is: a known, active directory user with their
+// unit and roles, or an unknown sender with no roles.
+func (tx *Tx) Actor(userid string) (*Actor, error) {
+	u, err := tx.FindUser(userid)
+	if ErrorCode(err) == ENotFound || (err == nil && !u.Active) {
+		return &Actor{UserID: userid}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	unit, err := tx.FindUnit(u.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	return &Actor{UserID: u.UserID, Name: u.Name, Roles: u.Roles, Unit: unit}, nil
+}
+
+// FindUnit returns the unit with the given id.
+func (tx *Tx) FindUnit(id uint) (*Unit, error) {
+	var u Unit
+	err := tx.DB.Take(&u, id).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, Errorf(ENotFound, "没有编号为 %d 的单位", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find unit: %w", err)
+	}
+	return &u, nil
+}
+
+// FindUnitByCode returns the unit with the given code.
+func (tx *Tx) FindUnitByCode(code string) (*Unit, error) {
+	var u Unit
+	err := tx.DB.Where("code = ?", code).Take(&u).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, Errorf(ENotFound, "没有代码为 %s 的单位", code)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find unit: %w", err)
+	}
+	return &u, nil
+}
+
+// UnitsByID loads the given units, keyed by id.
+func (tx *Tx) UnitsByID(ids ...uint) (map[uint]*Unit, error) {
+	out := map[uint]*Unit{}
+	var want []uint
+	for _, id := range ids {
+		if id != 0 && !slices.Contains(want, id) {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
+	var list []Unit
+	if err := tx.DB.Where("id IN ?", want).Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("models: load units: %w", err)
+	}
+	for i := range list {
+		out[list[i].ID] = &list[i]
+	}
+	return out, nil
+}
+
+// Units returns the active units, optionally only those of the given kinds,
+// ordered by id (the directory's order).
+func (tx *Tx) Units(kinds ...UnitKind) ([]Unit, error) {
+	q := tx.DB.Where("active = ?", true).Order("id")
+	if len(kinds) > 0 {
+		q = q.Where("kind IN ?", kinds)
+	}
+	var list []Unit
+	if err := q.Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("models: list units: %w", err)
+	}
+	return list, nil
+}
+
+// Regions returns the region committees (县市区) in directory order.
+func (tx *Tx) Regions() ([]Unit, error) { return tx.Units(KindRegion) }
+
+// SubtreeIDs returns the ids of u and every unit below it.
+func (tx *Tx) SubtreeIDs(u *Unit) ([]uint, error) {
+	var ids []uint
+	if err := tx.DB.Model(&Unit{}).Where("path LIKE ?", u.Path+"%").Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("models: subtree: %w", err)
+	}
+	return ids, nil
+}
+
+// CommitteeForSector returns the special committee that supervises a
+// sector, or nil when there is none.
+func (tx *Tx) CommitteeForSector(sector string) (*Unit, error) {
+	var u Unit
+	err := tx.DB.Where("kind = ? AND sector = ? AND active = ?", KindSpecialCommittee, sector, true).Order("id").Take(&u).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: committee for sector: %w", err)
+	}
+	return &u, nil
+}
+
+// RegionOf returns the region committee at or above u, or nil.
+func (tx *Tx) RegionOf(u *Unit) (*Unit, error) {
+	ids := pathIDs(u.Path)
+	units, err := tx.UnitsByID(ids...)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(ids) - 1; i >= 0; i-- {
+		if x := units[ids[i]]; x != nil && x.Kind == KindRegion {
+			return x, nil
+		}
+	}
+	return nil, nil
+}
+
+func pathIDs(path string) []uint {
+	var out []uint
+	for _, p := range strings.Split(strings.Trim(path, "/"), "/") {
+		var id uint
+		if _, err := fmt.Sscan(p, &id); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// UsersWithRole returns the active users holding role whose unit is one of
+// unitIDs, ordered by userid.
+func (tx *Tx) UsersWithRole(role Role, unitIDs ...uint) ([]User, error) {
+	if len(unitIDs) == 0 {
+		return nil, nil
+	}
+	var list []User
+	err := tx.DB.Where("active = ? AND unit_id IN ?", true, unitIDs).Order("userid").Find(&list).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: users with role: %w", err)
+	}
+	out := list[:0]
+	for _, u := range list {
+		if slices.Contains(u.Roles.List(), role) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// MatchUnits finds the active units a person most likely means by words:
+// an exact name, short name or code first, then names containing the words,
+// then the closest by shared characters. At most limit results.
+func (tx *Tx) MatchUnits(words string, limit int, kinds ...UnitKind) (exact *Unit, close []Unit, err error) {
+	words = strings.TrimSpace(Narrow(words))
+	units, err := tx.Units(kinds...)
+	if err != nil || words == "" {
+		return nil, nil, err
+	}
+	type scored struct {
+		u     Unit
+		score int
+	}
+	var list []scored
+	for _, u := range units {
+		switch {
+		case u.Name == words || u.ShortName() == words || strings.EqualFold(u.Code, words):
+			u := u
+			return &u, nil, nil
+		case strings.Contains(u.Name, words) || strings.Contains(words, u.Name):
+			list = append(list, scored{u, 1000 - utf8.RuneCountInString(u.Name)})
+		default:
+			if s := shared(u.Name, words); s*2 >= utf8.RuneCountInString(words) && s >= 2 {
+				list = append(list, scored{u, s})
+			}
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].score > list[j].score })
+	for i, s := range list {
+		if i == limit {
+			break
+		}
+		close = append(close, s.u)
+	}
+	return nil, close, nil
+}
+
+// shared counts the runes of b that also occur in a.
+func shared(a, b string) int {
+	n := 0
+	for _, r := range b {
+		if strings.ContainsRune(a, r) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,343 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// HazardInput is what a report (or an import) says about a new hazard.
+// Units are already resolved by the caller.
+type HazardInput struct {
+	Title, Description, Measures, Remarks string
+	Enterprise, Location, Grade, Sector   string
+	InspectionDate, Deadline              Date
+	RegionID, UnitID                      *uint
+	Lat, Lng                              *float64
+	CampaignID                            *uint
+	// Year numbers the hazard in that year's sequence; 0 means this year.
+	Year int
+	// State, for an import of an existing ledger, the state to start in;
+	// "" lets the report rules decide.
+	State State
+}
+
+func (in *HazardInput) normalise() {
+	for _, p := range []*string{&in.Title, &in.Description, &in.Measures, &in.Remarks, &in.Enterprise, &in.Location, &in.Grade, &in.Sector} {
+		*p = strings.TrimSpace(*p)
+	}
+}
+
+// validate checks the fields that need no database.
+func (in *HazardInput) validate() error {
+	if in.Title == "" {
+		return Errorf(EInvalid, "缺少“隐患”（重点隐患的标题）")
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"隐患", in.Title, 255}, {"内容", in.Description, 2000}, {"措施", in.Measures, 2000}, {"备注", in.Remarks, 1000}, {"企业", in.Enterprise, 255}, {"位置", in.Location, 255}} {
+		if utf8.RuneCountInString(f.v) > f.max {
+			return Errorf(EInvalid, "“%s”太长了，最多 %d 个字", f.name, f.max)
+		}
+	}
+	if in.Sector != "" && !ValidSector(in.Sector) {
+		return Errorf(EInvalid, "行业“%s”不在列表中，可选：%s", in.Sector, strings.Join(Sectors, "、"))
+	}
+	if in.Grade != "" && in.Grade != GradeGeneral && in.Grade != GradeMajor {
+		return Errorf(EInvalid, "隐患等级只能是“一般”或“重大”")
+	}
+	if !in.Deadline.IsZero() && !in.InspectionDate.IsZero() && in.Deadline.Before(in.InspectionDate) {
+		return Errorf(EInvalid, "整改时限（%s）早于检查日期（%s）", in.Deadline.Chinese(), in.InspectionDate.Chinese())
+	}
+	if in.UnitID != nil && in.Deadline.IsZero() && in.State == "" {
+		return Errorf(EInvalid, "指定了责任单位，还需要整改时限")
+	}
+	return nil
+}
+
+// CreateHazard records a new hazard reported by actor, numbers it and writes
+// its first event. A report naming a responsible unit goes straight to
+// rectifying.
+func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error) {
+	in.normalise()
+	if err := in.validate(); err != nil {
+		return nil, nil, err
+	}
+	now := tx.Now().UTC()
+	today := tx.Today()
+	h := &Hazard{
+		Title: in.Title, Description: in.Description, Measures: in.Measures, Remarks: in.Remarks,
+		Enterprise: in.Enterprise, Location: in.Location, Grade: in.Grade, Sector: in.Sector,
+		InspectionDate: in.InspectionDate, Deadline: in.Deadline,
+		RegionID: in.RegionID, UnitID: in.UnitID, Lat: in.Lat, Lng: in.Lng, CampaignID: in.CampaignID,
+		ReporterID: actor.UserID, State: StateReported, Level: LevelCounty,
+	}
+	if h.Grade == "" {
+		h.Grade = GradeGeneral
+	}
+	h.FoundOn = in.InspectionDate
+	if h.FoundOn.IsZero() {
+		h.FoundOn = today
+	}
+	units, err := tx.UnitsByID(derefs(in.RegionID, in.UnitID)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if in.RegionID != nil {
+		r := units[*in.RegionID]
+		if r == nil || r.Kind != KindRegion {
+			return nil, nil, Errorf(EInvalid, "区域必须是一个县市区")
+		}
+	}
+	if in.UnitID != nil {
+		u := units[*in.UnitID]
+		if u == nil || !u.Active {
+			return nil, nil, Errorf(EInvalid, "责任单位不存在或已停用")
+		}
+		h.State = StateRectifying
+		if h.RegionID == nil {
+			if r, err := tx.RegionOf(u); err != nil {
+				return nil, nil, err
+			} else if r != nil {
+				h.RegionID = &r.ID
+			}
+		}
+	}
+	if in.State != "" {
+		h.State = in.State
+	}
+	if h.Sector != "" {
+		c, err := tx.CommitteeForSector(h.Sector)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c != nil {
+			h.CommitteeID = &c.ID
+		}
+	}
+	if h.CampaignID == nil {
+		if c, err := tx.CampaignOn(h.FoundOn); err != nil {
+			return nil, nil, err
+		} else if c != nil {
+			h.CampaignID = &c.ID
+		}
+	}
+	switch h.State {
+	case StatePendingReview:
+		h.RectifiedAt = &now
+	case StateClosed:
+		h.RectifiedAt, h.ClosedAt = &now, &now
+	}
+	h.Year = in.Year
+	if h.Year == 0 {
+		h.Year = today.Year
+	}
+	seq, err := tx.nextSeq(h.Year)
+	if err != nil {
+		return nil, nil, err
+	}
+	h.Seq = seq
+	h.Number = h.Num().String()
+	h.CreatedAt, h.UpdatedAt = now, now
+	if err := tx.DB.Create(h).Error; err != nil {
+		return nil, nil, fmt.Errorf("models: create hazard: %w", err)
+	}
+	action := ActReport
+	if in.State != "" {
+		action = ActImport
+	}
+	ev := &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, CreatedAt: now}
+	if err := tx.DB.Create(ev).Error; err != nil {
+		return nil, nil, fmt.Errorf("models: create event: %w", err)
+	}
+	return h, ev, nil
+}
+
+func derefs(ps ...*uint) []uint {
+	var out []uint
+	for _, p := range ps {
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
+}
+
+// nextSeq allocates the next number of year's sequence. The counter row is
+// updated inside the caller's transaction, so concurrent reports (on any
+// replica) queue on its row lock and a rolled-back report leaves no gap.
+func (tx *Tx) nextSeq(year int) (int, error) {
+	name := fmt.Sprintf("hazard/%d", year)
+	for range 3 {
+		res := tx.DB.Exec("UPDATE counters SET value = value + 1 WHERE name = ?", name)
+		if res.Error != nil {
+			return 0, fmt.Errorf("models: allocate number: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			err := tx.DB.Exec("INSERT INTO counters (name, value) VALUES (?, 1)", name).Error
+			if isDuplicate(err) {
+				continue // another report created the row first; increment it
+			}
+			if err != nil {
+				return 0, fmt.Errorf("models: allocate number: %w", err)
+			}
+		}
+		var v int64
+		if err := tx.DB.Raw("SELECT value FROM counters WHERE name = ?", name).Scan(&v).Error; err != nil {
+			return 0, fmt.Errorf("models: allocate number: %w", err)
+		}
+		return int(v), nil
+	}
+	return 0, fmt.Errorf("models: allocate number for %d: counter row kept vanishing", year)
+}
+
+// FindHazardByNumber returns the hazard with the given number.
+func (tx *Tx) FindHazardByNumber(n Number) (*Hazard, error) {
+	var h Hazard
+	err := tx.DB.Where("year = ? AND seq = ?", n.Year, n.Seq).Take(&h).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, Errorf(ENotFound, "没有找到隐患 %s", n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find hazard: %w", err)
+	}
+	return &h, nil
+}
+
+// lockHazard loads a hazard for a change, locking its row on MySQL.
+func (tx *Tx) lockHazard(n Number) (*Hazard, error) {
+	var h Hazard
+	err := tx.forUpdate().Where("year = ? AND seq = ?", n.Year, n.Seq).Take(&h).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, Errorf(ENotFound, "没有找到隐患 %s", n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: lock hazard: %w", err)
+	}
+	return &h, nil
+}
+
+// Events returns the latest events of a hazard, newest first (limit <= 0: all).
+func (tx *Tx) Events(hazardID uint, limit int) ([]Event, error) {
+	q := tx.DB.Where("hazard_id = ?", hazardID).Order("id DESC")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	var list []Event
+	if err := q.Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("models: events: %w", err)
+	}
+	return list, nil
+}
+
+// InScope reports whether the hazard lies in the actor's unit subtree (by
+// its region, its responsible unit or its supervising committee), and
+// whether the actor belongs to its responsible unit or above it.
+func (tx *Tx) InScope(a *Actor, h *Hazard) (scoped, responsible bool, err error) {
+	if !a.Known() {
+		return false, false, nil
+	}
+	units, err := tx.UnitsByID(derefs(h.RegionID, h.UnitID, h.CommitteeID)...)
+	if err != nil {
+		return false, false, err
+	}
+	for _, u := range units {
+		if a.Unit.Contains(u) {
+			scoped = true
+		}
+	}
+	if h.UnitID != nil {
+		responsible = a.Unit.Contains(units[*h.UnitID])
+	}
+	if a.Unit.IsRoot() {
+		scoped = true
+	}
+	return scoped, responsible, nil
+}
+
+// CanSee reports whether the actor may read a hazard: anyone with it in
+// scope, its reporter, and members of its responsible unit.
+func (tx *Tx) CanSee(a *Actor, h *Hazard) (bool, error) {
+	if h.ReporterID == a.UserID {
+		return true, nil
+	}
+	scoped, responsible, err := tx.InScope(a, h)
+	return scoped || responsible, err
+}
+
+// Photos counts a hazard's photos by phase.
+func (tx *Tx) Photos(hazardID uint) (before, after int64, err error) {
+	type row struct {
+		Phase string
+		N     int64
+	}
+	var rows []row
+	err = tx.DB.Model(&Attachment{}).Select("phase, COUNT(*) AS n").Where("hazard_id = ?", hazardID).Group("phase").Scan(&rows).Error
+	for _, r := range rows {
+		if r.Phase == PhaseAfter {
+			after = r.N
+		} else {
+			before += r.N
+		}
+	}
+	return before, after, err
+}
+
+// Attachments lists a hazard's photos in the order they came.
+func (tx *Tx) Attachments(hazardID uint) ([]Attachment, error) {
+	var list []Attachment
+	err := tx.DB.Where("hazard_id = ?", hazardID).Order("id").Find(&list).Error
+	return list, err
+}
+
+// AddDraftPhoto keeps a photo sent by userid that is not yet part of a
+// hazard; it joins the next hazard the user reports or rectifies.
+func (tx *Tx) AddDraftPhoto(userid, mediaID, picURL string) (*Attachment, error) {
+	a := &Attachment{DraftUser: userid, Phase: PhaseBefore, MediaID: mediaID, PicURL: picURL, UploaderID: userid, CreatedAt: tx.Now().UTC()}
+	if err := tx.DB.Create(a).Error; err != nil {
+		return nil, fmt.Errorf("models: add photo: %w", err)
+	}
+	return a, nil
+}
+
+// DraftPhotos counts the photos userid sent that belong to no hazard yet.
+func (tx *Tx) DraftPhotos(userid string) (int64, error) {
+	var n int64
+	err := tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", userid).Count(&n).Error
+	return n, err
+}
+
+// AdoptDraftPhotos attaches userid's pending photos to a hazard and event
+// in the given phase, and returns how many there were.
+func (tx *Tx) AdoptDraftPhotos(userid string, h *Hazard, ev *Event, phase string) (int64, error) {
+	res := tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", userid).
+		Updates(map[string]any{"hazard_id": h.ID, "event_id": ev.ID, "phase": phase, "draft_user": ""})
+	if res.Error != nil {
+		return 0, fmt.Errorf("models: adopt photos: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// DropDraftPhotos forgets the photos of a cancelled draft.
+func (tx *Tx) DropDraftPhotos(userid string) error {
+	return tx.DB.Where("draft_user = ? AND hazard_id IS NULL", userid).Delete(&Attachment{}).Error
+}
+
+// touch records the change on the hazard row, checking that nobody changed
+// it since it was read.
+func (tx *Tx) save(h *Hazard, fields map[string]any) error {
+	fields["version"] = h.Version + 1
+	fields["updated_at"] = tx.Now().UTC()
+	res := tx.DB.Model(&Hazard{}).Where("id = ? AND version = ?", h.ID, h.Version).Updates(fields)
+	if res.Error != nil {
+		return fmt.Errorf("models: update hazard: %w", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return Errorf(EConflict, "隐患 %s 刚被别人修改过，请查询后重试", h.Number)
+	}
+	h.Version++
+	return nil
+}

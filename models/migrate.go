@@ -1,0 +1,251 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one numbered, frozen schema step. Each step declares the
+// struct shapes it needs inside itself, so later edits to the models never
+// change what an old step does.
+type migration struct {
+	Version int
+	Name    string
+	Up      func(db *gorm.DB) error
+}
+
+// schemaMigration records an applied step.
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+var migrations = []migration{
+	{1, "ledger core", migrate1},
+}
+
+// LatestVersion is the schema version this build expects.
+func LatestVersion() int { return migrations[len(migrations)-1].Version }
+
+// Migrate applies every step not yet recorded, in order. It is safe to run
+// twice and from two processes at once: on MySQL a named lock serialises the
+// processes; SQLite serialises writers itself.
+func (s *Store) Migrate(ctx context.Context) error {
+	run := func(db *gorm.DB) error {
+		if err := db.Table("schema_migrations").AutoMigrate(&schemaMigration{}); err != nil {
+			return fmt.Errorf("models: migrations table: %w", err)
+		}
+		for _, m := range migrations {
+			var n int64
+			if err := db.Table("schema_migrations").Where("version = ?", m.Version).Count(&n).Error; err != nil {
+				return fmt.Errorf("models: read migrations: %w", err)
+			}
+			if n > 0 {
+				continue
+			}
+			if err := m.Up(db); err != nil {
+				return fmt.Errorf("models: migration %d (%s): %w", m.Version, m.Name, err)
+			}
+			rec := schemaMigration{Version: m.Version, Name: m.Name, AppliedAt: time.Now().UTC()}
+			if err := db.Table("schema_migrations").Create(&rec).Error; err != nil && !isDuplicate(err) {
+				return fmt.Errorf("models: record migration %d: %w", m.Version, err)
+			}
+			s.Log.Info("migrated", "version", m.Version, "name", m.Name)
+		}
+		return nil
+	}
+	db := s.DB.WithContext(ctx)
+	if s.driver != "mysql" {
+		return run(db)
+	}
+	// MySQL DDL commits implicitly, so a transaction cannot make two
+	// processes' migrations exclusive; a named lock held on one connection can.
+	return db.Connection(func(conn *gorm.DB) error {
+		var got sql.NullInt64
+		if err := conn.Raw("SELECT GET_LOCK('hazardbot_migrate', 120)").Scan(&got).Error; err != nil {
+			return fmt.Errorf("models: migration lock: %w", err)
+		}
+		if !got.Valid || got.Int64 != 1 {
+			return fmt.Errorf("models: migration lock not acquired within 120s")
+		}
+		defer conn.Exec("SELECT RELEASE_LOCK('hazardbot_migrate')")
+		return run(conn)
+	})
+}
+
+// SchemaVersion returns the highest applied migration, 0 for an empty database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := s.DB.WithContext(ctx).Table("schema_migrations").Select("MAX(version)").Scan(&v).Error
+	if err != nil {
+		return 0, err
+	}
+	return int(v.Int64), nil
+}
+
+func migrate1(db *gorm.DB) error {
+	type unit struct {
+		ID        uint   `gorm:"primaryKey"`
+		Code      string `gorm:"size:64;not null;uniqueIndex:idx_units_code"`
+		Name      string `gorm:"size:128;not null"`
+		Kind      string `gorm:"size:32;not null"`
+		ParentID  *uint  `gorm:"index:idx_units_parent"`
+		Path      string `gorm:"size:255;not null;index:idx_units_path"`
+		Sector    string `gorm:"size:32;not null;default:''"`
+		Active    bool   `gorm:"not null;default:true"`
+		CreatedAt time.Time
+		UpdatedAt time.Time
+	}
+	type user struct {
+		ID        uint   `gorm:"primaryKey"`
+		UserID    string `gorm:"column:userid;size:64;not null;uniqueIndex:idx_users_userid"`
+		Name      string `gorm:"size:64;not null"`
+		UnitID    uint   `gorm:"not null;index:idx_users_unit"`
+		Roles     string `gorm:"size:128;not null;default:''"`
+		Mobile    string `gorm:"size:32;not null;default:''"`
+		Active    bool   `gorm:"not null;default:true"`
+		CreatedAt time.Time
+		UpdatedAt time.Time
+	}
+	type hazard struct {
+		ID              uint    `gorm:"primaryKey"`
+		Year            int     `gorm:"not null;uniqueIndex:idx_hazards_year_seq,priority:1"`
+		Seq             int     `gorm:"not null;uniqueIndex:idx_hazards_year_seq,priority:2"`
+		Number          string  `gorm:"size:20;not null;uniqueIndex:idx_hazards_number"`
+		Title           string  `gorm:"size:255;not null"`
+		Description     string  `gorm:"size:2000;not null;default:''"`
+		InspectionDate  *string `gorm:"type:varchar(10)"`
+		Measures        string  `gorm:"size:2000;not null;default:''"`
+		Remarks         string  `gorm:"size:1000;not null;default:''"`
+		UnitID          *uint   `gorm:"index:idx_hazards_unit"`
+		RegionID        *uint   `gorm:"index:idx_hazards_region_found,priority:1"`
+		CommitteeID     *uint   `gorm:"index:idx_hazards_committee"`
+		Sector          string  `gorm:"size:32;not null;default:''"`
+		Enterprise      string  `gorm:"size:255;not null;default:''"`
+		Location        string  `gorm:"size:255;not null;default:''"`
+		Lat             *float64
+		Lng             *float64
+		Grade           string  `gorm:"size:16;not null;default:''"`
+		Level           string  `gorm:"size:32;not null;default:''"`
+		Colour          string  `gorm:"size:16;not null;default:''"`
+		State           string  `gorm:"size:20;not null;index:idx_hazards_state_deadline,priority:1"`
+		Deadline        *string `gorm:"type:varchar(10);index:idx_hazards_state_deadline,priority:2"`
+		FoundOn         *string `gorm:"type:varchar(10);index:idx_hazards_found,priority:1;index:idx_hazards_region_found,priority:2"`
+		ReporterID      string  `gorm:"size:64;not null;default:'';index:idx_hazards_reporter"`
+		ReviewerID      string  `gorm:"size:64;not null;default:''"`
+		CampaignID      *uint   `gorm:"index:idx_hazards_campaign"`
+		ExtensionTo     *string `gorm:"type:varchar(10)"`
+		ExtensionReason string  `gorm:"size:500;not null;default:''"`
+		ExtensionBy     string  `gorm:"size:64;not null;default:''"`
+		AcceptedAt      *time.Time
+		RectifiedAt     *time.Time
+		ClosedAt        *time.Time
+		CreatedAt       time.Time
+		UpdatedAt       time.Time
+		Version         int `gorm:"not null;default:0"`
+	}
+	type event struct {
+		ID        uint      `gorm:"primaryKey"`
+		HazardID  uint      `gorm:"not null;index:idx_events_hazard"`
+		Action    string    `gorm:"size:32;not null"`
+		FromState string    `gorm:"size:20;not null;default:''"`
+		ToState   string    `gorm:"size:20;not null;default:''"`
+		ActorID   string    `gorm:"size:64;not null;default:''"`
+		ActorName string    `gorm:"size:64;not null;default:''"`
+		Note      string    `gorm:"size:2000;not null;default:''"`
+		CreatedAt time.Time `gorm:"index:idx_events_created"`
+	}
+	type attachment struct {
+		ID          uint  `gorm:"primaryKey"`
+		HazardID    *uint `gorm:"index:idx_attachments_hazard"`
+		EventID     *uint
+		DraftUser   string `gorm:"size:64;not null;default:'';index:idx_attachments_draft"`
+		Phase       string `gorm:"size:16;not null"`
+		MediaID     string `gorm:"size:255;not null;default:''"`
+		PicURL      string `gorm:"size:1000;not null;default:''"`
+		Path        string `gorm:"size:255;not null;default:'';index:idx_attachments_path"`
+		ContentType string `gorm:"size:64;not null;default:''"`
+		Size        int64  `gorm:"not null;default:0"`
+		UploaderID  string `gorm:"size:64;not null;default:''"`
+		Attempts    int    `gorm:"not null;default:0"`
+		FetchError  string `gorm:"size:255;not null;default:''"`
+		CreatedAt   time.Time
+	}
+	type campaign struct {
+		ID        uint    `gorm:"primaryKey"`
+		Code      string  `gorm:"size:64;not null;uniqueIndex:idx_campaigns_code"`
+		Name      string  `gorm:"size:128;not null"`
+		Start     *string `gorm:"column:starts_on;type:varchar(10)"`
+		End       *string `gorm:"column:ends_on;type:varchar(10)"`
+		Deadlines string  `gorm:"size:4000;not null;default:''"`
+		CreatedAt time.Time
+		UpdatedAt time.Time
+	}
+	type counter struct {
+		Name  string `gorm:"primaryKey;size:64"`
+		Value int64  `gorm:"not null;default:0"`
+	}
+	type outbox struct {
+		ID            uint      `gorm:"primaryKey"`
+		DedupeKey     string    `gorm:"size:191;not null;uniqueIndex:idx_outbox_dedupe"`
+		Recipients    string    `gorm:"size:1000;not null;default:''"`
+		Kind          string    `gorm:"size:32;not null"`
+		Body          string    `gorm:"type:text;not null"`
+		State         string    `gorm:"size:16;not null;index:idx_outbox_due,priority:1"`
+		NextAttemptAt time.Time `gorm:"index:idx_outbox_due,priority:2"`
+		Attempts      int       `gorm:"not null;default:0"`
+		ClaimedBy     string    `gorm:"size:64;not null;default:''"`
+		ClaimedUntil  *time.Time
+		LastError     string `gorm:"size:500;not null;default:''"`
+		SentAt        *time.Time
+		CreatedAt     time.Time
+	}
+	type dialogue struct {
+		UserID    string    `gorm:"column:userid;primaryKey;size:64"`
+		Status    string    `gorm:"size:16;not null"`
+		Data      string    `gorm:"type:text;not null"`
+		UpdatedAt time.Time `gorm:"index:idx_dialogues_updated"`
+		Version   int       `gorm:"not null;default:0"`
+	}
+	type inbound struct {
+		Key       string    `gorm:"primaryKey;size:191"`
+		UserID    string    `gorm:"column:userid;size:64;not null;default:''"`
+		Reply     string    `gorm:"type:text;not null"`
+		CreatedAt time.Time `gorm:"index:idx_inbound_created"`
+	}
+	type token struct {
+		Key       string `gorm:"primaryKey;size:128"`
+		Value     string `gorm:"size:1024;not null;default:''"`
+		ExpiresAt time.Time
+		UpdatedAt time.Time
+	}
+	type jobRun struct {
+		Slot      string `gorm:"primaryKey;size:191"`
+		Name      string `gorm:"size:64;not null;index:idx_job_runs_name"`
+		Owner     string `gorm:"size:64;not null;default:''"`
+		State     string `gorm:"size:16;not null"`
+		StartedAt time.Time
+		EndedAt   *time.Time
+		Error     string `gorm:"size:500;not null;default:''"`
+	}
+	steps := []struct {
+		table string
+		model any
+	}{
+		{"units", &unit{}}, {"users", &user{}}, {"campaigns", &campaign{}}, {"hazards", &hazard{}},
+		{"events", &event{}}, {"attachments", &attachment{}}, {"counters", &counter{}},
+		{"outbox", &outbox{}}, {"dialogues", &dialogue{}}, {"inbound", &inbound{}},
+		{"tokens", &token{}}, {"job_runs", &jobRun{}},
+	}
+	for _, st := range steps {
+		if err := db.Table(st.table).AutoMigrate(st.model); err != nil {
+			return fmt.Errorf("%s: %w", st.table, err)
+		}
+	}
+	return nil
+}

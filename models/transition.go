@@ -1,0 +1,194 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Change says what a transition needs beyond its action.
+type Change struct {
+	Note     string // reason, measures or remark, kept on the event
+	UnitID   *uint  // assign: the responsible unit
+	Deadline Date   // assign: the deadline; request_extend: the new one
+	Colour   Colour // list
+	Level    string // list: county, special_committee or city ("" derives it)
+	Photos   bool   // submit: adopt the actor's pending photos as after-photos
+}
+
+// Result is the outcome of a transition.
+type Result struct {
+	Hazard *Hazard
+	Event  *Event
+	From   State
+	Photos int64 // photos adopted
+}
+
+// Transition applies action to hazard n on behalf of actor: it checks the
+// state machine, the actor's role and scope, updates the hazard, and writes
+// exactly one event. On MySQL the hazard row is locked, so of two
+// supervisors closing one hazard at once exactly one succeeds and the other
+// gets a conflict.
+func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Result, error) {
+	if action == ActReport || action == ActImport {
+		return nil, Errorf(EInvalid, "上报请用新建隐患")
+	}
+	h, err := tx.lockHazard(n)
+	if err != nil {
+		return nil, err
+	}
+	scoped, responsible, err := tx.InScope(actor, h)
+	if err != nil {
+		return nil, err
+	}
+	if err := Permit(actor, action, scoped, responsible); err != nil {
+		return nil, err
+	}
+	to, err := Next(h.State, action)
+	if err != nil {
+		return nil, err
+	}
+	now := tx.Now().UTC()
+	today := tx.Today()
+	c.Note = strings.TrimSpace(c.Note)
+	fields := map[string]any{}
+	note := c.Note
+	switch action {
+	case ActAssign:
+		if c.UnitID == nil {
+			return nil, Errorf(EInvalid, "交办需要指定责任单位")
+		}
+		units, err := tx.UnitsByID(*c.UnitID)
+		if err != nil {
+			return nil, err
+		}
+		u := units[*c.UnitID]
+		if u == nil || !u.Active {
+			return nil, Errorf(EInvalid, "责任单位不存在或已停用")
+		}
+		deadline := c.Deadline
+		if deadline.IsZero() {
+			deadline = h.Deadline
+		}
+		if deadline.IsZero() {
+			return nil, Errorf(EInvalid, "交办需要整改时限，例如：交办 %s %s 3月31日", h.Number, u.ShortName())
+		}
+		if !c.Deadline.IsZero() && c.Deadline.Before(today) {
+			return nil, Errorf(EInvalid, "整改时限 %s 已经过去了", c.Deadline.Chinese())
+		}
+		fields["unit_id"] = u.ID
+		fields["deadline"] = deadline
+		fields["accepted_at"] = nil
+		h.UnitID, h.Deadline, h.AcceptedAt = &u.ID, deadline, nil
+		if h.RegionID == nil {
+			if r, err := tx.RegionOf(u); err != nil {
+				return nil, err
+			} else if r != nil {
+				fields["region_id"] = r.ID
+				h.RegionID = &r.ID
+			}
+		}
+		note = joinNote(fmt.Sprintf("责任单位：%s，整改时限：%s", u.Name, deadline.Chinese()), c.Note)
+	case ActAccept:
+		if h.AcceptedAt != nil {
+			return nil, Errorf(EConflict, "隐患 %s 已经接收过了", h.Number)
+		}
+		fields["accepted_at"] = now
+		h.AcceptedAt = &now
+	case ActSubmit:
+		if c.Note == "" && h.Measures == "" {
+			return nil, Errorf(EInvalid, "请写明整改措施，例如：整改 %s 已更换老化软管并加装报警器", h.Number)
+		}
+		if c.Note != "" {
+			fields["measures"] = c.Note
+			h.Measures = c.Note
+		}
+		fields["rectified_at"] = now
+		h.RectifiedAt = &now
+	case ActPass:
+		fields["closed_at"] = now
+		fields["reviewer_id"] = actor.UserID
+		h.ClosedAt, h.ReviewerID = &now, actor.UserID
+	case ActReject:
+		if c.Note == "" {
+			return nil, Errorf(EInvalid, "退回需要写明原因，例如：复查 %s 退回 现场仍有隐患", h.Number)
+		}
+		fields["rectified_at"] = nil
+		fields["reviewer_id"] = actor.UserID
+		h.RectifiedAt, h.ReviewerID = nil, actor.UserID
+	case ActList:
+		if c.Colour != ColourRed && c.Colour != ColourYellow && c.Colour != ColourBlue {
+			return nil, Errorf(EInvalid, "挂牌颜色只能是红、黄、蓝，例如：挂牌 %s 红", h.Number)
+		}
+		level := c.Level
+		if level == "" {
+			level = levelOf(actor)
+		}
+		fields["colour"], fields["level"] = c.Colour, level
+		h.Colour, h.Level = c.Colour, level
+		note = joinNote(fmt.Sprintf("%s牌，%s", ColourName(c.Colour), LevelName(level)), c.Note)
+	case ActRequestExtend:
+		if c.Deadline.IsZero() {
+			return nil, Errorf(EInvalid, "请写明延期到哪天，例如：延期 %s 4月30日 设备到货晚", h.Number)
+		}
+		if !h.Deadline.IsZero() && !c.Deadline.After(h.Deadline) {
+			return nil, Errorf(EInvalid, "延期后的时限（%s）要晚于现在的时限（%s）", c.Deadline.Chinese(), h.Deadline.Chinese())
+		}
+		if c.Note == "" {
+			return nil, Errorf(EInvalid, "申请延期需要写明原因，例如：延期 %s %s 设备到货晚", h.Number, c.Deadline.Short())
+		}
+		fields["extension_to"], fields["extension_reason"], fields["extension_by"] = c.Deadline, c.Note, actor.UserID
+		h.ExtensionTo, h.ExtensionReason, h.ExtensionBy = c.Deadline, c.Note, actor.UserID
+		note = joinNote("申请延期至 "+c.Deadline.Chinese(), c.Note)
+	case ActApproveExtend:
+		if h.ExtensionTo.IsZero() {
+			return nil, Errorf(EConflict, "隐患 %s 没有待批准的延期申请", h.Number)
+		}
+		note = joinNote(fmt.Sprintf("整改时限由 %s 延至 %s", h.Deadline.Chinese(), h.ExtensionTo.Chinese()), c.Note)
+		fields["deadline"], fields["extension_to"], fields["extension_reason"], fields["extension_by"] = h.ExtensionTo, nil, "", ""
+		h.Deadline, h.ExtensionTo, h.ExtensionReason, h.ExtensionBy = h.ExtensionTo, Date{}, "", ""
+	case ActWithdraw:
+		if c.Note == "" {
+			return nil, Errorf(EInvalid, "撤销需要写明原因，例如：撤销 %s 重复上报", h.Number)
+		}
+	}
+	from := h.State
+	if to != from {
+		fields["state"] = to
+		h.State = to
+	}
+	if err := tx.save(h, fields); err != nil {
+		return nil, err
+	}
+	ev := &Event{HazardID: h.ID, Action: action, FromState: from, ToState: to, ActorID: actor.UserID, ActorName: actor.Name, Note: note, CreatedAt: now}
+	if err := tx.DB.Create(ev).Error; err != nil {
+		return nil, fmt.Errorf("models: create event: %w", err)
+	}
+	res := &Result{Hazard: h, Event: ev, From: from}
+	if action == ActSubmit && c.Photos {
+		if res.Photos, err = tx.AdoptDraftPhotos(actor.UserID, h, ev, PhaseAfter); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func joinNote(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "；" + b
+}
+
+// levelOf is the supervision level a supervisor's listing carries: the city
+// lists as 市安委会挂牌督办, a special committee as its own, a county as county.
+func levelOf(a *Actor) string {
+	switch {
+	case a.Unit == nil:
+		return LevelCounty
+	case a.Unit.IsRoot():
+		return LevelCity
+	case a.Unit.Kind == KindSpecialCommittee:
+		return LevelSpecialCommittee
+	}
+	return LevelCounty
+}

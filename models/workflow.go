@@ -1,0 +1,151 @@
+package models
+
+// Action is something done to a hazard. Each writes exactly one event.
+type Action string
+
+// The actions. Report creates; the rest act on an existing hazard.
+const (
+	ActReport        Action = "report"         // 上报
+	ActAssign        Action = "assign"         // 交办
+	ActAccept        Action = "accept"         // 接收
+	ActSubmit        Action = "submit"         // 整改 (申请销号)
+	ActPass          Action = "pass"           // 复查通过，销号
+	ActReject        Action = "reject"         // 复查退回
+	ActList          Action = "list"           // 挂牌
+	ActRequestExtend Action = "request_extend" // 申请延期
+	ActApproveExtend Action = "approve_extend" // 同意延期
+	ActWithdraw      Action = "withdraw"       // 撤销
+	ActImport        Action = "import"         // 从台账导入
+)
+
+// ActionName is the Chinese verb of an action, for events and messages.
+func ActionName(a Action) string {
+	switch a {
+	case ActReport:
+		return "上报"
+	case ActAssign:
+		return "交办"
+	case ActAccept:
+		return "接收"
+	case ActSubmit:
+		return "提交整改"
+	case ActPass:
+		return "复查通过，销号"
+	case ActReject:
+		return "复查退回"
+	case ActList:
+		return "挂牌督办"
+	case ActRequestExtend:
+		return "申请延期"
+	case ActApproveExtend:
+		return "同意延期"
+	case ActWithdraw:
+		return "撤销"
+	case ActImport:
+		return "导入"
+	}
+	return string(a)
+}
+
+// transitions is the state machine of DESIGN §2: for each action, the states
+// it may start from and the state it leads to ("" keeps the state).
+var transitions = map[Action]struct {
+	from []State
+	to   State
+}{
+	ActAssign:        {[]State{StateReported, StateRectifying}, StateRectifying},
+	ActAccept:        {[]State{StateRectifying}, ""},
+	ActSubmit:        {[]State{StateRectifying}, StatePendingReview},
+	ActPass:          {[]State{StatePendingReview}, StateClosed},
+	ActReject:        {[]State{StatePendingReview}, StateRectifying},
+	ActList:          {[]State{StateReported, StateRectifying, StatePendingReview}, ""},
+	ActRequestExtend: {[]State{StateReported, StateRectifying}, ""},
+	ActApproveExtend: {[]State{StateReported, StateRectifying}, ""},
+	ActWithdraw:      {[]State{StateReported, StateRectifying}, StateWithdrawn},
+}
+
+// Next returns the state that action leads to from state, or an invalid
+// error saying why the action cannot happen now.
+func Next(from State, action Action) (State, error) {
+	t, ok := transitions[action]
+	if !ok {
+		return "", Errorf(EInvalid, "未知操作：%s", action)
+	}
+	for _, s := range t.from {
+		if s == from {
+			if t.to == "" {
+				return from, nil
+			}
+			return t.to, nil
+		}
+	}
+	return "", Errorf(EConflict, "隐患当前为“%s”，不能%s%s", StateName(from), ActionName(action), whenAllowed(action))
+}
+
+func whenAllowed(a Action) string {
+	switch a {
+	case ActSubmit, ActAccept:
+		return "（只有整改中的隐患可以）"
+	case ActPass, ActReject:
+		return "（只有待复查的隐患可以复查）"
+	case ActWithdraw, ActRequestExtend, ActApproveExtend:
+		return "（只有待交办或整改中的隐患可以）"
+	case ActAssign:
+		return "（只有待交办或整改中的隐患可以交办）"
+	case ActList:
+		return "（已销号或已撤销的隐患不能挂牌）"
+	}
+	return ""
+}
+
+// Permit checks that actor may take action on a hazard in the given units.
+// scoped reports whether the hazard lies in the actor's unit subtree;
+// responsible reports whether the actor belongs to the hazard's responsible
+// unit (or above it). The error's message says which role is needed.
+func Permit(a *Actor, action Action, scoped, responsible bool) error {
+	need := func(role Role, msg string) error {
+		if !a.Has(role) {
+			return Errorf(EForbidden, "%s", msg)
+		}
+		return nil
+	}
+	var err error
+	switch action {
+	case ActReport:
+		return nil
+	case ActAssign:
+		err = need(RoleSupervisor, "只有督办员可以交办隐患")
+	case ActList:
+		err = need(RoleSupervisor, "只有督办员可以挂牌督办")
+	case ActPass, ActReject:
+		err = need(RoleSupervisor, "只有复查人员（督办员）可以复查销号")
+	case ActApproveExtend:
+		err = need(RoleSupervisor, "只有督办员可以批准延期")
+	case ActWithdraw:
+		err = need(RoleSupervisor, "只有督办员可以撤销隐患")
+	case ActImport:
+		err = need(RoleAdmin, "只有管理员可以导入台账")
+	case ActAccept, ActSubmit, ActRequestExtend:
+		// The responsible unit's contacts act on their own hazards; a
+		// supervisor in scope may act for a unit that cannot.
+		if a.Has(RoleSupervisor) && scoped {
+			return nil
+		}
+		if !a.Has(RoleContact) {
+			return Errorf(EForbidden, "只有责任单位联系人可以%s", ActionName(action))
+		}
+		if !responsible {
+			return Errorf(EForbidden, "这条隐患不是交办给你单位的，不能%s", ActionName(action))
+		}
+		return nil
+	default:
+		return Errorf(EInvalid, "未知操作：%s", action)
+	}
+	if err != nil {
+		return err
+	}
+	if !scoped {
+		return Errorf(EForbidden, "这条隐患不在你单位（%s）的管辖范围内", a.Unit.ShortName())
+	}
+	return nil
+}
