@@ -1,5 +1,12 @@
 package models
 
+import (
+	"fmt"
+	"sort"
+
+	"gorm.io/gorm"
+)
+
 // Figures are the ledger's counts for one group of hazards, in the seed's
 // words: 发现 (found: all but withdrawn), 已整改完成 (rectified: pending
 // review or closed), 已销号 (closed), plus 逾期 (overdue now).
@@ -28,4 +35,179 @@ type SummaryRow struct {
 	Key  string `json:"key"`  // unit code or sector name
 	Name string `json:"name"` // what a person reads: 茅箭区, 燃气
 	Figures
+}
+
+// SummaryFilter selects the hazards a summary counts: those found (FoundOn)
+// in [From, To], within Scope's subtree, optionally one region, sector,
+// unit or campaign. Zero values do not filter.
+type SummaryFilter struct {
+	From, To   Date
+	Scope      *Unit
+	RegionID   *uint
+	UnitID     *uint
+	CampaignID *uint
+	Sector     string
+}
+
+// Grouping names what a breakdown groups by.
+type Grouping string
+
+// The groupings of a breakdown.
+const (
+	ByRegion Grouping = "region"
+	BySector Grouping = "sector"
+	ByUnit   Grouping = "unit"
+)
+
+const figuresSQL = `COUNT(*) - SUM(CASE WHEN state = 'withdrawn' THEN 1 ELSE 0 END) AS found,
+	SUM(CASE WHEN state IN ('pending_review', 'closed') THEN 1 ELSE 0 END) AS rectified,
+	SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END) AS closed,
+	SUM(CASE WHEN state IN ('reported', 'rectifying') AND deadline < ? THEN 1 ELSE 0 END) AS overdue`
+
+// summaryQuery starts a query over hazards restricted by f.
+func (tx *Tx) summaryQuery(f SummaryFilter) (*gorm.DB, error) {
+	q := tx.DB.Table("hazards")
+	if !f.From.IsZero() {
+		q = q.Where("found_on >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		q = q.Where("found_on <= ?", f.To)
+	}
+	if f.RegionID != nil {
+		q = q.Where("region_id = ?", *f.RegionID)
+	}
+	if f.UnitID != nil {
+		q = q.Where("unit_id = ?", *f.UnitID)
+	}
+	if f.CampaignID != nil {
+		q = q.Where("campaign_id = ?", *f.CampaignID)
+	}
+	if f.Sector != "" {
+		q = q.Where("sector = ?", f.Sector)
+	}
+	if f.Scope != nil && !f.Scope.IsRoot() {
+		ids, err := tx.SubtreeIDs(f.Scope)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("(region_id IN ? OR unit_id IN ? OR committee_id IN ?)", ids, ids, ids)
+	}
+	return q, nil
+}
+
+// Summary returns the figures of every hazard f selects, in one grouped query.
+func (tx *Tx) Summary(f SummaryFilter) (Figures, error) {
+	q, err := tx.summaryQuery(f)
+	if err != nil {
+		return Figures{}, err
+	}
+	var out Figures
+	var row struct{ Found, Rectified, Closed, Overdue *int64 }
+	if err := q.Select(figuresSQL, tx.Today()).Scan(&row).Error; err != nil {
+		return out, fmt.Errorf("models: summary: %w", err)
+	}
+	for _, p := range []struct {
+		dst *int64
+		src *int64
+	}{{&out.Found, row.Found}, {&out.Rectified, row.Rectified}, {&out.Closed, row.Closed}, {&out.Overdue, row.Overdue}} {
+		if p.src != nil {
+			*p.dst = *p.src
+		}
+	}
+	return out, nil
+}
+
+// SummaryBy breaks the figures of f down by region, sector or responsible
+// unit with one GROUP BY. By region and by sector every group appears, in
+// the directory's (or the plan's) order, even with nothing found.
+func (tx *Tx) SummaryBy(f SummaryFilter, by Grouping) ([]SummaryRow, error) {
+	col := map[Grouping]string{ByRegion: "region_id", BySector: "sector", ByUnit: "unit_id"}[by]
+	if col == "" {
+		return nil, Errorf(EInvalid, "未知的分组：%s", by)
+	}
+	q, err := tx.summaryQuery(f)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		K                                 *string
+		Found, Rectified, Closed, Overdue int64
+	}
+	var rows []row
+	sel := "CAST(" + col + " AS CHAR) AS k, " + figuresSQL
+	if tx.s.driver != "mysql" {
+		sel = "CAST(" + col + " AS TEXT) AS k, " + figuresSQL
+	}
+	if err := q.Select(sel, tx.Today()).Group(col).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("models: summary by %s: %w", by, err)
+	}
+	got := map[string]Figures{}
+	for _, r := range rows {
+		k := ""
+		if r.K != nil {
+			k = *r.K
+		}
+		got[k] = Figures{r.Found, r.Rectified, r.Closed, r.Overdue}
+	}
+	var out []SummaryRow
+	switch by {
+	case BySector:
+		for _, sec := range Sectors {
+			if f.Sector == "" || f.Sector == sec {
+				out = append(out, SummaryRow{Key: sec, Name: sec, Figures: got[sec]})
+			}
+		}
+		if fig, ok := got[""]; ok && fig.Found > 0 {
+			out = append(out, SummaryRow{Key: "", Name: "未填行业", Figures: fig})
+		}
+	case ByRegion:
+		regions, err := tx.Regions()
+		if err != nil {
+			return nil, err
+		}
+		// A scope inside one county shows that county; a city-wide or
+		// special-committee scope shows every county.
+		var only *Unit
+		if f.Scope != nil {
+			if only, err = tx.RegionOf(f.Scope); err != nil {
+				return nil, err
+			}
+		}
+		for _, r := range regions {
+			if only != nil && only.ID != r.ID {
+				continue
+			}
+			if f.RegionID != nil && *f.RegionID != r.ID {
+				continue
+			}
+			key := fmt.Sprint(r.ID)
+			out = append(out, SummaryRow{Key: r.Code, Name: r.ShortName(), Figures: got[key]})
+			delete(got, key)
+		}
+		if fig, ok := got[""]; ok && fig.Found > 0 {
+			out = append(out, SummaryRow{Key: "", Name: "未填区域", Figures: fig})
+		}
+	case ByUnit:
+		var ids []uint
+		for k := range got {
+			var id uint
+			if _, err := fmt.Sscan(k, &id); err == nil {
+				ids = append(ids, id)
+			}
+		}
+		units, err := tx.UnitsByID(ids...)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if u := units[id]; u != nil {
+				out = append(out, SummaryRow{Key: u.Code, Name: u.Name, Figures: got[fmt.Sprint(id)]})
+			}
+		}
+		if fig, ok := got[""]; ok && fig.Found > 0 {
+			out = append(out, SummaryRow{Key: "", Name: "未交办", Figures: fig})
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Found > out[j].Found })
+	}
+	return out, nil
 }

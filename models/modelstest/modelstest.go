@@ -184,3 +184,14 @@ func Seed(t testing.TB, s *models.Store) {
 		t.Fatalf("seed directory: %v", err)
 	}
 }
+
+// FreshMySQLOrSkip returns a fresh empty MySQL database's DSN, or "" (with
+// a log line) when HAZARDBOT_TEST_MYSQL_DSN is not set.
+func FreshMySQLOrSkip(t testing.TB) string {
+	t.Helper()
+	if os.Getenv(EnvMySQL) == "" {
+		t.Logf("%s is not set: skipping the MySQL part", EnvMySQL)
+		return ""
+	}
+	return FreshMySQL(t)
+}

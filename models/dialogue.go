@@ -1,0 +1,61 @@
+package models
+
+import (
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Dialogue statuses.
+const (
+	DialogueActive = "active" // the user is in the middle of it
+	DialogueKept   = "kept"   // idle too long: kept as a draft to resume
+)
+
+// Dialogue is a user's conversation state, kept in the database so that it
+// survives restarts and any replica can take the next message. Data is the
+// bot's own JSON.
+type Dialogue struct {
+	UserID    string    `gorm:"column:userid;primaryKey"`
+	Status    string    `gorm:"size:16"`
+	Data      string    `gorm:"type:text"`
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
+	Version   int
+}
+
+// LoadDialogue returns userid's dialogue, locked for this transaction on
+// MySQL, or nil when there is none.
+func (tx *Tx) LoadDialogue(userid string) (*Dialogue, error) {
+	var d Dialogue
+	err := tx.forUpdate().Where("userid = ?", userid).Take(&d).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: load dialogue: %w", err)
+	}
+	return &d, nil
+}
+
+// SaveDialogue writes userid's dialogue.
+func (tx *Tx) SaveDialogue(d *Dialogue) error {
+	d.UpdatedAt = tx.Now().UTC()
+	d.Version++
+	if err := tx.DB.Save(d).Error; err != nil {
+		return fmt.Errorf("models: save dialogue: %w", err)
+	}
+	return nil
+}
+
+// DeleteDialogue ends userid's dialogue.
+func (tx *Tx) DeleteDialogue(userid string) error {
+	return tx.DB.Where("userid = ?", userid).Delete(&Dialogue{}).Error
+}
+
+// IdleDialogues returns the active dialogues last touched before t.
+func (tx *Tx) IdleDialogues(before time.Time, limit int) ([]Dialogue, error) {
+	var list []Dialogue
+	err := tx.DB.Where("status = ? AND updated_at < ?", DialogueActive, before.UTC()).Order("updated_at").Limit(limit).Find(&list).Error
+	return list, err
+}

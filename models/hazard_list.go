@@ -1,0 +1,111 @@
+package models
+
+import (
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// HazardFilter selects hazards for lists, the ledger and the admin API.
+// Zero values do not filter. Results come in number order, Limit at a time
+// after AfterID (a cursor: the last id of the previous page).
+type HazardFilter struct {
+	Scope      *Unit // the viewer's unit: its subtree only (nil: everything)
+	States     []State
+	RegionID   *uint
+	UnitIDs    []uint // responsible unit among these
+	CampaignID *uint
+	Sector     string
+	Colour     Colour
+	From, To   Date // found on
+	Overdue    bool // only overdue now
+	ReporterID string
+	AfterID    uint
+	Limit      int // 0: no limit
+	Desc       bool
+}
+
+func (tx *Tx) hazardQuery(f HazardFilter) (*gorm.DB, error) {
+	q, err := tx.summaryQuery(SummaryFilter{From: f.From, To: f.To, Scope: f.Scope, RegionID: f.RegionID, CampaignID: f.CampaignID, Sector: f.Sector})
+	if err != nil {
+		return nil, err
+	}
+	if len(f.States) > 0 {
+		q = q.Where("state IN ?", f.States)
+	}
+	if len(f.UnitIDs) > 0 {
+		q = q.Where("unit_id IN ?", f.UnitIDs)
+	}
+	if f.Colour != "" {
+		q = q.Where("colour = ?", f.Colour)
+	}
+	if f.Overdue {
+		q = q.Where("state IN ? AND deadline < ?", []State{StateReported, StateRectifying}, tx.Today())
+	}
+	if f.ReporterID != "" {
+		q = q.Where("reporter_id = ?", f.ReporterID)
+	}
+	return q, nil
+}
+
+// FindHazards returns the hazards f selects.
+func (tx *Tx) FindHazards(f HazardFilter) ([]Hazard, error) {
+	q, err := tx.hazardQuery(f)
+	if err != nil {
+		return nil, err
+	}
+	if f.Desc {
+		if f.AfterID > 0 {
+			q = q.Where("id < ?", f.AfterID)
+		}
+		q = q.Order("id DESC")
+	} else {
+		if f.AfterID > 0 {
+			q = q.Where("id > ?", f.AfterID)
+		}
+		q = q.Order("id")
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var list []Hazard
+	if err := q.Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("models: find hazards: %w", err)
+	}
+	return list, nil
+}
+
+// CountHazards counts the hazards f selects (ignoring the cursor).
+func (tx *Tx) CountHazards(f HazardFilter) (int64, error) {
+	q, err := tx.hazardQuery(f)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = q.Count(&n).Error
+	return n, err
+}
+
+// EachHazard calls fn for every hazard f selects, in number order, reading
+// batch rows at a time so that a whole city's ledger streams in bounded memory.
+func (tx *Tx) EachHazard(f HazardFilter, batch int, fn func(*Hazard) error) error {
+	if batch <= 0 {
+		batch = 1000
+	}
+	f.Limit, f.Desc = batch, false
+	for {
+		list, err := tx.FindHazards(f)
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			if err := fn(&list[i]); err != nil {
+				return err
+			}
+		}
+		if len(list) < batch {
+			return nil
+		}
+		f.AfterID = list[len(list)-1].ID
+	}
+}
