@@ -1,0 +1,526 @@
+package wecom
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"hazardbot/bot"
+)
+
+// MaxCallbackBody is the largest callback body Open accepts. WeCom's
+// callbacks are a few kilobytes (a text message is at most 2048 bytes);
+// the HTTP layer should cap its reader at this size too
+// (http.MaxBytesReader) so a huge body is never read into memory.
+const MaxCallbackBody = 256 << 10
+
+// maxXMLDepth bounds element nesting. WeCom's deepest payload is
+// xml>SelectedItems>SelectedItem>OptionIds>OptionId (5); anything much
+// deeper is an attack on the parser, not a message.
+const maxXMLDepth = 16
+
+// Open verifies and decrypts one POSTed callback and parses it into a
+// bot.Message. msgSignature, timestamp and nonce are the query parameters
+// msg_signature, timestamp and nonce; body is the request body.
+//
+// Unknown MsgTypes and events come back as a Message with Kind and Event
+// as sent and no error, so the bot can ignore them; only a bad signature
+// (ErrBadSignature) or a malformed request (ErrBadRequest) is an error.
+func (c *Crypto) Open(msgSignature, timestamp, nonce string, body []byte) (bot.Message, error) {
+	if len(body) > MaxCallbackBody {
+		return bot.Message{}, fmt.Errorf("%w: body larger than %d bytes", ErrBadRequest, MaxCallbackBody)
+	}
+	var env struct {
+		XMLName    xml.Name `xml:"xml"`
+		ToUserName string
+		AgentID    string
+		Encrypt    string
+	}
+	if err := decodeXML(body, &env); err != nil {
+		return bot.Message{}, err
+	}
+	if env.Encrypt == "" {
+		return bot.Message{}, fmt.Errorf("%w: no Encrypt element", ErrBadRequest)
+	}
+	if err := c.verify(msgSignature, timestamp, nonce, env.Encrypt); err != nil {
+		return bot.Message{}, err
+	}
+	// The envelope's ToUserName and AgentID are not covered by the
+	// signature; only the encrypted copy inside is trusted.
+	inner, err := c.decrypt(env.Encrypt)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	return DecodeInbound(inner)
+}
+
+// Seal renders reply as the encrypted passive reply to user toUser, ready
+// to be written as the callback's response body (Content-Type text/xml).
+// The plaintext is a text message, or — when reply.ButtonText is set, as
+// the answer to a template_card_event — WeCom's update_button message,
+// which replaces the clicked card's buttons for that user; reply.Text is
+// then not sent. An empty reply seals to nil: answer with an empty body.
+// now and nonce are the reply's TimeStamp and Nonce (the request's nonce
+// is fine to reuse).
+func (c *Crypto) Seal(reply bot.Reply, toUser string, agentID int64, now time.Time, nonce string) ([]byte, error) {
+	if reply.Empty() {
+		return nil, nil
+	}
+	if toUser == "" {
+		return nil, errors.New("wecom: seal reply: no recipient")
+	}
+	if nonce == "" {
+		return nil, errors.New("wecom: seal reply: empty nonce")
+	}
+	r := replyXML{
+		ToUserName:   cdata{toUser},
+		FromUserName: cdata{c.corpID},
+		CreateTime:   now.Unix(),
+		AgentID:      agentID,
+	}
+	if reply.ButtonText != "" {
+		r.MsgType = cdata{"update_button"}
+		r.Button = &replyButton{ReplaceName: cdata{reply.ButtonText}}
+	} else {
+		r.MsgType = cdata{"text"}
+		r.Content = &cdata{reply.Text}
+	}
+	inner, err := xml.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("wecom: seal reply: %w", err)
+	}
+	encrypted := c.encrypt(inner)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	out, err := xml.Marshal(replyEnvelope{
+		Encrypt:      cdata{encrypted},
+		MsgSignature: cdata{c.signature(ts, nonce, encrypted)},
+		TimeStamp:    now.Unix(),
+		Nonce:        cdata{nonce},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("wecom: seal reply: %w", err)
+	}
+	return out, nil
+}
+
+// SealInbound is the WeCom side of Open, for tests, the load program and
+// the terminal chat: it encrypts innerXML exactly as WeCom would and
+// returns the POST body and the msg_signature to send with timestamp
+// now.Unix() and nonce.
+func (c *Crypto) SealInbound(innerXML []byte, now time.Time, nonce string) (body []byte, msgSignature string, err error) {
+	// The envelope repeats the AgentID; take it from the inner XML when
+	// there is one (best effort: a fuzzed plaintext need not be XML).
+	var agent struct {
+		AgentID string
+	}
+	_ = xml.Unmarshal(innerXML, &agent)
+	encrypted := c.encrypt(innerXML)
+	body, err = xml.Marshal(inboundEnvelope{
+		ToUserName: cdata{c.corpID},
+		Encrypt:    cdata{encrypted},
+		AgentID:    cdata{agent.AgentID},
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("wecom: seal inbound: %w", err)
+	}
+	return body, c.signature(strconv.FormatInt(now.Unix(), 10), nonce, encrypted), nil
+}
+
+// OpenReply is the WeCom side of Seal: it verifies and decrypts a passive
+// reply body and returns its inner plaintext XML (see DecodeReply).
+func (c *Crypto) OpenReply(body []byte) ([]byte, error) {
+	var env struct {
+		XMLName      xml.Name `xml:"xml"`
+		Encrypt      string
+		MsgSignature string
+		TimeStamp    string
+		Nonce        string
+	}
+	if err := decodeXML(body, &env); err != nil {
+		return nil, err
+	}
+	if env.Encrypt == "" {
+		return nil, fmt.Errorf("%w: no Encrypt element", ErrBadRequest)
+	}
+	if err := c.verify(env.MsgSignature, env.TimeStamp, env.Nonce, env.Encrypt); err != nil {
+		return nil, err
+	}
+	return c.decrypt(env.Encrypt)
+}
+
+// DecodeReply reads the plaintext of a passive reply (as OpenReply returns
+// it) back into a bot.Reply: a text message sets Text, an update_button
+// message sets ButtonText.
+func DecodeReply(inner []byte) (bot.Reply, error) {
+	var r struct {
+		XMLName xml.Name `xml:"xml"`
+		MsgType string
+		Content string
+		Button  struct{ ReplaceName string }
+	}
+	if err := decodeXML(inner, &r); err != nil {
+		return bot.Reply{}, err
+	}
+	switch r.MsgType {
+	case "text":
+		return bot.Reply{Text: r.Content}, nil
+	case "update_button":
+		return bot.Reply{ButtonText: r.Button.ReplaceName}, nil
+	}
+	return bot.Reply{}, fmt.Errorf("%w: reply MsgType %q", ErrBadRequest, r.MsgType)
+}
+
+// inboundXML is the decrypted plaintext of a callback: one flat element
+// set shared by every message and event type (WeCom's 接收消息 and 事件格式).
+type inboundXML struct {
+	XMLName      xml.Name `xml:"xml"`
+	ToUserName   string
+	FromUserName string
+	CreateTime   int64
+	MsgType      string
+	AgentID      int64
+	MsgId        string
+
+	Content      string // text
+	PicUrl       string // image, link
+	MediaId      string // image, voice, video
+	Format       string // voice
+	ThumbMediaId string // video
+
+	LocationX float64 `xml:"Location_X"` // location: latitude
+	LocationY float64 `xml:"Location_Y"` // location: longitude
+	Scale     int
+	Label     string
+
+	Title       string // link
+	Description string
+	Url         string
+
+	Event     string
+	EventKey  string
+	Latitude  float64 // LOCATION event
+	Longitude float64
+	Precision float64
+
+	TaskId        string // template_card_event
+	CardType      string
+	ResponseCode  string
+	SelectedItems []struct {
+		QuestionKey string
+		OptionIds   []string `xml:"OptionIds>OptionId"`
+	} `xml:"SelectedItems>SelectedItem"`
+}
+
+// DecodeInbound parses the decrypted plaintext of a callback into a
+// bot.Message. Open calls it after verifying and decrypting; it is
+// exported for code that already holds plaintext (tests, the fake API).
+//
+// The Message's ID is the dedupe key: MsgId for messages; for events
+// FromUserName|CreateTime|Event|EventKey, plus |TaskId for card events,
+// because WeCom resends an event with the same CreateTime when it retries.
+func DecodeInbound(inner []byte) (bot.Message, error) {
+	var x inboundXML
+	if err := decodeXML(inner, &x); err != nil {
+		return bot.Message{}, err
+	}
+	switch {
+	case x.FromUserName == "":
+		return bot.Message{}, fmt.Errorf("%w: no FromUserName", ErrBadRequest)
+	case x.MsgType == "":
+		return bot.Message{}, fmt.Errorf("%w: no MsgType", ErrBadRequest)
+	case x.CreateTime <= 0:
+		return bot.Message{}, fmt.Errorf("%w: no CreateTime", ErrBadRequest)
+	}
+	for _, f := range []float64{x.LocationX, x.LocationY, x.Latitude, x.Longitude} {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return bot.Message{}, fmt.Errorf("%w: coordinate is not a number", ErrBadRequest)
+		}
+	}
+	m := bot.Message{
+		UserID:  x.FromUserName,
+		AgentID: x.AgentID,
+		Kind:    bot.Kind(x.MsgType),
+		Time:    time.Unix(x.CreateTime, 0).UTC(),
+	}
+	created := strconv.FormatInt(x.CreateTime, 10)
+	switch m.Kind {
+	case bot.KindText:
+		m.Text = x.Content
+	case bot.KindImage:
+		m.MediaID, m.PicURL = x.MediaId, x.PicUrl
+	case bot.KindVoice:
+		m.MediaID, m.Format = x.MediaId, x.Format
+	case bot.KindVideo:
+		m.MediaID, m.ThumbID = x.MediaId, x.ThumbMediaId
+	case bot.KindLocation:
+		m.Lat, m.Lng, m.Scale, m.Label = x.LocationX, x.LocationY, x.Scale, x.Label
+	case bot.KindLink:
+		m.Title, m.Description, m.URL, m.PicURL = x.Title, x.Description, x.Url, x.PicUrl
+	case bot.KindEvent:
+		m.Event, m.EventKey = x.Event, x.EventKey
+		m.ID = x.FromUserName + "|" + created + "|" + x.Event + "|" + x.EventKey
+		switch x.Event {
+		case bot.EventLocation:
+			m.Lat, m.Lng = x.Latitude, x.Longitude
+		case bot.EventTemplateCard:
+			m.TaskID, m.CardType, m.ResponseCode = x.TaskId, x.CardType, x.ResponseCode
+			m.ID += "|" + x.TaskId
+			for _, s := range x.SelectedItems {
+				m.Selected = append(m.Selected, bot.SelectedItem{QuestionKey: s.QuestionKey, OptionIDs: s.OptionIds})
+			}
+		}
+		return m, nil
+	}
+	m.ID = x.MsgId
+	if m.ID == "" {
+		// Every WeCom message carries a MsgId; should one not, the sender
+		// and second still dedupe a retry.
+		m.ID = x.FromUserName + "|" + created + "|" + x.MsgType
+	}
+	return m, nil
+}
+
+// EncodeInbound renders m as the plaintext XML WeCom would send to corpID,
+// the inverse of DecodeInbound: tests, the load program and the terminal
+// chat build any message type with it and pass it to SealInbound. For
+// messages m.ID becomes the MsgId; for events it is derived on decode.
+func EncodeInbound(m bot.Message, corpID string) []byte {
+	x := inboundOut{
+		ToUserName:   cdata{corpID},
+		FromUserName: cdata{m.UserID},
+		CreateTime:   m.Time.Unix(),
+		MsgType:      cdata{string(m.Kind)},
+	}
+	str := func(s string) *cdata { return &cdata{s} }
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	switch m.Kind {
+	case bot.KindText:
+		x.Content = str(m.Text)
+	case bot.KindImage:
+		x.PicUrl, x.MediaId = str(m.PicURL), str(m.MediaID)
+	case bot.KindVoice:
+		x.MediaId, x.Format = str(m.MediaID), str(m.Format)
+	case bot.KindVideo:
+		x.MediaId, x.ThumbMediaId = str(m.MediaID), str(m.ThumbID)
+	case bot.KindLocation:
+		x.LocationX, x.LocationY = num(m.Lat), num(m.Lng)
+		x.Scale, x.Label = strconv.Itoa(m.Scale), str(m.Label)
+	case bot.KindLink:
+		x.Title, x.Description, x.Url, x.PicUrl = str(m.Title), str(m.Description), str(m.URL), str(m.PicURL)
+	case bot.KindEvent:
+		x.Event, x.EventKey = str(m.Event), str(m.EventKey)
+		switch m.Event {
+		case bot.EventLocation:
+			x.Latitude, x.Longitude, x.Precision = num(m.Lat), num(m.Lng), "0"
+		case bot.EventTemplateCard:
+			x.TaskId, x.CardType, x.ResponseCode = str(m.TaskID), str(m.CardType), str(m.ResponseCode)
+			if len(m.Selected) > 0 {
+				x.SelectedItems = &selectedOut{}
+				for _, s := range m.Selected {
+					item := selectedItemOut{QuestionKey: cdata{s.QuestionKey}}
+					for _, id := range s.OptionIDs {
+						item.OptionIds = append(item.OptionIds, cdata{id})
+					}
+					x.SelectedItems.Items = append(x.SelectedItems.Items, item)
+				}
+			}
+		}
+	}
+	if m.Kind != bot.KindEvent {
+		x.MsgId = m.ID
+	}
+	x.AgentID = m.AgentID
+	out, err := xml.Marshal(x)
+	if err != nil {
+		// Only strings and numbers go in: Marshal cannot fail on them.
+		panic("wecom: encode inbound: " + err.Error())
+	}
+	return out
+}
+
+// cdata marshals as <Name><![CDATA[...]]></Name>, WeCom's own style.
+// encoding/xml splits a "]]>" inside the text, so any text is safe.
+type cdata struct {
+	Text string `xml:",cdata"`
+}
+
+// MarshalXML writes text with a carriage return as escaped character data
+// instead: a parser turns a raw CR inside CDATA into LF, while &#xD;
+// survives, so what is encoded decodes back unchanged.
+func (c cdata) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if strings.ContainsRune(c.Text, '\r') {
+		return e.EncodeElement(c.Text, start)
+	}
+	type plain cdata // without this method, so no recursion
+	return e.EncodeElement(plain(c), start)
+}
+
+// inboundOut is what EncodeInbound marshals; nil and empty fields are left
+// out so each message type carries only its own elements.
+type inboundOut struct {
+	XMLName      xml.Name `xml:"xml"`
+	ToUserName   cdata
+	FromUserName cdata
+	CreateTime   int64
+	MsgType      cdata
+	Content      *cdata
+	PicUrl       *cdata
+	MediaId      *cdata
+	Format       *cdata
+	ThumbMediaId *cdata
+	LocationX    string `xml:"Location_X,omitempty"`
+	LocationY    string `xml:"Location_Y,omitempty"`
+	Scale        string `xml:",omitempty"`
+	Label        *cdata
+	Title        *cdata
+	Description  *cdata
+	Url          *cdata
+	Event        *cdata
+	EventKey     *cdata
+	Latitude     string `xml:",omitempty"`
+	Longitude    string `xml:",omitempty"`
+	Precision    string `xml:",omitempty"`
+	TaskId       *cdata
+	CardType     *cdata
+	ResponseCode *cdata
+	MsgId        string `xml:",omitempty"`
+	AgentID      int64
+	// SelectedItems comes last, as in WeCom's sample.
+	SelectedItems *selectedOut
+}
+
+type selectedOut struct {
+	Items []selectedItemOut `xml:"SelectedItem"`
+}
+
+type selectedItemOut struct {
+	QuestionKey cdata
+	OptionIds   []cdata `xml:"OptionIds>OptionId"`
+}
+
+// inboundEnvelope is the POST body WeCom sends (SealInbound).
+type inboundEnvelope struct {
+	XMLName    xml.Name `xml:"xml"`
+	ToUserName cdata
+	Encrypt    cdata
+	AgentID    cdata
+}
+
+// replyXML is the plaintext of a passive reply (被动回复消息格式).
+// AgentID is not in WeCom's reply format but is in its official sample
+// replies, and WeCom ignores it; it tells a reader which app answered.
+type replyXML struct {
+	XMLName      xml.Name `xml:"xml"`
+	ToUserName   cdata
+	FromUserName cdata
+	CreateTime   int64
+	MsgType      cdata
+	Content      *cdata
+	Button       *replyButton
+	AgentID      int64 `xml:",omitempty"`
+}
+
+type replyButton struct {
+	ReplaceName cdata
+}
+
+// replyEnvelope is the encrypted passive reply body.
+type replyEnvelope struct {
+	XMLName      xml.Name `xml:"xml"`
+	Encrypt      cdata
+	MsgSignature cdata
+	TimeStamp    int64
+	Nonce        cdata
+}
+
+// decodeXML unmarshals b into v after refusing document type and entity
+// declarations and with nesting bounded. encoding/xml never expands
+// external or custom entities, but a DOCTYPE has no place in a WeCom
+// payload, so it is rejected outright rather than trusted to be inert.
+func decodeXML(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return fmt.Errorf("%w: empty XML", ErrBadRequest)
+	}
+	if hasDTD(b) {
+		return fmt.Errorf("%w: XML with DOCTYPE or ENTITY", ErrBadRequest)
+	}
+	d := xml.NewTokenDecoder(&guardedTokens{d: xml.NewDecoder(bytes.NewReader(b))})
+	if err := d.Decode(v); err != nil {
+		var guard guardError
+		if errors.As(err, &guard) {
+			return fmt.Errorf("%w: %s", ErrBadRequest, string(guard))
+		}
+		// encoding/xml's errors quote bits of the input, which may be a
+		// decrypted message; say only that the XML was bad.
+		return fmt.Errorf("%w: invalid XML", ErrBadRequest)
+	}
+	return nil
+}
+
+// hasDTD reports whether b declares a DOCTYPE or an ENTITY, in any letter
+// case, outside CDATA sections and comments (where the same letters are
+// just text a user typed).
+func hasDTD(b []byte) bool {
+	for {
+		i := bytes.Index(b, []byte("<!"))
+		if i < 0 {
+			return false
+		}
+		b = b[i+2:]
+		switch {
+		case bytes.HasPrefix(b, []byte("[CDATA[")):
+			end := bytes.Index(b, []byte("]]>"))
+			if end < 0 {
+				return false // unterminated: the parser rejects it
+			}
+			b = b[end+3:]
+		case bytes.HasPrefix(b, []byte("--")):
+			end := bytes.Index(b[2:], []byte("-->"))
+			if end < 0 {
+				return false
+			}
+			b = b[2+end+3:]
+		case hasPrefixFold(b, "DOCTYPE"), hasPrefixFold(b, "ENTITY"):
+			return true
+		}
+	}
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && bytes.EqualFold(b[:len(prefix)], []byte(prefix))
+}
+
+// guardError is an error raised by guardedTokens, safe to show.
+type guardError string
+
+func (e guardError) Error() string { return string(e) }
+
+// guardedTokens feeds a decoder's raw tokens on, failing on any directive
+// (<!DOCTYPE ...>, <!ENTITY ...> and the like, however spelled) and on
+// nesting deeper than maxXMLDepth. The outer decoder built on it still
+// checks that start and end elements match.
+type guardedTokens struct {
+	d     *xml.Decoder
+	depth int
+}
+
+func (g *guardedTokens) Token() (xml.Token, error) {
+	t, err := g.d.RawToken()
+	switch t.(type) {
+	case xml.StartElement:
+		g.depth++
+		if g.depth > maxXMLDepth {
+			return nil, guardError("XML nested too deeply")
+		}
+	case xml.EndElement:
+		g.depth--
+	case xml.Directive:
+		return nil, guardError("XML directive")
+	}
+	return t, err
+}

@@ -1,0 +1,330 @@
+// Package config holds hazardbot's settings: defaults, then a YAML file named by HAZARDBOT_CONFIG,
+// then HAZARDBOT_* environment variables, then Validate. It also defines the directory file
+// (units, users, campaigns) and ships the Shiyan demo directory. Every other package reads it;
+// it imports nothing of the project so that it can never be part of an import cycle.
+package config
+
+import (
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // the default zone must load on hosts (and containers) without zoneinfo
+)
+
+// Config is the whole configuration. Field yaml tags are the YAML keys; the environment variable of
+// a field is HAZARDBOT_ plus its YAML path in upper case with dots as underscores, unless an env
+// tag says otherwise ("-" means YAML only). A secret:"true" field may also come from <VAR>_FILE and
+// is never shown by Redacted or LogValue.
+type Config struct {
+	// Addr is the HTTP listen address.
+	Addr string `yaml:"addr"`
+	// DB selects the database.
+	DB DB `yaml:"db"`
+	// Timezone is the IANA zone all dates, deadlines and schedules are in.
+	Timezone string `yaml:"timezone"`
+	// AdminToken is the bearer token of /api/v1; empty disables the admin API.
+	AdminToken string `yaml:"admin_token" secret:"true"`
+	// WeCom holds the self-built app's credentials; none of them set means demo mode.
+	WeCom WeCom `yaml:"wecom"`
+	// Storage says where photos and generated files live.
+	Storage Storage `yaml:"storage"`
+	// Log sets the slog level and format.
+	Log Log `yaml:"log"`
+	// Dialogue tunes guided conversations.
+	Dialogue Dialogue `yaml:"dialogue"`
+	// Reminders sets deadline reminder and escalation cadence.
+	Reminders Reminders `yaml:"reminders"`
+	// Schedule holds the cron specs of the periodic jobs.
+	Schedule Schedule `yaml:"schedule"`
+	// Outbox tunes the outgoing message sender.
+	Outbox Outbox `yaml:"outbox"`
+	// Supervision describes the red/yellow/blue supervision colours.
+	Supervision Supervision `yaml:"supervision"`
+
+	loc *time.Location    // set by Validate so Location does not reload tzdata on every call
+	src map[string]string // YAML path → the name the user set it by (env var or YAML key)
+}
+
+// DB selects the database driver and how to reach it.
+type DB struct {
+	// Driver is sqlite (embedded, pure Go) or mysql (also MariaDB and TiDB).
+	Driver string `yaml:"driver"`
+	// DSN is a file path for sqlite, or user:password@tcp(host:3306)/db?parseTime=true for mysql.
+	// It is a secret because a mysql DSN carries a password.
+	DSN string `yaml:"dsn" secret:"true"`
+	// MaxOpenConns caps the mysql connection pool.
+	MaxOpenConns int `yaml:"max_open_conns"`
+}
+
+// WeCom holds the credentials of the WeCom self-built app (自建应用).
+type WeCom struct {
+	// CorpID is the enterprise id (企业ID).
+	CorpID string `yaml:"corp_id"`
+	// AgentID is the app's AgentId.
+	AgentID int `yaml:"agent_id"`
+	// Secret is the app secret used to fetch access tokens.
+	Secret string `yaml:"secret" secret:"true"`
+	// Token is the callback verification token.
+	Token string `yaml:"token" secret:"true"`
+	// AESKey is the callback EncodingAESKey: 43 characters of base64.
+	AESKey string `yaml:"aes_key" secret:"true"`
+	// APIBase is the API host; private (e.g. government) deployments and tests use their own.
+	APIBase string `yaml:"api_base"`
+}
+
+// Storage says where files live.
+type Storage struct {
+	// Dir holds photos and generated files (Excel ledgers).
+	Dir string `yaml:"dir"`
+}
+
+// Log sets logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+}
+
+// Dialogue tunes guided conversations.
+type Dialogue struct {
+	// Idle is how long a half-filled draft waits before the draft sweep reminds or drops it.
+	Idle time.Duration `yaml:"idle"`
+}
+
+// Reminders sets when deadline reminders go out and when overdue hazards escalate.
+type Reminders struct {
+	// BeforeDays lists how many days before the deadline to remind, e.g. [3, 1].
+	BeforeDays []int `yaml:"before_days"`
+	// OnDay reminds on the deadline day itself.
+	OnDay bool `yaml:"on_day"`
+	// OverdueEveryDays is the repeat interval while overdue, by colour: red, yellow, blue, and none
+	// for hazards not listed for supervision.
+	OverdueEveryDays map[string]int `yaml:"overdue_every_days"`
+	// QuietStart begins the nightly window ("21:00") in which no reminder is sent.
+	QuietStart string `yaml:"quiet_start" env:"-"`
+	// QuietEnd ends the quiet window ("08:00"); equal to QuietStart means no quiet hours.
+	QuietEnd string `yaml:"quiet_end" env:"-"`
+	// EscalateRegionAfterDays is how many days overdue before the county supervisor is told.
+	EscalateRegionAfterDays int `yaml:"escalate_region_after_days"`
+	// EscalateCityAfterDays is how many days overdue before city leaders are told.
+	EscalateCityAfterDays int `yaml:"escalate_city_after_days"`
+	// EscalateCityColours lists the colours that escalate to city leaders.
+	EscalateCityColours []string `yaml:"escalate_city_colours"`
+	// AcceptNagHours re-sends an assignment not yet accepted after this many hours; 0 disables.
+	AcceptNagHours int `yaml:"accept_nag_hours"`
+}
+
+// Schedule holds 5-field cron specs, read in the configured time zone.
+type Schedule struct {
+	// Reminders runs deadline reminders and escalation.
+	Reminders string `yaml:"reminders"`
+	// DailyDigest sends leaders the daily digest.
+	DailyDigest string `yaml:"daily_digest"`
+	// WeeklyDigest sends leaders the weekly digest with the Excel ledger.
+	WeeklyDigest string `yaml:"weekly_digest"`
+	// CampaignReminders reminds units of campaign report deadlines.
+	CampaignReminders string `yaml:"campaign_reminders"`
+	// DraftSweep expires idle dialogue drafts.
+	DraftSweep string `yaml:"draft_sweep"`
+}
+
+// Outbox tunes the sender worker.
+type Outbox struct {
+	// Workers is the number of concurrent sender goroutines per process.
+	Workers int `yaml:"workers"`
+	// GiveUpAfter stops retrying a message this long after it was queued.
+	GiveUpAfter time.Duration `yaml:"give_up_after"`
+	// PerUserPerMinute caps messages to one member; WeCom silently drops more than 30.
+	PerUserPerMinute int `yaml:"per_user_per_minute"`
+	// Poll is how often an idle worker looks for new rows.
+	Poll time.Duration `yaml:"poll"`
+}
+
+// Supervision describes 红黄蓝分级管理: what each colour means is configuration, not code.
+type Supervision struct {
+	// Colours maps red, yellow and blue to their description.
+	Colours Colours `yaml:"colours" env:"-"`
+}
+
+// Colours maps a colour code (red, yellow, blue) to its description. A YAML file that sets only
+// some fields of a colour keeps the defaults of the others (see UnmarshalYAML).
+type Colours map[string]Colour
+
+// Colour describes one supervision colour.
+type Colour struct {
+	// Name is the Chinese name shown to users, e.g. 红色.
+	Name string `yaml:"name"`
+	// Meaning says who supervises at this colour, e.g. 市安委会挂牌督办.
+	Meaning string `yaml:"meaning"`
+	// OverdueEveryDays overrides reminders.overdue_every_days for this colour; 0 inherits it.
+	OverdueEveryDays int `yaml:"overdue_every_days,omitempty"`
+	// EscalateToCity overrides whether reminders.escalate_city_colours lists this colour;
+	// nil inherits it.
+	EscalateToCity *bool `yaml:"escalate_to_city,omitempty"`
+}
+
+// Supervision colour codes, and ColourNone for a hazard not listed for supervision.
+const (
+	ColourRed    = "red"
+	ColourYellow = "yellow"
+	ColourBlue   = "blue"
+	ColourNone   = "none"
+)
+
+// colourCodes are the supervision colours in display order.
+var colourCodes = []string{ColourRed, ColourYellow, ColourBlue}
+
+// Default returns the built-in configuration: a demo on SQLite in Asia/Shanghai.
+func Default() *Config {
+	return &Config{
+		Addr:     ":8080",
+		DB:       DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
+		Timezone: "Asia/Shanghai",
+		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		Storage:  Storage{Dir: "data"},
+		Log:      Log{Level: "info", Format: "text"},
+		Dialogue: Dialogue{Idle: 30 * time.Minute},
+		Reminders: Reminders{
+			BeforeDays:              []int{3, 1},
+			OnDay:                   true,
+			OverdueEveryDays:        map[string]int{ColourRed: 1, ColourYellow: 2, ColourBlue: 3, ColourNone: 1},
+			QuietStart:              "21:00",
+			QuietEnd:                "08:00",
+			EscalateRegionAfterDays: 3,
+			EscalateCityAfterDays:   7,
+			EscalateCityColours:     []string{ColourRed},
+			AcceptNagHours:          24,
+		},
+		Schedule: Schedule{
+			Reminders:         "0 9 * * *",
+			DailyDigest:       "30 8 * * *",
+			WeeklyDigest:      "0 9 * * 1",
+			CampaignReminders: "0 9 * * *",
+			DraftSweep:        "*/5 * * * *",
+		},
+		Outbox: Outbox{Workers: 2, GiveUpAfter: 24 * time.Hour, PerUserPerMinute: 30, Poll: time.Second},
+		Supervision: Supervision{Colours: Colours{
+			ColourRed:    {Name: "红色", Meaning: "市安委会挂牌督办"},
+			ColourYellow: {Name: "黄色", Meaning: "县市区安委会/专委会督办"},
+			ColourBlue:   {Name: "蓝色", Meaning: "行业部门督办"},
+		}},
+		loc: shanghai,
+	}
+}
+
+// shanghai is loaded once from the embedded tzdata; failure would mean a broken Go install.
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic("config: load Asia/Shanghai: " + err.Error())
+	}
+	return loc
+}()
+
+// Location returns the configured time zone. On a Config that was not validated it loads the
+// zone each call and falls back to UTC+8 (the product's home zone) when the name is invalid.
+func (c *Config) Location() *time.Location {
+	if c.loc != nil && c.loc.String() == c.Timezone {
+		return c.loc
+	}
+	if loc, err := time.LoadLocation(c.Timezone); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
+// DemoMode reports whether no WeCom credential is configured, in which case the bot runs against
+// the in-process fake WeCom API.
+func (c *Config) DemoMode() bool {
+	w := c.WeCom
+	return w.CorpID == "" && w.Secret == "" && w.Token == "" && w.AESKey == ""
+}
+
+// AdminEnabled reports whether the admin API is on (an admin token is set).
+func (c *Config) AdminEnabled() bool { return c.AdminToken != "" }
+
+// SlogLevel returns the configured log level; unknown names (only on an unvalidated Config) mean info.
+func (c *Config) SlogLevel() slog.Level {
+	switch c.Log.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// OverdueEveryDays returns how many days apart overdue reminders repeat for a hazard of the given
+// supervision colour ("" or "none" for an unlisted hazard): the colour's own override if set,
+// else reminders.overdue_every_days, else daily.
+func (c *Config) OverdueEveryDays(colour string) int {
+	if colour == "" {
+		colour = ColourNone
+	}
+	if n := c.Supervision.Colours[colour].OverdueEveryDays; n > 0 {
+		return n
+	}
+	if n := c.Reminders.OverdueEveryDays[colour]; n > 0 {
+		return n
+	}
+	return 1
+}
+
+// EscalatesToCity reports whether an overdue hazard of this colour is escalated to city leaders
+// after reminders.escalate_city_after_days: the colour's escalate_to_city if set, else whether
+// reminders.escalate_city_colours lists it.
+func (c *Config) EscalatesToCity(colour string) bool {
+	if e := c.Supervision.Colours[colour].EscalateToCity; e != nil {
+		return *e
+	}
+	return slices.Contains(c.Reminders.EscalateCityColours, colour)
+}
+
+// InQuietHours reports whether t falls in the nightly quiet window, in the configured zone.
+func (c *Config) InQuietHours(t time.Time) bool {
+	start, okS := clockMinutes(c.Reminders.QuietStart)
+	end, okE := clockMinutes(c.Reminders.QuietEnd)
+	if !okS || !okE || start == end {
+		return false
+	}
+	t = t.In(c.Location())
+	m := t.Hour()*60 + t.Minute()
+	if start < end {
+		return m >= start && m < end
+	}
+	return m >= start || m < end // the window wraps midnight, as 21:00-08:00 does
+}
+
+// NextSendTime returns t when t is outside quiet hours, else the moment the quiet window ends,
+// so a reminder due at night is delivered in the morning instead of dropped.
+func (c *Config) NextSendTime(t time.Time) time.Time {
+	if !c.InQuietHours(t) {
+		return t
+	}
+	end, _ := clockMinutes(c.Reminders.QuietEnd)
+	l := t.In(c.Location())
+	e := time.Date(l.Year(), l.Month(), l.Day(), end/60, end%60, 0, 0, l.Location())
+	if !e.After(l) {
+		e = time.Date(l.Year(), l.Month(), l.Day()+1, end/60, end%60, 0, 0, l.Location())
+	}
+	return e
+}
+
+// clockMinutes parses "HH:MM" (24-hour) into minutes after midnight.
+func clockMinutes(s string) (int, bool) {
+	h, m, ok := strings.Cut(s, ":")
+	if !ok || len(h) != 2 || len(m) != 2 {
+		return 0, false
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || hh > 23 || mm < 0 || mm > 59 {
+		return 0, false
+	}
+	return hh*60 + mm, true
+}
