@@ -189,14 +189,15 @@ func (tx *Tx) MatchUnits(words string, limit int, kinds ...UnitKind) (exact *Uni
 	}
 	var list []scored
 	for _, u := range units {
+		name := Narrow(u.Name)
 		switch {
-		case u.Name == words || u.ShortName() == words || strings.EqualFold(u.Code, words):
+		case name == words || Narrow(u.ShortName()) == words || strings.EqualFold(u.Code, words):
 			u := u
 			return &u, nil, nil
-		case strings.Contains(u.Name, words) || strings.Contains(words, u.Name):
-			list = append(list, scored{u, 1000 - utf8.RuneCountInString(u.Name)})
+		case strings.Contains(name, words) || strings.Contains(words, name):
+			list = append(list, scored{u, 1000 - utf8.RuneCountInString(name)})
 		default:
-			if s := shared(u.Name, words); s*2 >= utf8.RuneCountInString(words) && s >= 2 {
+			if s := shared(name, words); s*2 >= utf8.RuneCountInString(words) && s >= 2 {
 				list = append(list, scored{u, s})
 			}
 		}
@@ -220,4 +221,11 @@ func shared(a, b string) int {
 		}
 	}
 	return n
+}
+
+// RootUnits returns the active units with no parent (the city committee).
+func (tx *Tx) RootUnits() ([]Unit, error) {
+	var list []Unit
+	err := tx.DB.Where("parent_id IS NULL AND active = ?", true).Order("id").Find(&list).Error
+	return list, err
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"hazardbot/config"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
 )
@@ -392,4 +393,26 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestShippedDirectoryImportsTwiceWithoutDuplicates(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		for range 2 {
+			if _, err := s.ImportDirectoryFile(ctx, config.ShiyanDirectory); err != nil {
+				t.Fatalf("import shipped directory: %v", err)
+			}
+		}
+		var regions, committees, users int64
+		s.DB.Model(&models.Unit{}).Where("kind = ?", models.KindRegion).Count(&regions)
+		s.DB.Model(&models.Unit{}).Where("kind = ?", models.KindSpecialCommittee).Count(&committees)
+		s.DB.Model(&models.User{}).Count(&users)
+		d, _ := config.ParseDirectory(config.ShiyanDirectory)
+		if regions != 10 || committees != 9 || users != int64(len(d.Users)) {
+			t.Fatalf("regions %d committees %d users %d", regions, committees, users)
+		}
+		_, err := s.ImportDirectoryFile(ctx, []byte("units:\n  - {code: x, name: X, kind: region, parent: nope}\n"))
+		if models.ErrorCode(err) != models.EInvalid {
+			t.Fatalf("a bad file: err = %v, want invalid", err)
+		}
+	})
 }

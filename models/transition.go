@@ -32,6 +32,10 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 	if action == ActReport || action == ActImport {
 		return nil, Errorf(EInvalid, "上报请用新建隐患")
 	}
+	// Someone without the role at all learns that before anything else.
+	if err := Permit(actor, action, true, true); err != nil {
+		return nil, err
+	}
 	h, err := tx.lockHazard(n)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,260 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"hazardbot/bot/command"
+	"hazardbot/models"
+)
+
+// CreateHazard files a report on behalf of userid (used by the admin API;
+// chat goes through the dialogue) and tells the people concerned.
+func (b *Bot) CreateHazard(ctx context.Context, userid string, in models.HazardInput) (*models.Hazard, error) {
+	var h *models.Hazard
+	err := b.store.InTx(ctx, func(tx *models.Tx) error {
+		a, err := tx.Actor(userid)
+		if err != nil {
+			return err
+		}
+		h, _, err = b.createHazard(tx, a, in)
+		return err
+	})
+	return h, err
+}
+
+func (b *Bot) createHazard(tx *models.Tx, a *models.Actor, in models.HazardInput) (*models.Hazard, int64, error) {
+	h, ev, err := tx.CreateHazard(a, in)
+	if err != nil {
+		return nil, 0, err
+	}
+	photos, err := tx.AdoptDraftPhotos(a.UserID, h, ev, models.PhaseBefore)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := b.notify(tx, a, &models.Result{Hazard: h, Event: ev}); err != nil {
+		return nil, 0, err
+	}
+	return h, photos, nil
+}
+
+// Transition applies action to hazard n on behalf of userid and tells the
+// people concerned, in one transaction. Chat commands, card buttons and the
+// admin API all come through here.
+func (b *Bot) Transition(ctx context.Context, userid string, n models.Number, action models.Action, c models.Change) (*models.Result, error) {
+	var r *models.Result
+	err := b.store.InTx(ctx, func(tx *models.Tx) error {
+		a, err := tx.Actor(userid)
+		if err != nil {
+			return err
+		}
+		r, err = b.transition(tx, a, n, action, c)
+		return err
+	})
+	return r, err
+}
+
+func (b *Bot) transition(tx *models.Tx, a *models.Actor, n models.Number, action models.Action, c models.Change) (*models.Result, error) {
+	r, err := tx.Transition(a, n, action, c)
+	if err != nil {
+		return nil, err
+	}
+	return r, b.notify(tx, a, r)
+}
+
+// roleCommand runs one of the commands that change a hazard.
+func (c *turn) roleCommand(cmd command.Command) error {
+	if !c.actor.Known() {
+		return models.Errorf(models.EForbidden, "%s", msgNeedDirectory)
+	}
+	var action models.Action
+	change := models.Change{Note: cmd.Text}
+	switch cmd.Name {
+	case command.Assign:
+		action = models.ActAssign
+		words := strings.Join(cmd.Units, " ")
+		if words == "" {
+			return models.Errorf(models.EInvalid, "请写明责任单位，%s", command.Usage(command.Assign))
+		}
+		u, err := c.resolveUnit(words, "责任单位")
+		if err != nil {
+			return err
+		}
+		change.UnitID, change.Deadline, change.Note = &u.ID, cmd.Date, ""
+	case command.Accept:
+		action = models.ActAccept
+	case command.Rectify:
+		action, change.Photos = models.ActSubmit, true
+	case command.Review:
+		action = models.ActReject
+		if cmd.Pass {
+			action = models.ActPass
+		}
+	case command.List:
+		action, change.Colour, change.Note = models.ActList, cmd.Colour, ""
+	case command.Extend:
+		action, change.Deadline = models.ActRequestExtend, cmd.Date
+	case command.ApproveExtension:
+		action = models.ActApproveExtend
+	case command.Withdraw:
+		action = models.ActWithdraw
+	}
+	r, err := c.b.transition(c.tx, c.actor, cmd.Number, action, change)
+	if err != nil {
+		return err
+	}
+	c.say("%s", c.b.doneText(r))
+	return nil
+}
+
+// doneText confirms a change to whoever made it.
+func (b *Bot) doneText(r *models.Result) string {
+	h := r.Hazard
+	switch r.Event.Action {
+	case models.ActAssign:
+		return fmt.Sprintf("已交办 %s，整改时限%s，已通知责任单位。", h.Number, h.Deadline.Chinese())
+	case models.ActAccept:
+		return fmt.Sprintf("已接收 %s，整改时限%s。整改完成后发送：整改 %d 措施（先发照片）", h.Number, h.Deadline.Chinese(), h.Seq)
+	case models.ActSubmit:
+		s := fmt.Sprintf("已提交 %s 的整改，等待复查", h.Number)
+		if r.Photos > 0 {
+			s += fmt.Sprintf("（附照片%d张）", r.Photos)
+		}
+		return s + "。"
+	case models.ActPass:
+		return fmt.Sprintf("%s 复查通过，已销号。", h.Number)
+	case models.ActReject:
+		return fmt.Sprintf("已退回 %s，已通知责任单位重新整改。", h.Number)
+	case models.ActList:
+		return fmt.Sprintf("%s 已挂牌（%s，%s）。", h.Number, b.colourText(h.Colour), models.LevelName(h.Level))
+	case models.ActRequestExtend:
+		return fmt.Sprintf("已申请将 %s 延期至%s，等待督办员批准。", h.Number, h.ExtensionTo.Chinese())
+	case models.ActApproveExtend:
+		return fmt.Sprintf("已同意延期，%s 整改时限改为%s。", h.Number, h.Deadline.Chinese())
+	case models.ActWithdraw:
+		return fmt.Sprintf("已撤销 %s。", h.Number)
+	}
+	return "已完成。"
+}
+
+// Card button keys: "<action>:<number>".
+const (
+	keyAccept  = "accept"
+	keyPass    = "pass"
+	keyReject  = "reject"
+	keyApprove = "approve_extend"
+)
+
+func buttonKey(action string, h *models.Hazard) string { return action + ":" + h.Number }
+
+// cardClick does what the clicked button says, exactly as the typed command
+// would, and replaces the clicker's buttons with the outcome.
+func (c *turn) cardClick() error {
+	action, num, ok := strings.Cut(c.msg.EventKey, ":")
+	if !ok {
+		return nil
+	}
+	n, err := models.ParseNumber(num, c.b.today().Year)
+	if err != nil {
+		return err
+	}
+	var act models.Action
+	switch action {
+	case keyAccept:
+		act = models.ActAccept
+	case keyPass:
+		act = models.ActPass
+	case keyApprove:
+		act = models.ActApproveExtend
+	case keyReject:
+		// A send-back needs a reason: ask for it and wait.
+		h, err := c.tx.FindHazardByNumber(n)
+		if err != nil {
+			return err
+		}
+		scoped, responsible, err := c.tx.InScope(c.actor, h)
+		if err != nil {
+			return err
+		}
+		if err := models.Permit(c.actor, models.ActReject, scoped, responsible); err != nil {
+			return err
+		}
+		if _, err := models.Next(h.State, models.ActReject); err != nil {
+			c.reply.ButtonText = "已处理：" + models.StateName(h.State)
+			return err
+		}
+		next := &dialogue{Flow: flowReject, Status: models.DialogueActive, Number: h.Number, Since: c.b.now().UTC()}
+		if c.dlg != nil && c.dlg.Flow == flowReport {
+			// The report draft waits inside the new dialogue and comes
+			// back when the send-back is done.
+			c.dlg.Status = models.DialogueKept
+			next.Saved = c.dlg
+		}
+		c.dlg = next
+		c.say(msgAskRejectReason, h.Number)
+		return nil
+	default:
+		return nil
+	}
+	r, err := c.b.transition(c.tx, c.actor, n, act, models.Change{})
+	if err != nil {
+		// Someone else got there first: show where it stands now.
+		if models.ErrorCode(err) == models.EConflict {
+			if h, ferr := c.tx.FindHazardByNumber(n); ferr == nil {
+				c.reply.ButtonText = "已处理：" + models.StateName(h.State)
+			}
+		}
+		return err
+	}
+	c.reply.ButtonText = fmt.Sprintf("%s（%s）", buttonDone(act), c.actor.Display())
+	if err := c.b.updateCards(c.tx, c.actor, r, c.msg.ResponseCode); err != nil {
+		return err
+	}
+	c.say("%s", c.b.doneText(r))
+	return nil
+}
+
+func buttonDone(a models.Action) string {
+	switch a {
+	case models.ActAccept:
+		return "已接收"
+	case models.ActPass:
+		return "已通过"
+	case models.ActReject:
+		return "已退回"
+	case models.ActApproveExtend:
+		return "已同意延期"
+	}
+	return "已处理"
+}
+
+// rejectReason takes the reason for a send-back clicked on a card.
+func (c *turn) rejectReason() error {
+	reason := strings.TrimSpace(c.msg.Text)
+	n, err := models.ParseNumber(c.dlg.Number, c.b.today().Year)
+	if err != nil {
+		c.dropDlg = true
+		return err
+	}
+	r, err := c.b.transition(c.tx, c.actor, n, models.ActReject, models.Change{Note: reason})
+	if err != nil {
+		if models.ErrorCode(err) != models.EInvalid {
+			c.endReject() // the hazard moved on; the question is moot
+		}
+		return err
+	}
+	c.say("%s%s", c.b.doneText(r), c.endReject())
+	return nil
+}
+
+// endReject closes a send-back dialogue, bringing back a report draft it
+// held, and returns a note about that draft.
+func (c *turn) endReject() string {
+	if saved := c.dlg.Saved; saved != nil {
+		c.dlg = saved
+		return "\n" + fmt.Sprintf(msgDraftKept, saved.Draft.brief())
+	}
+	c.dropDlg = true
+	return ""
+}

@@ -1,0 +1,359 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hazardbot/bot"
+	"hazardbot/config"
+	"hazardbot/models"
+	"hazardbot/models/modelstest"
+)
+
+var ctx = context.Background()
+
+// chat is a conversation harness: a bot on a real database seeded with the
+// Shiyan directory, a clock at 10:00 on 1 March 2023, and helpers to speak
+// as any user and read what the outbox would send.
+type chat struct {
+	t     *testing.T
+	s     *models.Store
+	b     *bot.Bot
+	clock *modelstest.Clock
+	seq   atomic.Int64
+}
+
+func newChat(t *testing.T, s *models.Store) *chat {
+	t.Helper()
+	clock := modelstest.NewClock(time.Date(2023, 3, 1, 10, 0, 0, 0, modelstest.Shanghai))
+	s.Now = clock.Now
+	if _, err := s.ImportDirectoryFile(ctx, config.ShiyanDirectory); err != nil {
+		t.Fatal(err)
+	}
+	return &chat{t: t, s: s, b: bot.New(s, config.Default(), nil), clock: clock}
+}
+
+func (c *chat) send(m bot.Message) bot.Reply {
+	c.t.Helper()
+	if m.ID == "" {
+		m.ID = fmt.Sprintf("msg-%d", c.seq.Add(1))
+	}
+	m.Time = c.clock.Now()
+	r, err := c.b.Handle(ctx, m)
+	if err != nil {
+		c.t.Fatalf("%s: %v", m.UserID, err)
+	}
+	return r
+}
+
+// say sends text as user and returns the reply text.
+func (c *chat) say(user, text string) string {
+	c.t.Helper()
+	return c.send(bot.Message{UserID: user, Kind: bot.KindText, Text: text}).Text
+}
+
+// expect sends text and fails unless the reply contains every want.
+func (c *chat) expect(user, text string, want ...string) string {
+	c.t.Helper()
+	got := c.say(user, text)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			c.t.Fatalf("%s: %q\nreply: %s\nwant it to contain %q", user, text, got, w)
+		}
+	}
+	return got
+}
+
+func (c *chat) photo(user, media string) string {
+	c.t.Helper()
+	return c.send(bot.Message{UserID: user, Kind: bot.KindImage, MediaID: media, PicURL: "http://pic/" + media}).Text
+}
+
+func (c *chat) click(user, key, responseCode string) bot.Reply {
+	c.t.Helper()
+	return c.send(bot.Message{UserID: user, Kind: bot.KindEvent, Event: bot.EventTemplateCard, EventKey: key, ResponseCode: responseCode, TaskID: "t"})
+}
+
+// outbox returns the messages queued so far, decoded.
+func (c *chat) outbox() []bot.Outgoing {
+	c.t.Helper()
+	var out []bot.Outgoing
+	c.s.InTx(ctx, func(tx *models.Tx) error {
+		rows, err := tx.FindOutbox(models.OutboxFilter{})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for _, r := range rows {
+			var m bot.Outgoing
+			if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+				c.t.Fatal(err)
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out
+}
+
+// to returns the queued messages for user.
+func (c *chat) to(user string) []bot.Outgoing {
+	var out []bot.Outgoing
+	for _, m := range c.outbox() {
+		for _, u := range m.ToUsers {
+			if u == user {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func (c *chat) hazard(no string) *models.Hazard {
+	c.t.Helper()
+	n, _ := models.ParseNumber(no, 2023)
+	var h *models.Hazard
+	if err := c.s.InTx(ctx, func(tx *models.Tx) error {
+		var err error
+		h, err = tx.FindHazardByNumber(n)
+		return err
+	}); err != nil {
+		c.t.Fatal(err)
+	}
+	return h
+}
+
+func (c *chat) events(h *models.Hazard) []models.Event {
+	var list []models.Event
+	c.s.InTx(ctx, func(tx *models.Tx) error {
+		list, _ = tx.Events(h.ID, 0)
+		return nil
+	})
+	return list
+}
+
+func TestGuidedReportWithPhotoAndLocation(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报", "开始登记隐患", "请填写重点隐患")
+		if got := c.photo("zhangsan", "m1"); !strings.Contains(got, "已收到照片（本次上报共1张）") {
+			t.Fatalf("photo reply: %s", got)
+		}
+		c.send(bot.Message{UserID: "zhangsan", Kind: bot.KindLocation, Lat: 32.63, Lng: 110.79, Label: "人民南路12号"})
+		c.expect("zhangsan", "燃气软管老化开裂", "请填写隐患内容")
+		c.expect("zhangsan", "某餐馆后厨燃气软管老化，未装报警器", "请填写县市区", "茅箭区、张湾区")
+		c.expect("zhangsan", "火星区", "没有找到县市区“火星区”", "请填写县市区")
+		c.expect("zhangsan", "茅箭", "请填写行业领域", "燃气、非煤矿山")
+		c.expect("zhangsan", "燃气", "请填写责任单位")
+		c.expect("zhangsan", "待定", "请填写整改时限")
+		c.expect("zhangsan", "2月30日", "“2月30日”不是有效日期", "请填写整改时限")
+		got := c.expect("zhangsan", "3月15日", "请核对", "重点隐患：燃气软管老化开裂", "县市区：茅箭区", "整改时限：2023年3月15日", "照片：1张", "位置：人民南路12号")
+		_ = got
+		c.expect("zhangsan", "修改 时限 3月20日", "已修改", "整改时限：2023年3月20日")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001", "（照片1张）", "已通知督办员交办")
+		h := c.hazard("1")
+		if h.State != models.StateReported || h.Location != "人民南路12号" || h.Lat == nil || h.Deadline != models.NewDate(2023, 3, 20) {
+			t.Fatalf("hazard = %+v", h)
+		}
+		msgs := c.to("wangwu")
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "新上报隐患待交办：YH2023-0001") {
+			t.Fatalf("the county supervisor was told: %+v", msgs)
+		}
+		if len(c.to("zhengshiyi")) != 0 {
+			t.Fatal("another county's supervisor was told")
+		}
+		// The dialogue is over: a bare word gets a short hint, not the manual.
+		c.expect("zhangsan", "你好", "没看懂这条消息")
+	})
+}
+
+func TestFromReportToCloseOutEntirelyInChat(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.photo("zhangsan", "before1")
+		c.expect("zhangsan", "上报\n隐患：液化气钢瓶违规存放\n内容：商场地下室存放液化气钢瓶3个\n区域：茅箭区\n行业：燃气\n单位：十堰市某燃气有限公司（示例）\n时限：3月10日",
+			"请核对", "责任单位：十堰市某燃气有限公司（示例）", "照片：1张")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001", "已交办十堰市某燃气有限公司（示例）")
+		cards := c.to("lisi")
+		if len(cards) != 1 || cards[0].Kind != bot.OutCard || cards[0].Card.Buttons[0].Key != "accept:YH2023-0001" {
+			t.Fatalf("the unit contact got %+v, want an assignment card with 接收", cards)
+		}
+		// The contact clicks 接收; WeCom delivers the click twice.
+		click := bot.Message{ID: "click-1", UserID: "lisi", Kind: bot.KindEvent, Event: bot.EventTemplateCard, EventKey: "accept:YH2023-0001", ResponseCode: "rc-1"}
+		r1 := c.send(click)
+		r2 := c.send(click)
+		if r1.ButtonText != "已接收（李四）" || r1 != r2 {
+			t.Fatalf("click replies %+v / %+v", r1, r2)
+		}
+		h := c.hazard("1")
+		accepts := 0
+		for _, e := range c.events(h) {
+			if e.Action == models.ActAccept {
+				accepts++
+			}
+		}
+		if accepts != 1 || h.AcceptedAt == nil {
+			t.Fatalf("accept events = %d", accepts)
+		}
+		c.photo("lisi", "after1")
+		c.photo("lisi", "after2")
+		c.expect("lisi", "整改 1 已将钢瓶清出地下室并设置警示", "已提交 YH2023-0001 的整改", "附照片2张")
+		review := c.to("wangwu")
+		last := review[len(review)-1]
+		if last.Kind != bot.OutCard || len(last.Card.Buttons) != 2 || last.Card.Buttons[1].Key != "reject:YH2023-0001" {
+			t.Fatalf("reviewer got %+v, want a card with 通过/退回", last)
+		}
+		// 退回 by button asks for the reason, then sends back.
+		c.click("wangwu", "reject:YH2023-0001", "rc-2")
+		c.expect("wangwu", "警示标志没有设置", "已退回 YH2023-0001")
+		back := c.to("lisi")
+		if !strings.Contains(back[len(back)-1].Text, "复查退回：警示标志没有设置") {
+			t.Fatalf("contact told %+v", back[len(back)-1])
+		}
+		c.expect("lisi", "整改 YH2023-1 已设置警示标志", "等待复查")
+		if r := c.click("wangwu", "pass:YH2023-0001", "rc-3"); r.ButtonText != "已通过（王五）" {
+			t.Fatalf("pass click: %+v", r)
+		}
+		// A second reviewer clicking the same card learns it is done.
+		if r := c.click("zhaoliu", "pass:YH2023-0001", "rc-3"); r.ButtonText != "已处理：已销号" || !strings.Contains(r.Text, "已销号") {
+			t.Fatalf("late click: %+v", r)
+		}
+		h = c.hazard("1")
+		if h.State != models.StateClosed {
+			t.Fatalf("state = %s", h.State)
+		}
+		c.expect("zhangsan", "查询 1", "状态：已销号", "整改前1张，整改后2张", "复查通过，销号")
+		var updates int
+		for _, m := range c.outbox() {
+			if m.Kind == bot.OutCardUpdate {
+				updates++
+			}
+		}
+		if updates != 2 {
+			t.Fatalf("card updates queued = %d, want one per successful click", updates)
+		}
+	})
+}
+
+func TestBadInputNeverLosesTheDraft(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报\n隐患：消防通道堵塞\n内容：楼道堆放杂物\n区域：茅箭区\n行业：消防\n单位：应急局\n时限：13月1日",
+			"“13月1日”不是有效日期", "责任单位“应急局”不明确", "茅箭区应急管理局", "张湾区应急管理局")
+		c.expect("zhangsan", "茅箭区应急管理局", "请填写整改时限")
+		c.expect("zhangsan", "昨天", "已经过去了", "请填写整改时限")
+		c.expect("zhangsan", "15天", "请核对", "整改时限：2023年3月16日")
+		// A role command in the middle is refused but the draft stays.
+		c.expect("zhangsan", "复查 3 通过", "只有复查人员（督办员）可以复查销号")
+		c.expect("zhangsan", "交办 3 茅箭区应急管理局", "只有督办员可以交办隐患")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001", "已交办茅箭区应急管理局")
+		c.expect("wushi", "撤销 1 重复", "只有督办员可以撤销隐患")
+		c.expect("zhengshiyi", "撤销 1 重复", "不在你单位（张湾区）的管辖范围内")
+		c.expect("wangwu", "交办 1 火星局 3月20日", "没有找到责任单位“火星局”")
+		c.expect("wangwu", "查询 99", "没有找到隐患 YH2023-0099")
+		c.expect("wangwu", "挂牌 1 绿", "挂牌")
+		c.expect("stranger", "查询 1", "你无权查看 YH2023-0001")
+		c.expect("stranger", "统计", "你还不在通讯录中")
+		if h := c.hazard("1"); h.Version != 0 {
+			t.Fatalf("refused commands changed the hazard (version %d)", h.Version)
+		}
+	})
+}
+
+func TestDialogueSurvivesRestartAndIdleTimeout(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.say("zhangsan", "上报")
+		c.say("zhangsan", "配电箱未接地")
+		// A new process (or another replica) takes the next message.
+		c.b = bot.New(s, config.Default(), nil)
+		c.expect("zhangsan", "配电箱外壳无接地线", "请填写县市区")
+		c.clock.Add(45 * time.Minute)
+		c.expect("zhangsan", "茅箭区", "未提交的上报草稿“配电箱未接地”", "继续")
+		c.expect("zhangsan", "继续", "继续填写“配电箱未接地”", "请填写县市区")
+		c.expect("zhangsan", "茅箭区", "请填写行业领域")
+		c.expect("zhangsan", "查询 5", "没有找到隐患") // a command mid-dialogue keeps the draft
+		c.expect("zhangsan", "工贸", "请填写责任单位")
+		c.expect("zhangsan", "取消", "已取消")
+		c.expect("zhangsan", "确认", "当前没有正在填写的上报")
+	})
+}
+
+func TestTwoOfficersReportAtTheSameMoment(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		report := "上报\n隐患：隐患%d\n内容：内容\n区域：张湾区\n行业：工贸\n单位：待定\n时限：3月31日"
+		for _, u := range []string{"zhangsan", "wushi"} {
+			c.say(u, fmt.Sprintf(report, 1))
+		}
+		var wg sync.WaitGroup
+		replies := make([]string, 2)
+		for i, u := range []string{"zhangsan", "wushi"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := c.b.Handle(ctx, bot.Message{ID: "confirm-" + u, UserID: u, Kind: bot.KindText, Text: "确认"})
+				if err != nil {
+					t.Error(err)
+				}
+				replies[i] = r.Text
+			}()
+		}
+		wg.Wait()
+		joined := strings.Join(replies, "\n")
+		if !strings.Contains(joined, "YH2023-0001") || !strings.Contains(joined, "YH2023-0002") {
+			t.Fatalf("replies: %v", replies)
+		}
+	})
+}
+
+func TestStatsSentence(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		for i := range 3 {
+			c.say("zhangsan", fmt.Sprintf("上报\n隐患：隐患%d\n内容：内容\n区域：茅箭区\n行业：燃气\n单位：十堰市某燃气有限公司（示例）\n时限：3月5日", i))
+			c.say("zhangsan", "确认")
+		}
+		c.say("lisi", "整改 1 已整改")
+		c.say("wangwu", "复查 1 通过")
+		c.say("lisi", "整改 2 已整改")
+		c.clock.Set(time.Date(2023, 3, 15, 9, 0, 0, 0, modelstest.Shanghai))
+		c.expect("wangwu", "统计", "情况小结：2023年2月23日至3月15日，茅箭区检查发现重点隐患问题3个，已整改完成2个，已销号1个，逾期1个，整改率33.3%", "按行业", "燃气 3/2/1/1/33.3%")
+		c.expect("sunqi", "统计 本月", "2023年3月1日至3月15日，十堰市检查发现重点隐患问题3个", "按区域", "茅箭区 3/2/1/1/33.3%")
+		c.expect("sunqi", "统计 本周 张湾区", "张湾区检查发现重点隐患问题0个", "（本期没有隐患）")
+		c.expect("sunqi", "统计 下个世纪", "没有找到区域或行业“下个世纪”")
+	})
+}
+
+func TestMineListsOpenItemsByRole(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.say("zhangsan", "上报\n隐患：甲\n内容：x\n区域：茅箭区\n行业：燃气\n单位：十堰市某燃气有限公司（示例）\n时限：3月20日")
+		c.say("zhangsan", "确认")
+		c.say("zhangsan", "上报\n隐患：乙\n内容：x\n区域：茅箭区\n行业：消防\n单位：待定\n时限：3月20日")
+		c.say("zhangsan", "确认")
+		c.expect("lisi", "我的", "待整改（1）", "YH2023-0001 甲【整改中】")
+		c.expect("wangwu", "待办", "待交办（1）", "YH2023-0002 乙【待交办】")
+		c.expect("zhangsan", "我的", "我上报的（未销号）（2）")
+		c.expect("sunqi", "我的", "没有待办")
+	})
+}
+
+func TestLongRepliesFitWeComLimit(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		long := strings.Repeat("很长的隐患描述", 200)
+		c.say("zhangsan", "上报")
+		c.say("zhangsan", "标题")
+		got := c.say("zhangsan", long)
+		if len(got) > 2048 {
+			t.Fatalf("reply is %d bytes", len(got))
+		}
+		c.expect("zhangsan", "帮助", "上报")
+	})
+}

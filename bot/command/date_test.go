@@ -1,0 +1,214 @@
+package command
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"hazardbot/models"
+)
+
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// wednesday is 2023-03-15, a Wednesday, at 10:00 in Shanghai: the middle of
+// the spring offensive the seed document describes.
+var wednesday = time.Date(2023, 3, 15, 10, 0, 0, 0, shanghai)
+
+func day(y int, m time.Month, d int) models.Date { return models.Date{Year: y, Month: m, Day: d} }
+
+func TestParseDate(t *testing.T) {
+	cases := []struct {
+		name, in string
+		want     models.Date
+	}{
+		{"iso short", "2023-3-15", day(2023, 3, 15)},
+		{"iso", "2023-03-15", day(2023, 3, 15)},
+		{"slashes", "2023/3/15", day(2023, 3, 15)},
+		{"dots", "2023.3.15", day(2023, 3, 15)},
+		{"chinese full", "2023年3月15日", day(2023, 3, 15)},
+		{"chinese full with hao", "2023年3月15号", day(2023, 3, 15)},
+		{"two-digit year", "23年3月15日", day(2023, 3, 15)},
+		{"compact digits", "20230315", day(2023, 3, 15)},
+		{"full-width", "２０２３－０３－１５", day(2023, 3, 15)},
+		{"spaces inside", " 3 月 15 日 ", day(2023, 3, 15)},
+		{"chinese space", "3月\u300015日", day(2023, 3, 15)},
+		{"month day ri", "3月15日", day(2023, 3, 15)},
+		{"month day hao", "3月15号", day(2023, 3, 15)},
+		{"month day no suffix", "3月15", day(2023, 3, 15)},
+		{"month-day dash", "3-15", day(2023, 3, 15)},
+		{"month/day slash", "3/15", day(2023, 3, 15)},
+		{"month.day dot", "3.15", day(2023, 3, 15)},
+		{"past year-less stays this year", "1月10日", day(2023, 1, 10)},
+		{"day of this month ri", "15日", day(2023, 3, 15)},
+		{"day of this month hao", "20号", day(2023, 3, 20)},
+		{"past day of month stays this month", "10号", day(2023, 3, 10)},
+		{"today", "今天", day(2023, 3, 15)},
+		{"today formal", "今日", day(2023, 3, 15)},
+		{"tomorrow", "明天", day(2023, 3, 16)},
+		{"day after tomorrow", "后天", day(2023, 3, 17)},
+		{"three days on", "大后天", day(2023, 3, 18)},
+		{"yesterday", "昨天", day(2023, 3, 14)},
+		{"day before yesterday", "前天", day(2023, 3, 13)},
+		{"next friday", "下周五", day(2023, 3, 24)},
+		{"next week's monday", "下周一", day(2023, 3, 20)},
+		{"next week sunday", "下周日", day(2023, 3, 26)},
+		{"week after next", "下下周一", day(2023, 3, 27)},
+		{"this friday ben", "本周五", day(2023, 3, 17)},
+		{"this friday zhe", "这周五", day(2023, 3, 17)},
+		{"bare friday", "周五", day(2023, 3, 17)},
+		{"xingqi", "星期五", day(2023, 3, 17)},
+		{"libai", "礼拜五", day(2023, 3, 17)},
+		{"weekday digit", "周5", day(2023, 3, 17)},
+		{"sunday tian", "星期天", day(2023, 3, 19)},
+		{"sunday ri", "周日", day(2023, 3, 19)},
+		{"past monday of this week stays", "周一", day(2023, 3, 13)},
+		{"last friday", "上周五", day(2023, 3, 10)},
+		{"today's weekday", "周三", day(2023, 3, 15)},
+		{"n days", "15天", day(2023, 3, 30)},
+		{"within n days", "15天内", day(2023, 3, 30)},
+		{"after n days", "15天后", day(2023, 3, 30)},
+		{"within n ri", "15日内", day(2023, 3, 30)},
+		{"chinese n days", "十五天", day(2023, 3, 30)},
+		{"n days ago", "3天前", day(2023, 3, 12)},
+		{"one week", "一周", day(2023, 3, 22)},
+		{"two weeks", "两周", day(2023, 3, 29)},
+		{"two weeks within", "2个星期内", day(2023, 3, 29)},
+		{"one month", "1个月", day(2023, 4, 15)},
+		{"one month chinese", "一个月内", day(2023, 4, 15)},
+		{"half a month", "半个月", day(2023, 3, 30)},
+		{"month end", "月底", day(2023, 3, 31)},
+		{"this month end", "本月底", day(2023, 3, 31)},
+		{"month end mo", "月末", day(2023, 3, 31)},
+		{"next month end", "下月底", day(2023, 4, 30)},
+		{"next month day", "下月5号", day(2023, 4, 5)},
+		{"year end", "年底", day(2023, 12, 31)},
+		{"this year end", "今年年底", day(2023, 12, 31)},
+		{"chinese month day", "三月十五日", day(2023, 3, 15)},
+		{"chinese twenties", "三月二十三日", day(2023, 3, 23)},
+		{"chinese thirty-one", "三月三十一日", day(2023, 3, 31)},
+		{"chinese year", "二〇二三年三月十五日", day(2023, 3, 15)},
+		{"chinese november", "十一月一日", day(2023, 11, 1)},
+		{"trailing qian", "3月20日前", day(2023, 3, 20)},
+		{"trailing zhiqian", "3月20日之前", day(2023, 3, 20)},
+		{"leading jiezhi", "截止3月20日", day(2023, 3, 20)},
+		{"bracket remark", "3月17日（周五）", day(2023, 3, 17)},
+		{"leap day", "2024-02-29", day(2024, 2, 29)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseDate(c.in, wednesday, shanghai)
+			if err != nil {
+				t.Fatalf("ParseDate(%q): %v", c.in, err)
+			}
+			if got != c.want {
+				t.Fatalf("ParseDate(%q) = %v, want %v", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+func TestParseDeadline(t *testing.T) {
+	dec20 := time.Date(2023, 12, 20, 9, 0, 0, 0, shanghai)
+	jan31 := time.Date(2023, 1, 31, 9, 0, 0, 0, shanghai)
+	// 23:30 UTC on the 14th is already the 15th in Shanghai.
+	lateUTC := time.Date(2023, 3, 14, 23, 30, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		now  time.Time
+		in   string
+		want models.Date
+	}{
+		{"future year-less stays", wednesday, "3月31日", day(2023, 3, 31)},
+		{"today is not past", wednesday, "3月15日", day(2023, 3, 15)},
+		{"past year-less rolls to next year", wednesday, "1月10日", day(2024, 1, 10)},
+		{"yesterday's date rolls", wednesday, "3-14", day(2024, 3, 14)},
+		{"explicit past year is kept", wednesday, "2023-01-10", day(2023, 1, 10)},
+		{"past day of month rolls to next month", wednesday, "10号", day(2023, 4, 10)},
+		{"future day of month stays", wednesday, "20号", day(2023, 3, 20)},
+		{"past monday rolls to next week", wednesday, "周一", day(2023, 3, 20)},
+		{"past ben zhou rolls too", wednesday, "本周一", day(2023, 3, 20)},
+		{"coming friday", wednesday, "周五", day(2023, 3, 17)},
+		{"next friday", wednesday, "下周五", day(2023, 3, 24)},
+		{"n days", wednesday, "15天", day(2023, 3, 30)},
+		{"month end", wednesday, "月底", day(2023, 3, 31)},
+		{"december: january rolls", dec20, "1月5日", day(2024, 1, 5)},
+		{"december: day of month rolls into january", dec20, "5号", day(2024, 1, 5)},
+		{"december: next month end", dec20, "下月底", day(2024, 1, 31)},
+		{"december: next monday", dec20, "下周一", day(2023, 12, 25)},
+		{"december: two weeks cross year", dec20, "两周", day(2024, 1, 3)},
+		{"january 31 plus a month clamps", jan31, "1个月", day(2023, 2, 28)},
+		{"day in loc not UTC", lateUTC, "今天", day(2023, 3, 15)},
+		{"leap day next year", wednesday, "2月29日", day(2024, 2, 29)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseDeadline(c.in, c.now, shanghai)
+			if err != nil {
+				t.Fatalf("ParseDeadline(%q): %v", c.in, err)
+			}
+			if got != c.want {
+				t.Fatalf("ParseDeadline(%q) = %v, want %v", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+func TestParseDateErrors(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"february 30", "2月30日", "“2月30日”不是有效日期，例如：3月15日、2023-03-15、15天"},
+		{"month 13", "13月1日", "“13月1日”不是有效日期，例如：3月15日、2023-03-15、15天"},
+		{"not a leap year", "2023-02-29", "“2023-02-29”不是有效日期"},
+		{"april 31", "4月31日", "“4月31日”不是有效日期"},
+		{"day 32", "32号", "“32号”不是有效日期"},
+		{"day zero", "3月0日", "“3月0日”不是有效日期"},
+		{"month zero", "2023-00-10", "“2023-00-10”不是有效日期"},
+		{"year out of range", "1800-01-01", "“1800-01-01”不是有效日期"},
+		{"words", "尽快", "看不懂日期“尽快”，例如：3月15日、2023-03-15、15天"},
+		{"next week without a day", "下周", "看不懂日期“下周”"},
+		{"empty", "  ", "请写日期，例如：3月15日、2023-03-15、15天"},
+		{"three numbers without year", "3-15-1", "看不懂日期"},
+	}
+	for _, c := range cases {
+		for _, f := range []struct {
+			name  string
+			parse func(string, time.Time, *time.Location) (models.Date, error)
+		}{{"ParseDate", ParseDate}, {"ParseDeadline", ParseDeadline}} {
+			t.Run(c.name+" "+f.name, func(t *testing.T) {
+				d, err := f.parse(c.in, wednesday, shanghai)
+				if err == nil {
+					t.Fatalf("%s(%q) = %v, want an error", f.name, c.in, d)
+				}
+				if models.ErrorCode(err) != models.EInvalid {
+					t.Fatalf("%s(%q) error code = %q, want invalid", f.name, c.in, models.ErrorCode(err))
+				}
+				if msg := models.ErrorMessage(err); !strings.Contains(msg, c.want) {
+					t.Fatalf("%s(%q) message = %q, want it to contain %q", f.name, c.in, msg, c.want)
+				}
+				if !d.IsZero() {
+					t.Fatalf("%s(%q) returned %v with its error", f.name, c.in, d)
+				}
+			})
+		}
+	}
+}
+
+func TestChineseDigits(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"十", "10"}, {"十五", "15"}, {"二十", "20"}, {"二十三", "23"}, {"三十一", "31"},
+		{"一百零五", "105"}, {"二〇二三", "2023"}, {"两周", "2周"}, {"星期一", "星期1"}, {"今天", "今天"},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			if got := chineseDigits(c.in); got != c.want {
+				t.Fatalf("chineseDigits(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}

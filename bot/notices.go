@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"hazardbot/models"
+)
+
+// notify writes, in the change's own transaction, the messages that tell
+// the people concerned about it. Each gets a dedupe key derived from the
+// event, so nothing is sent twice and nothing is lost if the process dies
+// after commit.
+func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
+	h, ev := r.Hazard, r.Event
+	var out []noticeTo
+	contacts := func() ([]string, error) { return b.contacts(tx, h) }
+	reviewers := func() ([]string, error) { return b.reviewers(tx, h) }
+	add := func(tag string, users func() ([]string, error), m Outgoing) error {
+		list, err := users()
+		if err != nil {
+			return err
+		}
+		out = append(out, noticeTo{tag, list, m})
+		return nil
+	}
+	reporter := func() ([]string, error) { return []string{h.ReporterID}, nil }
+	var err error
+	switch ev.Action {
+	case models.ActReport:
+		if h.State == models.StateRectifying {
+			err = add("contacts", contacts, b.assignCard(tx, h, a))
+		} else {
+			err = add("supervisors", reviewers, text(fmt.Sprintf("新上报隐患待交办：%s %s\n%s，上报人：%s\n交办请发：交办 %d 责任单位 时限",
+				h.Number, h.Title, b.where(tx, h), a.Display(), h.Seq)))
+		}
+	case models.ActAssign:
+		err = add("contacts", contacts, b.assignCard(tx, h, a))
+		if err == nil {
+			err = add("reporter", reporter, text(fmt.Sprintf("你上报的 %s %s 已交办%s，整改时限%s。", h.Number, h.Title, b.unitName(tx, h), h.Deadline.Chinese())))
+		}
+	case models.ActSubmit:
+		before, after, perr := tx.Photos(h.ID)
+		if perr != nil {
+			return perr
+		}
+		_ = before
+		err = add("reviewers", reviewers, Outgoing{Kind: OutCard, Card: &Card{
+			TaskID: taskID("review", ev), Title: "整改待复查 " + h.Number, Description: h.Title,
+			Fields:  []CardPair{{"责任单位", b.unitName(tx, h)}, {"整改措施", clip(h.Measures, 60)}, {"整改后照片", fmt.Sprintf("%d张", after)}, {"提交人", a.Display()}},
+			Buttons: []Button{{Text: "通过", Key: buttonKey(keyPass, h), Style: 1}, {Text: "退回", Key: buttonKey(keyReject, h), Style: 3}},
+		}})
+	case models.ActPass:
+		m := text(fmt.Sprintf("%s %s 复查通过，已销号。复查人：%s", h.Number, h.Title, a.Display()))
+		if err = add("contacts", contacts, m); err == nil {
+			err = add("reporter", reporter, m)
+		}
+	case models.ActReject:
+		err = add("contacts", contacts, text(fmt.Sprintf("%s %s 复查退回：%s\n请整改后重新提交：整改 %d 措施", h.Number, h.Title, noteAfter(ev.Note), h.Seq)))
+	case models.ActList:
+		m := text(fmt.Sprintf("%s %s 已挂牌督办（%s，%s），请加快整改，时限%s。", h.Number, h.Title, b.colourText(h.Colour), models.LevelName(h.Level), h.Deadline.Chinese()))
+		if err = add("contacts", contacts, m); err == nil {
+			err = add("supervisors", reviewers, m)
+		}
+	case models.ActRequestExtend:
+		err = add("reviewers", reviewers, Outgoing{Kind: OutCard, Card: &Card{
+			TaskID: taskID("extend", ev), Title: "延期申请 " + h.Number, Description: h.Title,
+			Fields:  []CardPair{{"原时限", h.Deadline.Chinese()}, {"申请延至", h.ExtensionTo.Chinese()}, {"理由", clip(h.ExtensionReason, 60)}, {"申请人", a.Display()}},
+			Buttons: []Button{{Text: "同意延期", Key: buttonKey(keyApprove, h), Style: 1}},
+		}})
+	case models.ActApproveExtend:
+		err = add("contacts", contacts, text(fmt.Sprintf("%s 延期已批准，整改时限改为%s。", h.Number, h.Deadline.Chinese())))
+	case models.ActWithdraw:
+		m := text(fmt.Sprintf("%s %s 已撤销：%s", h.Number, h.Title, ev.Note))
+		if err = add("reporter", reporter, m); err == nil {
+			err = add("contacts", contacts, m)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	var items []models.OutboxItem
+	for _, n := range out {
+		users := slices.DeleteFunc(slices.Clone(n.users), func(u string) bool { return u == "" || u == a.UserID })
+		if len(users) == 0 {
+			continue
+		}
+		item, err := outboxItem(fmt.Sprintf("ev|%d|%s", ev.ID, n.tag), users, n.m)
+		if err != nil {
+			return err
+		}
+		items = append(items, item)
+	}
+	_, err = tx.Enqueue(items...)
+	return err
+}
+
+type noticeTo struct {
+	tag   string
+	users []string
+	m     Outgoing
+}
+
+func text(s string) Outgoing { return Outgoing{Kind: OutText, Text: fitText(s)} }
+
+// outboxItem encodes a message for the outbox.
+func outboxItem(key string, users []string, m Outgoing) (models.OutboxItem, error) {
+	m.ToUsers = users
+	body, err := json.Marshal(m)
+	if err != nil {
+		return models.OutboxItem{}, fmt.Errorf("bot: encode message: %w", err)
+	}
+	return models.OutboxItem{Key: key, Recipients: users, Kind: string(m.Kind), Body: string(body)}, nil
+}
+
+// taskID names a card uniquely (WeCom refuses a reused task_id).
+func taskID(kind string, ev *models.Event) string { return fmt.Sprintf("hz-%s-%d", kind, ev.ID) }
+
+func (b *Bot) assignCard(tx *models.Tx, h *models.Hazard, a *models.Actor) Outgoing {
+	return Outgoing{Kind: OutCard, Card: &Card{
+		TaskID: fmt.Sprintf("hz-assign-%d-%d", h.ID, h.Version), Title: "隐患整改交办 " + h.Number, Description: h.Title,
+		Fields:  []CardPair{{"隐患内容", clip(h.Description, 60)}, {"区域", b.where(tx, h)}, {"整改时限", h.Deadline.Chinese()}, {"交办人", a.Display()}},
+		Buttons: []Button{{Text: "接收", Key: buttonKey(keyAccept, h), Style: 1}},
+	}}
+}
+
+// updateCards changes the clicked card for everyone who received it, to
+// show the outcome and who acted.
+func (b *Bot) updateCards(tx *models.Tx, a *models.Actor, r *models.Result, responseCode string) error {
+	if responseCode == "" {
+		return nil
+	}
+	m := Outgoing{Kind: OutCardUpdate, ResponseCode: responseCode, Card: &Card{Done: fmt.Sprintf("%s（%s）", buttonDone(r.Event.Action), a.Display())}}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Enqueue(models.OutboxItem{Key: "card|" + responseCode, Kind: string(m.Kind), Body: string(body)})
+	return err
+}
+
+// contacts are the responsible unit's contacts.
+func (b *Bot) contacts(tx *models.Tx, h *models.Hazard) ([]string, error) {
+	if h.UnitID == nil {
+		return nil, nil
+	}
+	users, err := tx.UsersWithRole(models.RoleContact, *h.UnitID)
+	return userIDs(users), err
+}
+
+// reviewers are the supervisors who review and close out a hazard: those
+// of the level it is listed at, else the nearest of its county, its special
+// committee and the city.
+func (b *Bot) reviewers(tx *models.Tx, h *models.Hazard) ([]string, error) {
+	var order []*uint
+	switch h.Level {
+	case models.LevelCity:
+		order = nil
+	case models.LevelSpecialCommittee:
+		order = []*uint{h.CommitteeID, h.RegionID}
+	default:
+		order = []*uint{h.RegionID, h.CommitteeID}
+	}
+	for _, id := range order {
+		if id == nil {
+			continue
+		}
+		users, err := tx.UsersWithRole(models.RoleSupervisor, *id)
+		if err != nil || len(users) > 0 {
+			return userIDs(users), err
+		}
+	}
+	roots, err := tx.RootUnits()
+	if err != nil {
+		return nil, err
+	}
+	var ids []uint
+	for _, u := range roots {
+		ids = append(ids, u.ID)
+	}
+	users, err := tx.UsersWithRole(models.RoleSupervisor, ids...)
+	return userIDs(users), err
+}
+
+func userIDs(users []models.User) []string {
+	var out []string
+	for _, u := range users {
+		out = append(out, u.UserID)
+	}
+	return out
+}
+
+// where says the county and sector of a hazard: "茅箭区·燃气".
+func (b *Bot) where(tx *models.Tx, h *models.Hazard) string {
+	var parts []string
+	if h.RegionID != nil {
+		if u, err := tx.FindUnit(*h.RegionID); err == nil {
+			parts = append(parts, u.ShortName())
+		}
+	}
+	if h.Sector != "" {
+		parts = append(parts, h.Sector)
+	}
+	if h.Enterprise != "" {
+		parts = append(parts, h.Enterprise)
+	}
+	if len(parts) == 0 {
+		return "未填区域"
+	}
+	return strings.Join(parts, "·")
+}
+
+func (b *Bot) unitName(tx *models.Tx, h *models.Hazard) string {
+	if h.UnitID == nil {
+		return "（未交办）"
+	}
+	if u, err := tx.FindUnit(*h.UnitID); err == nil {
+		return u.Name
+	}
+	return "（未知单位）"
+}
+
+// clip shortens s to n runes for a card field.
+func clip(s string, n int) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n]) + "…"
+}
+
+// noteAfter is an event note without the "退回" boilerplate.
+func noteAfter(note string) string {
+	if note == "" {
+		return "（未写理由）"
+	}
+	return note
+}

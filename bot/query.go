@@ -1,0 +1,209 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"hazardbot/bot/command"
+	"hazardbot/bot/report"
+	"hazardbot/models"
+)
+
+// query shows where one hazard stands.
+func (c *turn) query(n models.Number) error {
+	h, err := c.tx.FindHazardByNumber(n)
+	if err != nil {
+		return err
+	}
+	ok, err := c.tx.CanSee(c.actor, h)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return models.Errorf(models.EForbidden, "你无权查看 %s：它不在你单位的管辖范围内，也不是你上报的", h.Number)
+	}
+	events, err := c.tx.Events(h.ID, 3)
+	if err != nil {
+		return err
+	}
+	before, after, err := c.tx.Photos(h.ID)
+	if err != nil {
+		return err
+	}
+	today := c.b.today()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", h.Number, h.Title)
+	fmt.Fprintf(&b, "状态：%s", models.StateName(h.State))
+	if d := h.OverdueDays(today); d > 0 {
+		fmt.Fprintf(&b, "（逾期%d天）", d)
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "区域：%s\n", c.b.where(c.tx, h))
+	fmt.Fprintf(&b, "责任单位：%s\n", c.b.unitName(c.tx, h))
+	if !h.Deadline.IsZero() {
+		fmt.Fprintf(&b, "整改时限：%s", h.Deadline.Chinese())
+		if h.State.Open() && !h.Overdue(today) {
+			fmt.Fprintf(&b, "（还剩%d天）", today.DaysUntil(h.Deadline))
+		}
+		b.WriteString("\n")
+	}
+	if !h.ExtensionTo.IsZero() {
+		fmt.Fprintf(&b, "延期申请：至%s，待批准\n", h.ExtensionTo.Chinese())
+	}
+	if h.Colour != models.ColourNone {
+		fmt.Fprintf(&b, "督办：%s（%s）\n", c.b.colourText(h.Colour), models.LevelName(h.Level))
+	}
+	fmt.Fprintf(&b, "照片：整改前%d张，整改后%d张\n", before, after)
+	b.WriteString("最近动态：\n")
+	for _, e := range events {
+		t := e.CreatedAt.In(c.b.loc())
+		line := fmt.Sprintf("· %d月%d日 %02d:%02d %s %s", t.Month(), t.Day(), t.Hour(), t.Minute(), e.ActorName, models.ActionName(e.Action))
+		if e.ActorName == "" {
+			line = fmt.Sprintf("· %d月%d日 %02d:%02d %s %s", t.Month(), t.Day(), t.Hour(), t.Minute(), e.ActorID, models.ActionName(e.Action))
+		}
+		if e.Note != "" {
+			line += "：" + clip(e.Note, 40)
+		}
+		b.WriteString(line + "\n")
+	}
+	c.reply.Text = strings.TrimRight(b.String(), "\n")
+	return nil
+}
+
+// mine lists the user's open items: assigned to their unit, awaiting their
+// review or decision, and their own reports.
+func (c *turn) mine() error {
+	today := c.b.today()
+	var b strings.Builder
+	section := func(title string, f models.HazardFilter) error {
+		f.Limit = 8
+		list, err := c.tx.FindHazards(f)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return nil
+		}
+		total, err := c.tx.CountHazards(f)
+		if err != nil {
+			return err
+		}
+		b.WriteString(listSection(title, list, total, today, 8))
+		return nil
+	}
+	a := c.actor
+	if a.Has(models.RoleContact) {
+		ids, err := c.tx.SubtreeIDs(a.Unit)
+		if err != nil {
+			return err
+		}
+		if err := section("待整改", models.HazardFilter{UnitIDs: ids, States: []models.State{models.StateRectifying}}); err != nil {
+			return err
+		}
+	}
+	if a.Has(models.RoleSupervisor) {
+		if err := section("待复查", models.HazardFilter{Scope: a.Unit, States: []models.State{models.StatePendingReview}}); err != nil {
+			return err
+		}
+		if err := section("待交办", models.HazardFilter{Scope: a.Unit, States: []models.State{models.StateReported}}); err != nil {
+			return err
+		}
+		if err := section("已逾期", models.HazardFilter{Scope: a.Unit, Overdue: true}); err != nil {
+			return err
+		}
+	}
+	if err := section("我上报的（未销号）", models.HazardFilter{ReporterID: a.UserID,
+		States: []models.State{models.StateReported, models.StateRectifying, models.StatePendingReview}}); err != nil {
+		return err
+	}
+	if n, err := c.tx.DraftPhotos(a.UserID); err == nil && n > 0 {
+		fmt.Fprintf(&b, "待提交照片：%d张\n", n)
+	}
+	if c.dlg != nil && c.dlg.Flow == flowReport {
+		fmt.Fprintf(&b, "未提交草稿：%s（回复“继续”）\n", c.dlg.Draft.brief())
+	}
+	if b.Len() == 0 {
+		c.say("你目前没有待办事项。")
+		return nil
+	}
+	c.reply.Text = strings.TrimRight(b.String(), "\n")
+	return nil
+}
+
+// stats answers 统计 with the 情况小结 sentence for the user's scope and a
+// breakdown with overdue counts and the rectification rate.
+func (c *turn) stats(cmd command.Command) error {
+	if !c.actor.Known() {
+		return models.Errorf(models.EForbidden, "%s", msgNeedDirectory)
+	}
+	var campaign *command.Period
+	camp, err := c.tx.CampaignOn(c.b.today())
+	if err != nil {
+		return err
+	}
+	if camp != nil {
+		campaign = &command.Period{From: camp.Start, To: camp.End, Label: camp.Name}
+		if campaign.To.After(c.b.today()) {
+			campaign.To = c.b.today()
+		}
+	}
+	period, err := command.ParsePeriod(cmd.PeriodText, c.b.now(), c.b.loc(), campaign)
+	if err != nil {
+		return err
+	}
+	f := models.SummaryFilter{From: period.From, To: period.To, Scope: c.actor.Unit}
+	scopeName := c.actor.Unit.ShortName()
+	by := models.ByRegion
+	if r, err := c.tx.RegionOf(c.actor.Unit); err != nil {
+		return err
+	} else if r != nil {
+		by = models.BySector
+	}
+	for _, w := range cmd.Filters {
+		if s, ok := matchSector(w); ok {
+			f.Sector = s
+			scopeName += s + "行业"
+			by = models.ByRegion
+			continue
+		}
+		u, err := c.resolveUnit(w, "区域或行业", models.KindRegion)
+		if err != nil {
+			return err
+		}
+		f.RegionID = &u.ID
+		scopeName = u.ShortName()
+		by = models.BySector
+	}
+	if f.Sector != "" && f.RegionID != nil {
+		scopeName += f.Sector + "行业"
+	}
+	total, err := c.tx.Summary(f)
+	if err != nil {
+		return err
+	}
+	rows, err := c.tx.SummaryBy(f, by)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(report.SummarySentence(period.From, period.To, scopeName, total))
+	b.WriteString("\n")
+	head := "按区域"
+	if by == models.BySector {
+		head = "按行业"
+	}
+	fmt.Fprintf(&b, "%s（发现/整改完成/销号/逾期/整改率）：\n", head)
+	shown := 0
+	for _, r := range rows {
+		if r.Found == 0 && r.Overdue == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%s %d/%d/%d/%d/%s\n", r.Name, r.Found, r.Rectified, r.Closed, r.Overdue, report.FormatRate(r.Figures))
+		shown++
+	}
+	if shown == 0 {
+		b.WriteString("（本期没有隐患）\n")
+	}
+	c.reply.Text = strings.TrimRight(b.String(), "\n")
+	return nil
+}

@@ -1,0 +1,169 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"hazardbot/bot/command"
+	"hazardbot/models"
+)
+
+// maxText is WeCom's limit for a text message, in bytes.
+const maxText = 2048
+
+// The bot's fixed sentences. Short and concrete: they are read on a phone.
+const (
+	msgUnknown         = "没看懂这条消息。发送“帮助”查看可用命令，发送“上报”登记隐患。"
+	msgNoVoice         = "暂不支持语音和视频，请用文字描述，照片直接发送即可。"
+	msgNoDraft         = "当前没有正在填写的上报。发送“上报”开始登记隐患。"
+	msgCancelled       = "已取消本次上报，草稿和照片已丢弃。"
+	msgReportStart     = "开始登记隐患，随时可发照片和位置，发送“取消”放弃。\n"
+	msgAsk             = "请填写%s，例如：%s"
+	msgAskChoice       = "请填写%s，可选：%s"
+	msgUnknownFields   = "没认出这些项目：%s（可用：隐患、内容、区域、行业、企业、单位、措施、时限、检查日期、备注）"
+	msgConfirmHow      = "回复“确认”提交，“修改 项目 新内容”修改（例如：修改 时限 3月31日），“取消”放弃。"
+	msgEditHow         = "要修改哪一项？例如：修改 时限 3月31日、修改 单位 茅箭区应急管理局"
+	msgNothingToSkip   = "现在没有可以跳过的项目。"
+	msgCannotSkip      = "“%s”是必填项，不能跳过。"
+	msgDraftKept       = "你有一份未提交的上报草稿%s，回复“继续”接着填写，回复“取消”放弃。"
+	msgDraftExists     = "你还有一份未提交的上报草稿%s。回复“继续”接着填写；再发一次“上报”将放弃它重新开始。"
+	msgPhotoDraft      = "已收到照片（本次上报共%d张）。"
+	msgPhotoPending    = "已收到照片（待提交%d张）。发送“上报”登记隐患，或“整改 编号 措施”提交整改，照片会一并附上。"
+	msgLocationNoDraft = "已收到位置。请先发送“上报”，再发送位置，它会记入隐患。"
+	msgLocationSaved   = "已记录位置：%s"
+	msgAskRejectReason = "请回复退回 %s 的理由（一句话即可），发送“取消”放弃退回。"
+	msgNeedDirectory   = "你还不在通讯录中，只能上报隐患和查询自己上报的隐患。请联系安委办管理员登记。"
+)
+
+// welcome greets a user who opens the app.
+func welcome(a *models.Actor) string {
+	name := ""
+	if a.Name != "" {
+		name = a.Name + "，"
+	}
+	return name + "你好！这里是重点隐患整改台账。发送“上报”登记隐患，“查询 编号”查看进度，“帮助”查看全部命令。"
+}
+
+// helpText lists the commands this user may use.
+func helpText(a *models.Actor) string {
+	var b strings.Builder
+	b.WriteString("可用命令：\n")
+	line := func(s string) { b.WriteString("· " + s + "\n") }
+	line("上报 —— 按提示登记隐患，可附照片和位置")
+	line("查询 编号 —— 例如：查询 12")
+	line("我的 —— 我的待办和上报")
+	if a.Known() {
+		line("统计 [时间] [区域或行业] —— 例如：统计 本周")
+	}
+	if a.Has(models.RoleContact) {
+		line("接收 编号")
+		line("整改 编号 措施 —— 先发整改后照片")
+		line("延期 编号 新时限 理由")
+	}
+	if a.Has(models.RoleSupervisor) {
+		line("交办 编号 单位 时限")
+		line("复查 编号 通过 / 复查 编号 退回 理由")
+		line("挂牌 编号 红/黄/蓝")
+		line("同意延期 编号")
+		line("撤销 编号 理由")
+	}
+	if !a.Known() {
+		b.WriteString(msgNeedDirectory)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// summaryText shows a complete draft for confirmation.
+func summaryText(d *draft, photos int64) string {
+	var b strings.Builder
+	b.WriteString("请核对：\n")
+	for _, f := range command.Fields {
+		if d.has(f) {
+			fmt.Fprintf(&b, "%s：%s\n", command.FieldName(f), d.value(f))
+		}
+	}
+	if photos > 0 {
+		fmt.Fprintf(&b, "照片：%d张\n", photos)
+	}
+	b.WriteString(msgConfirmHow)
+	return b.String()
+}
+
+// reportDone tells the reporter their hazard is on the ledger.
+func reportDone(h *models.Hazard, d *draft, photos int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "已登记，编号 %s。\n%s", h.Number, h.Title)
+	if photos > 0 {
+		fmt.Fprintf(&b, "（照片%d张）", photos)
+	}
+	if h.State == models.StateRectifying {
+		fmt.Fprintf(&b, "\n已交办%s，整改时限%s。", d.Unit, h.Deadline.Chinese())
+	} else {
+		b.WriteString("\n已通知督办员交办。")
+	}
+	fmt.Fprintf(&b, "\n查询进度：查询 %d", h.Seq)
+	return b.String()
+}
+
+// fitText cuts a reply to WeCom's 2,048-byte limit at a line break and says
+// how many lines were left out.
+func fitText(s string) string {
+	if len(s) <= maxText {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for keep := len(lines) - 1; keep > 0; keep-- {
+		out := strings.Join(lines[:keep], "\n") + fmt.Sprintf("\n……另有%d行未显示", len(lines)-keep)
+		if len(out) <= maxText {
+			return out
+		}
+	}
+	// One enormous line: cut it at a rune boundary.
+	cut := maxText - len("……")
+	for cut > 0 && !utf8Start(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "……"
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// hazardLine is one hazard in a list: number, title, and where it stands.
+func hazardLine(h *models.Hazard, today models.Date) string {
+	s := fmt.Sprintf("%s %s【%s】", h.Number, h.Title, models.StateName(h.State))
+	if d := h.OverdueDays(today); d > 0 {
+		s += fmt.Sprintf(" 逾期%d天", d)
+	} else if h.State.Open() && !h.Deadline.IsZero() {
+		s += " 时限" + h.Deadline.Short()
+	}
+	return s
+}
+
+// listSection renders a titled list, cut to max items with a count of the rest.
+func listSection(title string, list []models.Hazard, total int64, today models.Date, max int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s（%d）：\n", title, total)
+	for i := range list {
+		if i == max {
+			break
+		}
+		b.WriteString(hazardLine(&list[i], today) + "\n")
+	}
+	if shown := min(int64(len(list)), int64(max)); total > shown {
+		fmt.Fprintf(&b, "……另有%d条\n", total-shown)
+	}
+	return b.String()
+}
+
+// colourText names a hazard's supervision colour as configured.
+func (b *Bot) colourText(c models.Colour) string {
+	if c == models.ColourNone {
+		return ""
+	}
+	if b.cfg != nil {
+		if col, ok := b.cfg.Supervision.Colours[string(c)]; ok && col.Name != "" {
+			return col.Name
+		}
+	}
+	return models.ColourName(c) + "色"
+}

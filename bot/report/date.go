@@ -1,0 +1,76 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"hazardbot/models"
+)
+
+var (
+	// 2023-03-15, 2023/3/15, 2023.3.15, 2023年3月15日, optionally followed by
+	// a time as Excel writes date-times into CSV (2023/3/15 0:00).
+	textDate = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$`)
+	// 20230315
+	compactDate = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})$`)
+	// An Excel serial day number, possibly with a time fraction.
+	serialDate = regexp.MustCompile(`^\d{1,6}(?:\.\d+)?$`)
+)
+
+// Serial days accepted as dates: 2000-01-01 to 2099-12-31. A bare number
+// outside this span is much more likely a typo than a hazard from 1950.
+const (
+	minSerial = 36526
+	maxSerial = 73050
+	// serial1904 is how many days later Excel's 1904 date system starts.
+	serial1904 = 1462
+)
+
+// parseCellDate reads a date as it comes out of a ledger cell. An empty cell
+// is the zero Date; a problem comes back as a Chinese message for the user.
+func parseCellDate(s string, date1904 bool) (models.Date, string) {
+	s = strings.TrimSpace(models.Narrow(s))
+	if s == "" {
+		return models.Date{}, ""
+	}
+	if m := textDate.FindStringSubmatch(s); m != nil {
+		return checkedDate(m[1], m[2], m[3])
+	}
+	if m := compactDate.FindStringSubmatch(s); m != nil {
+		return checkedDate(m[1], m[2], m[3])
+	}
+	if serialDate.MatchString(s) {
+		f, err := strconv.ParseFloat(s, 64)
+		if err == nil {
+			n := int(math.Floor(f))
+			if date1904 {
+				n += serial1904
+			}
+			if n >= minSerial && n <= maxSerial {
+				t := excelEpoch.AddDate(0, 0, n)
+				return models.DateOf(t, time.UTC), ""
+			}
+		}
+	}
+	if r := []rune(s); len(r) > 20 {
+		s = string(r[:20]) + "…"
+	}
+	return models.Date{}, fmt.Sprintf("“%s”不是日期，请写成 2023-03-15 或 2023年3月15日", s)
+}
+
+func checkedDate(ys, ms, ds string) (models.Date, string) {
+	y, _ := strconv.Atoi(ys)
+	m, _ := strconv.Atoi(ms)
+	d, _ := strconv.Atoi(ds)
+	if y < 1900 || y > 2999 {
+		return models.Date{}, fmt.Sprintf("年份%d不对，请检查日期", y)
+	}
+	if !models.ValidDate(y, time.Month(m), d) {
+		return models.Date{}, fmt.Sprintf("没有%d年%d月%d日这一天，请检查日期", y, m, d)
+	}
+	return models.Date{Year: y, Month: time.Month(m), Day: d}, ""
+}

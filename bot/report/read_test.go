@@ -1,0 +1,250 @@
+package report
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"hazardbot/models"
+)
+
+// templateCSV is the attachment as Excel saves it to CSV, filled in by
+// hand: title and 填报单位 rows, the two-row header, good rows, a row
+// without a title, a row with impossible dates, a multi-line cell, the
+// blank template's placeholder rows and the 情况小结 footer.
+const templateCSV = `重点隐患问题动态整改台账,,,,,,,,,
+填报单位（盖章）：茅箭区安委会,,,,,,,,,填报时间：
+序号,重点隐患,隐患内容,检查日期,整改措施,责任单位,督办,,整改时限,备注
+,,,,,,县市区,市级专委会督办销号,,
+1,燃气管道锈蚀,阀门井内管道锈蚀,2023/2/23,更换管段,十堰市燃气公司,茅箭区,燃气专委会,2023年3月31日,
+2,,商场北侧消防通道堆放杂物,2023-02-24,清理杂物,五堰商场,茅箭区,消防专委会,2023.3.1,
+3,配电箱未接地,工地配电箱未接地,2023-02-30,接地,某建筑公司,茅箭区,建设专委会,明天,
+4,"边坡落石
+（北侧）","北侧边坡
+有浮石",2023/3/2 0:00,清除浮石,某矿业公司,茅箭区,非煤矿山专委会,20230320,已停产
+5,,,,,,,,,
+......,,,,,,,,,
+情况小结：2023年2月X日至X月X日，XX县（市、区）检查发现重点隐患问题X个，已整改完成X个，已销号X个，
+1,页脚以下,不应读入,2023-01-01,,,,,,
+`
+
+var templateWant = []ImportRow{
+	{Line: 5, Title: "燃气管道锈蚀", Description: "阀门井内管道锈蚀", InspectionDate: date(2023, 2, 23),
+		Measures: "更换管段", Unit: "十堰市燃气公司", County: "茅箭区", Committee: "燃气专委会", Deadline: date(2023, 3, 31)},
+	{Line: 8, Title: "边坡落石\n（北侧）", Description: "北侧边坡\n有浮石", InspectionDate: date(2023, 3, 2),
+		Measures: "清除浮石", Unit: "某矿业公司", County: "茅箭区", Committee: "非煤矿山专委会", Deadline: date(2023, 3, 20),
+		Remarks: "已停产"},
+}
+
+var templateWantErrors = []ImportError{
+	{Line: 6, Column: "重点隐患", Message: "不能为空，请填写隐患名称"},
+	{Line: 7, Column: "检查日期", Message: "没有2023年2月30日这一天，请检查日期"},
+	{Line: 7, Column: "整改时限", Message: "“明天”不是日期，请写成 2023-03-15 或 2023年3月15日"},
+}
+
+func TestReadLedgerCSVEncodings(t *testing.T) {
+	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(templateCSV))
+	if err != nil {
+		t.Fatalf("encode GBK: %v", err)
+	}
+	crlf := strings.ReplaceAll(templateCSV, "\n", "\r\n")
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"UTF-8", []byte(templateCSV)},
+		{"UTF-8 with BOM", append([]byte("\xEF\xBB\xBF"), templateCSV...)},
+		{"GBK as Excel saves CSV in China", gbk},
+		{"UTF-8 with CRLF line ends", []byte(crlf)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "GBK as Excel saves CSV in China" && bytes.Equal(c.data, []byte(templateCSV)) {
+				t.Fatal("GBK bytes equal UTF-8 bytes; the case would test nothing")
+			}
+			res, err := ReadLedger(bytes.NewReader(c.data), "台账.csv")
+			if err != nil {
+				t.Fatalf("ReadLedger: %v", err)
+			}
+			if res.Format != "csv" {
+				t.Errorf("format = %q, want csv", res.Format)
+			}
+			if !slices.Equal(res.Rows, templateWant) {
+				t.Errorf("rows:\n got %+v\nwant %+v", res.Rows, templateWant)
+			}
+			if !slices.Equal(res.Errors, templateWantErrors) {
+				t.Errorf("errors:\n got %+v\nwant %+v", res.Errors, templateWantErrors)
+			}
+		})
+	}
+}
+
+func TestReadLedgerCSVShapes(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		csv        string
+		wantTitles []string
+		wantErrors []string // ImportError.Error() texts
+	}{
+		{
+			name:       "flat one-row header without title rows",
+			csv:        "序号,重点隐患,隐患内容,检查日期,整改措施,责任单位,县市区,市级专委会督办销号,整改时限,备注\n1,隐患甲,内容,2023-03-01,,,,,,\n",
+			wantTitles: []string{"隐患甲"},
+		},
+		{
+			name:       "tab separated with extra columns and full-width dates",
+			csv:        "行业\t重点隐患\t隐患内容\t检查日期\t责任单位\t整改时限\n燃气\t隐患乙\t内容\t２０２３年３月１日\t燃气公司\t2023/3/9\n",
+			wantTitles: []string{"隐患乙"},
+		},
+		{
+			name:       "blank row ends the table and data below it is reported",
+			csv:        "重点隐患,隐患内容,责任单位\n隐患甲,内容,单位\n,,\n隐患丙,内容,单位\n",
+			wantTitles: []string{"隐患甲"},
+			wantErrors: []string{"第4行：第3行是空行，表格到那里就结束了，以下内容没有导入；请删除空行后重新导入"},
+		},
+		{
+			name:       "dots in the title are no title",
+			csv:        "重点隐患,隐患内容,责任单位\n……,内容,单位\n",
+			wantErrors: []string{"第2行 重点隐患：不能为空，请填写隐患名称"},
+		},
+		{
+			name:       "over-long title",
+			csv:        "重点隐患,隐患内容,责任单位\n" + strings.Repeat("长", 201) + ",内容,单位\n",
+			wantErrors: []string{"第2行 重点隐患：太长了（201 个字），最多 200 个字"},
+		},
+		{
+			name:       "excel serial dates and a bad one",
+			csv:        "重点隐患,检查日期,整改时限\n隐患甲,44980,45016.5\n隐患乙,12,\n",
+			wantTitles: []string{"隐患甲"},
+			wantErrors: []string{"第3行 检查日期：“12”不是日期，请写成 2023-03-15 或 2023年3月15日"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := ReadLedger(strings.NewReader(c.csv), "x.csv")
+			if err != nil {
+				t.Fatalf("ReadLedger: %v", err)
+			}
+			var titles, errs []string
+			for _, r := range res.Rows {
+				titles = append(titles, r.Title)
+			}
+			for _, e := range res.Errors {
+				errs = append(errs, e.Error())
+			}
+			if !slices.Equal(titles, c.wantTitles) {
+				t.Errorf("titles = %q, want %q", titles, c.wantTitles)
+			}
+			if !slices.Equal(errs, c.wantErrors) {
+				t.Errorf("errors = %q, want %q", errs, c.wantErrors)
+			}
+		})
+	}
+}
+
+func TestReadLedgerDates(t *testing.T) {
+	want := date(2023, 3, 15)
+	for _, in := range []string{"2023-03-15", "2023/3/15", "2023.3.15", "2023年3月15日", "2023 年 3 月 15 日",
+		"2023/3/15 0:00", "2023-03-15T08:30:00", "20230315", "45000", "45000.75", "２０２３－０３－１５"} {
+		t.Run("accepts "+in, func(t *testing.T) {
+			got, msg := parseCellDate(in, false)
+			if msg != "" || got != want {
+				t.Errorf("parseCellDate(%q) = %v %q, want %v", in, got, msg, want)
+			}
+		})
+	}
+	t.Run("1904 workbook serial", func(t *testing.T) {
+		if got, msg := parseCellDate("43538", true); msg != "" || got != want {
+			t.Errorf("1904 serial = %v %q, want %v", got, msg, want)
+		}
+	})
+	for _, in := range []string{"2023-02-29", "2023-13-01", "2023/4/31", "23/3/15", "3月15日", "明天", "1", "99999", "1800-01-01"} {
+		t.Run("rejects "+in, func(t *testing.T) {
+			if got, msg := parseCellDate(in, false); msg == "" {
+				t.Errorf("parseCellDate(%q) = %v, want an error message", in, got)
+			}
+		})
+	}
+}
+
+// TestReadLedgerHandMadeXLSX reads a workbook as an office might make it:
+// no title rows, an extra column, the header on its own sheet after a
+// notes sheet, date cells and text dates mixed.
+func TestReadLedgerHandMadeXLSX(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(f.SetSheetName("Sheet1", "说明"))
+	must(f.SetCellValue("说明", "A1", "填表说明：每周五前更新"))
+	_, err := f.NewSheet("台账")
+	must(err)
+	for cell, v := range map[string]any{
+		"A1": "序号", "B1": "行业领域", "C1": "重点隐患", "D1": "隐患内容", "E1": "检查日期", "F1": "责任单位",
+		"G1": "县（市、区）", "H1": "整改时限", "I1": "备注",
+		"A2": 1, "B2": "燃气", "C2": "阀门锈蚀", "D2": "阀门井锈蚀", "E2": time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC),
+		"F2": "燃气公司", "G2": "茅箭区", "H2": "2023年3月10日", "I2": "YH2023-0007\n待复查\n整改照片已上传",
+		"A3": 2, "C3": "……",
+		"A4": 3, "C4": "井盖缺失", "E4": "2023-02-30",
+		"A6": 4, "C6": "空行下的隐患",
+	} {
+		must(f.SetCellValue("台账", cell, v))
+	}
+	var buf bytes.Buffer
+	_, err = f.WriteTo(&buf)
+	must(err)
+
+	res, err := ReadLedger(&buf, "周报.xlsx")
+	if err != nil {
+		t.Fatalf("ReadLedger: %v", err)
+	}
+	want := []ImportRow{{Line: 2, Number: "YH2023-0007", Title: "阀门锈蚀", Description: "阀门井锈蚀",
+		InspectionDate: date(2023, 3, 1), Unit: "燃气公司", County: "茅箭区", Deadline: date(2023, 3, 10),
+		Remarks: "整改照片已上传"}}
+	if !slices.Equal(res.Rows, want) {
+		t.Errorf("rows:\n got %+v\nwant %+v", res.Rows, want)
+	}
+	var errs []string
+	for _, e := range res.Errors {
+		errs = append(errs, e.Error())
+	}
+	wantErrs := []string{
+		"第4行 检查日期：没有2023年2月30日这一天，请检查日期",
+		"第6行：第5行是空行，表格到那里就结束了，以下内容没有导入；请删除空行后重新导入",
+	}
+	if !slices.Equal(errs, wantErrs) {
+		t.Errorf("errors = %q\nwant %q", errs, wantErrs)
+	}
+}
+
+func TestReadLedgerNotALedger(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		data       []byte
+		wantMsg    string
+	}{
+		{"csv without ledger header", "名单.csv", []byte("姓名,电话\n张三,123\n"), "没有找到台账表头"},
+		{"empty file", "空.csv", nil, "没有找到台账表头"},
+		{"old xls", "台账.xls", []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 rest"), "旧版 Excel"},
+		{"broken xlsx", "台账.xlsx", []byte("not a zip"), "不是有效的 Excel 文件"},
+		{"zip that is no workbook", "台账.xlsx", []byte("PK\x03\x04garbage"), "Excel 文件已损坏"},
+		{"binary", "图片.png", []byte("\x89PNG\r\n\x1a\n\x00\x00"), "没有找到台账表头"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := ReadLedger(bytes.NewReader(c.data), c.file)
+			if models.ErrorCode(err) != models.EInvalid {
+				t.Fatalf("ReadLedger = %+v, %v; want an invalid error", res, err)
+			}
+			if msg := models.ErrorMessage(err); !strings.Contains(msg, c.wantMsg) {
+				t.Errorf("message %q does not say %q", msg, c.wantMsg)
+			}
+		})
+	}
+}
