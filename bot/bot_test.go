@@ -357,3 +357,22 @@ func TestLongRepliesFitWeComLimit(t *testing.T) {
 		c.expect("zhangsan", "帮助", "上报")
 	})
 }
+
+func TestIdleDraftIsKeptAndTheUserTold(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.say("zhangsan", "上报")
+		c.say("zhangsan", "电梯维保过期")
+		c.clock.Add(31 * time.Minute)
+		for range 2 { // a second sweep (another replica) tells nobody again
+			if _, err := c.b.SweepDrafts(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msgs := c.to("zhangsan")
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "未提交的上报草稿“电梯维保过期”") {
+			t.Fatalf("messages to the user: %+v", msgs)
+		}
+		c.expect("zhangsan", "继续", "继续填写“电梯维保过期”", "请填写隐患内容")
+	})
+}

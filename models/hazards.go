@@ -341,3 +341,38 @@ func (tx *Tx) save(h *Hazard, fields map[string]any) error {
 	h.Version++
 	return nil
 }
+
+// PendingPhotos returns photos not yet fetched from WeCom that have been
+// tried fewer than maxAttempts times, oldest first.
+func (tx *Tx) PendingPhotos(maxAttempts, limit int) ([]Attachment, error) {
+	var list []Attachment
+	err := tx.DB.Where("path = '' AND media_id <> '' AND attempts < ?", maxAttempts).Order("id").Limit(limit).Find(&list).Error
+	return list, err
+}
+
+// PhotoStored records where a fetched photo was kept.
+func (tx *Tx) PhotoStored(id uint, path, contentType string, size int64) error {
+	return tx.DB.Model(&Attachment{}).Where("id = ?", id).
+		Updates(map[string]any{"path": path, "content_type": contentType, "size": size, "fetch_error": ""}).Error
+}
+
+// PhotoFailed records a failed fetch; after enough failures it is no longer tried.
+func (tx *Tx) PhotoFailed(id uint, cause string) error {
+	if len(cause) > 255 {
+		cause = cause[:255]
+	}
+	return tx.DB.Exec("UPDATE attachments SET attempts = attempts + 1, fetch_error = ? WHERE id = ?", cause, id).Error
+}
+
+// FindAttachment returns one photo record.
+func (tx *Tx) FindAttachment(id uint) (*Attachment, error) {
+	var a Attachment
+	err := tx.DB.Take(&a, id).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, Errorf(ENotFound, "没有编号为 %d 的照片", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find attachment: %w", err)
+	}
+	return &a, nil
+}

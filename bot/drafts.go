@@ -1,0 +1,55 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"hazardbot/models"
+)
+
+// SweepDrafts keeps every dialogue idle for longer than the configured
+// timeout as a resumable draft and tells its user how to resume it. It is a
+// scheduled job; running it twice tells nobody twice.
+func (b *Bot) SweepDrafts(ctx context.Context) (int, error) {
+	n := 0
+	err := b.store.InTx(ctx, func(tx *models.Tx) error {
+		idle, err := tx.IdleDialogues(b.now().Add(-b.idle()), 500)
+		if err != nil {
+			return err
+		}
+		for i := range idle {
+			row := &idle[i]
+			var d dialogue
+			if err := json.Unmarshal([]byte(row.Data), &d); err != nil {
+				b.log.Warn("unreadable dialogue kept as is", "user", row.UserID, "err", err)
+				continue
+			}
+			d.Status = models.DialogueKept
+			data, _ := json.Marshal(&d)
+			row.Status, row.Data = models.DialogueKept, string(data)
+			if err := tx.SaveDialogue(row); err != nil {
+				return err
+			}
+			var msg string
+			switch d.Flow {
+			case flowReport:
+				msg = fmt.Sprintf(msgDraftKept, d.Draft.brief())
+			case flowReject:
+				msg = fmt.Sprintf("退回 %s 的理由还没填写，回复“继续”接着填，回复“取消”放弃。", d.Number)
+			default:
+				continue
+			}
+			item, err := outboxItem(fmt.Sprintf("draft|%s|%d", row.UserID, row.Version), []string{row.UserID}, text(msg))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Enqueue(item); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
