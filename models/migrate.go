@@ -27,6 +27,7 @@ type schemaMigration struct {
 
 var migrations = []migration{
 	{1, "ledger core", migrate1},
+	{2, "covering index for summaries", migrate2},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -248,4 +249,26 @@ func migrate1(db *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// migrate2 adds a covering index for the summaries: a period is a range of
+// found_on, and every column a summary groups, filters or counts by follows,
+// so a city-wide summary reads the index alone, never the rows. It replaces
+// the found_on index, which is its prefix.
+func migrate2(db *gorm.DB) error {
+	m := db.Migrator()
+	if !m.HasIndex("hazards", "idx_hazards_summary") {
+		err := db.Exec("CREATE INDEX idx_hazards_summary ON hazards (found_on, region_id, sector, state, deadline, unit_id, committee_id)").Error
+		if err != nil {
+			return err
+		}
+	}
+	if !m.HasIndex("hazards", "idx_hazards_found") {
+		return nil
+	}
+	drop := "DROP INDEX idx_hazards_found"
+	if db.Dialector.Name() == "mysql" {
+		drop += " ON hazards"
+	}
+	return db.Exec(drop).Error
 }
