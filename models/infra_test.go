@@ -392,6 +392,16 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 				t.Fatalf("concurrent migrate: %v", err)
 			}
 		}
+		st, err := models.Open(models.DBConfig{Driver: "mysql", DSN: dsn}, modelstest.Shanghai, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var holder *int64
+		st.DB.Raw("SELECT IS_USED_LOCK('hazardbot_migrate')").Scan(&holder)
+		if holder != nil {
+			t.Fatalf("the migration lock is still held by connection %d after every migrate returned", *holder)
+		}
 	}
 }
 

@@ -65,18 +65,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return run(db)
 	}
 	// MySQL DDL commits implicitly, so a transaction cannot make two
-	// processes' migrations exclusive; a named lock held on one connection can.
-	return db.Connection(func(conn *gorm.DB) error {
-		var got sql.NullInt64
-		if err := conn.Raw("SELECT GET_LOCK('hazardbot_migrate', 120)").Scan(&got).Error; err != nil {
-			return fmt.Errorf("models: migration lock: %w", err)
-		}
-		if !got.Valid || got.Int64 != 1 {
-			return fmt.Errorf("models: migration lock not acquired within 120s")
-		}
-		defer conn.Exec("SELECT RELEASE_LOCK('hazardbot_migrate')")
-		return run(conn)
-	})
+	// processes' migrations exclusive; a named lock can. It is held by one
+	// dedicated connection for the whole run and released (or dropped with
+	// that connection) at the end; the migrations use the pool as usual.
+	sqlDB, err := s.DB.DB()
+	if err != nil {
+		return err
+	}
+	lock, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("models: migration lock connection: %w", err)
+	}
+	defer lock.Close()
+	var got sql.NullInt64
+	if err := lock.QueryRowContext(ctx, "SELECT GET_LOCK('hazardbot_migrate', 120)").Scan(&got); err != nil {
+		return fmt.Errorf("models: migration lock: %w", err)
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return fmt.Errorf("models: migration lock not acquired within 120s")
+	}
+	defer lock.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('hazardbot_migrate')")
+	return run(db)
 }
 
 // SchemaVersion returns the highest applied migration, 0 for an empty database.

@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"hazardbot/bot/report"
+	"hazardbot/models"
+)
+
+// summarySentence is the 情况小结 for a summary filter, in the one wording
+// chat, digests and the export share.
+func summarySentence(f models.SummaryFilter, scopeName string, fig models.Figures) string {
+	return report.SummarySentence(f.From, f.To, scopeName, fig)
+}
+
+// attachment sets Content-Disposition for a download named name: an ASCII
+// fallback and the real (Chinese) name in RFC 5987 form, which every
+// current browser and Excel's own downloader honour.
+func attachment(c *gin.Context, name, fallback string) {
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, url.PathEscape(name)))
+}
+
+// ledgerFileName is the export's file name for the day it was made.
+func ledgerFileName(d models.Date) string {
+	return "重点隐患问题动态整改台账-" + d.String() + ".xlsx"
+}
+
+// maxImportBody caps an uploaded ledger: the reader's own limit plus room
+// for the multipart framing.
+const maxImportBody = report.MaxImportSize + 1<<20
+
+// importLedger: POST /api/v1/ledger/import?dry_run=&actor=, the file as a
+// multipart "file" field or as the raw body with ?name=ledger.csv.
+func (s *Server) importLedger(c *gin.Context) {
+	dry, err := strconv.ParseBool(c.DefaultQuery("dry_run", "true"))
+	if err != nil {
+		s.fail(c, invalid("dry_run 只能是 true 或 false"))
+		return
+	}
+	actor := c.Query("actor")
+	if actor == "" {
+		s.fail(c, invalid("缺少 actor（以哪位管理员的身份导入，填 userid）"))
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxImportBody)
+	var r io.Reader = c.Request.Body
+	name := c.Query("name")
+	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt == "multipart/form-data" {
+		fh, err := c.FormFile("file")
+		if err != nil {
+			s.fail(c, invalid("请在表单字段 file 中上传台账文件（.xlsx 或 .csv）"))
+			return
+		}
+		f, err := fh.Open()
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		defer f.Close()
+		r, name = f, fh.Filename
+	}
+	res, err := report.ReadLedger(r, name)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.fail(c, invalid("台账文件超过 %d MB", report.MaxImportSize>>20))
+			return
+		}
+		s.fail(c, err)
+		return
+	}
+	li, err := s.d.Bot.ImportLedger(c.Request.Context(), actor, res, dry)
+	if err != nil && li != nil && models.ErrorCode(err) == models.EInvalid {
+		// The refused import still says row by row what is wrong.
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"code": models.EInvalid, "message": models.ErrorMessage(err), "errors": li.Errors, "rows": li.Rows})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, li)
+}
+
+// photo: GET /api/v1/photos/{id} serves a stored photo. The file is opened
+// through an os.Root at the storage directory, so no stored path — however
+// it was written — can reach a file outside it.
+func (s *Server) photo(c *gin.Context) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		s.fail(c, models.Errorf(models.ENotFound, "没有编号为 %s 的照片", c.Param("id")))
+		return
+	}
+	var a *models.Attachment
+	err = s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
+		a, err = tx.FindAttachment(uint(id))
+		return err
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if a.Path == "" {
+		s.fail(c, models.Errorf(models.ENotFound, "照片 %d 还没有从企业微信下载，请稍后再试", a.ID))
+		return
+	}
+	if s.d.StorageDir == "" {
+		s.fail(c, models.Errorf(models.ENotFound, "照片存储目录未配置"))
+		return
+	}
+	f, err := os.OpenInRoot(s.d.StorageDir, filepath.FromSlash(a.Path))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			// A path that escapes the root, or an unreadable file: the
+			// photo cannot be served, and the log says why.
+			s.log.Warn("photo not served", "attachment", a.ID, "err", err)
+		}
+		s.fail(c, models.Errorf(models.ENotFound, "照片 %d 的文件不存在", a.ID))
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		s.fail(c, models.Errorf(models.ENotFound, "照片 %d 的文件不存在", a.ID))
+		return
+	}
+	if a.ContentType != "" {
+		c.Header("Content-Type", a.ContentType)
+	}
+	c.Header("Cache-Control", "private, max-age=3600")
+	http.ServeContent(c.Writer, c.Request, filepath.Base(a.Path), st.ModTime(), f)
+}

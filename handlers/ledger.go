@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"hazardbot/bot/report"
+	"hazardbot/models"
+)
+
+// writeHazardLedger writes the official ledger of the hazards a filter
+// selects. It is report.WriteHazardLedger once that exists; until then the
+// export answers 501.
+var writeHazardLedger func(tx *models.Tx, f models.HazardFilter, meta report.LedgerMeta, w io.Writer) error
+
+// exportLedger: GET /api/v1/ledger.xlsx with the hazard list's filters and
+// scope. The workbook is built in memory before anything is sent, so a
+// failure half-way is a clean 500 rather than a truncated file.
+func (s *Server) exportLedger(c *gin.Context) {
+	if writeHazardLedger == nil {
+		c.AbortWithStatusJSON(http.StatusNotImplemented, apiError{Code: "not_implemented", Message: "台账导出尚未启用"})
+		return
+	}
+	var buf bytes.Buffer
+	var today models.Date
+	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
+		f, err := hazardFilter(c, tx)
+		if err != nil {
+			return err
+		}
+		today = tx.Today()
+		meta := report.LedgerMeta{FilledAt: today, Period: report.Period{From: f.From, To: f.To}, ScopeName: "全市"}
+		if f.Scope != nil {
+			meta.UnitName, meta.ScopeName = f.Scope.Name, f.Scope.ShortName()
+		} else if roots, err := tx.RootUnits(); err != nil {
+			return err
+		} else if len(roots) > 0 {
+			meta.UnitName = roots[0].Name
+		}
+		return writeHazardLedger(tx, f, meta, &buf)
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	attachment(c, ledgerFileName(today), "ledger-"+today.String()+".xlsx")
+	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+}
