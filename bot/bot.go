@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"gorm.io/gorm"
-
 	"hazardbot/bot/command"
 	"hazardbot/config"
 	"hazardbot/models"
@@ -17,9 +15,10 @@ import (
 
 // Bot answers users and applies what they ask to the ledger.
 type Bot struct {
-	store *models.Store
-	cfg   *config.Config
-	log   *slog.Logger
+	store   *models.Store
+	cfg     *config.Config
+	log     *slog.Logger
+	replies *replyCache
 }
 
 // New returns a bot over store. cfg supplies the time zone, the dialogue
@@ -28,7 +27,7 @@ func New(store *models.Store, cfg *config.Config, log *slog.Logger) *Bot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{store: store, cfg: cfg, log: log}
+	return &Bot{store: store, cfg: cfg, log: log, replies: newReplyCache(8192)}
 }
 
 // Store returns the ledger the bot works on.
@@ -48,69 +47,111 @@ func (b *Bot) idle() time.Duration {
 // message's dedupe key (a repeat delivery gets the stored reply and changes
 // nothing), loads the sender and their dialogue, runs the command or
 // dialogue step, writes hazards, events and outbox rows, and stores the
-// reply. A domain error (bad input, no permission) becomes a Chinese reply
-// and rolls back only the step, never the draft. Any other error rolls back
-// everything and is returned; the caller logs it once and shows
-// models.InternalMessage.
+// reply. A domain error (bad input, no permission) undoes the step and
+// becomes a Chinese reply, while the dialogue (the draft) is still saved.
+// Any other error rolls back everything and is returned; the caller logs it
+// once and shows models.InternalMessage.
 func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	if msg.UserID == "" {
 		return Reply{}, nil
 	}
+	key := msg.ID
+	if key == "" {
+		key = fmt.Sprintf("%s|%d|%s|%s", msg.UserID, msg.Time.Unix(), msg.Kind, msg.Text)
+	}
+	// WeCom's retries usually reach the replica that is still handling the
+	// first delivery or has just answered it: answer those from memory. The
+	// database stays the source of truth for every other replica.
+	if r, ok := b.replies.get(key); ok {
+		return r, nil
+	}
 	var reply Reply
+	var stepErr *models.Error
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
-		reply = Reply{}
-		key := msg.ID
-		if key == "" {
-			key = fmt.Sprintf("%s|%d|%s|%s", msg.UserID, msg.Time.Unix(), msg.Kind, msg.Text)
-		}
-		stored, dup, err := tx.BeginInbound(key, msg.UserID)
-		if err != nil {
-			return err
-		}
-		if dup {
-			if stored != "" {
-				if err := json.Unmarshal([]byte(stored), &reply); err != nil {
-					return fmt.Errorf("bot: stored reply: %w", err)
-				}
+		c, dup, err := b.begin(tx, key, msg)
+		if err != nil || dup != nil {
+			if dup != nil {
+				reply = *dup
 			}
-			return nil
-		}
-		actor, err := tx.Actor(msg.UserID)
-		if err != nil {
 			return err
 		}
-		c := &turn{b: b, tx: tx, actor: actor, msg: msg}
-		if err := c.loadDialogue(); err != nil {
-			return err
-		}
-		// The step runs in a savepoint: a domain error undoes what the step
-		// wrote and becomes the reply, while the dialogue (the draft) and
-		// the dedupe record are still saved below.
-		stepErr := tx.DB.Transaction(func(inner *gorm.DB) error {
-			outer := tx.DB
-			tx.DB = inner
-			defer func() { tx.DB = outer }()
-			return c.run()
-		})
-		if stepErr != nil {
-			var me *models.Error
-			if !errors.As(stepErr, &me) {
-				return stepErr
+		if err := c.run(); err != nil {
+			if !errors.As(err, &stepErr) {
+				return err
 			}
-			c.reply.Text = me.Message + c.errorHint
-		}
-		if err := c.saveDialogue(); err != nil {
-			return err
+			// Undo everything the step wrote; the draft is saved below in
+			// a transaction of its own.
+			reply.ButtonText = c.reply.ButtonText
+			reply.Text = stepErr.Message + c.errorHint
+			return &redo{dlg: c.dlg, drop: c.dropDlg}
 		}
 		reply = c.reply
-		reply.Text = fitText(reply.Text)
-		enc, _ := json.Marshal(reply)
-		return tx.FinishInbound(key, string(enc))
+		return c.finish(key, &reply)
 	})
+	var rd *redo
+	if errors.As(err, &rd) {
+		err = b.store.InTx(ctx, func(tx *models.Tx) error {
+			c, dup, err := b.begin(tx, key, msg)
+			if err != nil || dup != nil {
+				if dup != nil {
+					reply = *dup
+				}
+				return err
+			}
+			c.dlg, c.dropDlg = rd.dlg, rd.drop
+			return c.finish(key, &reply)
+		})
+	}
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: handle %s from %s: %w", msg.Kind, msg.UserID, err)
 	}
+	b.replies.put(key, reply)
 	return reply, nil
+}
+
+// redo carries what must survive a step that failed with a domain error.
+type redo struct {
+	dlg  *dialogue
+	drop bool
+}
+
+func (*redo) Error() string { return "bot: step refused; saving the dialogue alone" }
+
+// begin claims the dedupe key and loads the sender and their dialogue. A
+// repeat delivery returns the stored reply instead.
+func (b *Bot) begin(tx *models.Tx, key string, msg Message) (*turn, *Reply, error) {
+	stored, dup, err := tx.BeginInbound(key, msg.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dup {
+		var r Reply
+		if stored != "" {
+			if err := json.Unmarshal([]byte(stored), &r); err != nil {
+				return nil, nil, fmt.Errorf("bot: stored reply: %w", err)
+			}
+		}
+		return nil, &r, nil
+	}
+	actor, err := tx.Actor(msg.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &turn{b: b, tx: tx, actor: actor, msg: msg}
+	if err := c.loadDialogue(); err != nil {
+		return nil, nil, err
+	}
+	return c, nil, nil
+}
+
+// finish saves the dialogue and the reply given to key.
+func (c *turn) finish(key string, reply *Reply) error {
+	if err := c.saveDialogue(); err != nil {
+		return err
+	}
+	reply.Text = fitText(reply.Text)
+	enc, _ := json.Marshal(reply)
+	return c.tx.FinishInbound(key, string(enc))
 }
 
 // turn is the work of one inbound message.

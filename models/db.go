@@ -132,6 +132,9 @@ func mysqlDSN(dsn string) (string, error) {
 	}
 	c.ParseTime = true
 	c.Loc = time.UTC
+	// One round trip per statement instead of prepare, execute and close:
+	// the callback path runs a dozen short statements. Safe with utf8mb4.
+	c.InterpolateParams = true
 	if c.Params == nil {
 		c.Params = map[string]string{}
 	}
@@ -154,6 +157,8 @@ type Tx struct {
 	s  *Store
 	// after runs once the transaction has committed.
 	after []func()
+	// units caches the units read in this transaction.
+	units map[uint]*Unit
 }
 
 // Now returns the store's clock.

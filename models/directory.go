@@ -24,33 +24,40 @@ func (tx *Tx) FindUser(id string) (*User, error) {
 }
 
 // Actor returns who userid is: a known, active directory user with their
-// unit and roles, or an unknown sender with no roles.
+// unit and roles, or an unknown sender with no roles. One query: it runs on
+// every message.
 func (tx *Tx) Actor(userid string) (*Actor, error) {
-	u, err := tx.FindUser(userid)
-	if ErrorCode(err) == ENotFound || (err == nil && !u.Active) {
+	var row struct {
+		UserID, Name string
+		Roles        Roles
+		Unit         Unit `gorm:"embedded;embeddedPrefix:unit_"`
+	}
+	err := tx.DB.Table("users").
+		Select(`users.userid AS user_id, users.name AS name, users.roles AS roles,
+			units.id AS unit_id, units.code AS unit_code, units.name AS unit_name, units.kind AS unit_kind,
+			units.parent_id AS unit_parent_id, units.path AS unit_path, units.sector AS unit_sector, units.active AS unit_active`).
+		Joins("JOIN units ON units.id = users.unit_id").
+		Where("users.userid = ? AND users.active = ?", userid, true).Take(&row).Error
+	if err == gorm.ErrRecordNotFound {
 		return &Actor{UserID: userid}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("models: actor: %w", err)
 	}
-	unit, err := tx.FindUnit(u.UnitID)
-	if err != nil {
-		return nil, err
-	}
-	return &Actor{UserID: u.UserID, Name: u.Name, Roles: u.Roles, Unit: unit}, nil
+	u := row.Unit
+	return &Actor{UserID: row.UserID, Name: row.Name, Roles: row.Roles, Unit: &u}, nil
 }
 
 // FindUnit returns the unit with the given id.
 func (tx *Tx) FindUnit(id uint) (*Unit, error) {
-	var u Unit
-	err := tx.DB.Take(&u, id).Error
-	if err == gorm.ErrRecordNotFound {
-		return nil, Errorf(ENotFound, "没有编号为 %d 的单位", id)
-	}
+	units, err := tx.UnitsByID(id)
 	if err != nil {
-		return nil, fmt.Errorf("models: find unit: %w", err)
+		return nil, err
 	}
-	return &u, nil
+	if u := units[id]; u != nil {
+		return u, nil
+	}
+	return nil, Errorf(ENotFound, "没有编号为 %d 的单位", id)
 }
 
 // FindUnitByCode returns the unit with the given code.
@@ -66,12 +73,19 @@ func (tx *Tx) FindUnitByCode(code string) (*Unit, error) {
 	return &u, nil
 }
 
-// UnitsByID loads the given units, keyed by id.
+// UnitsByID loads the given units, keyed by id. Units read once in a
+// transaction are remembered for the rest of it: a message's handling
+// names the same few units many times.
 func (tx *Tx) UnitsByID(ids ...uint) (map[uint]*Unit, error) {
 	out := map[uint]*Unit{}
 	var want []uint
 	for _, id := range ids {
-		if id != 0 && !slices.Contains(want, id) {
+		if id == 0 {
+			continue
+		}
+		if u, ok := tx.units[id]; ok {
+			out[id] = u
+		} else if !slices.Contains(want, id) {
 			want = append(want, id)
 		}
 	}
@@ -82,8 +96,12 @@ func (tx *Tx) UnitsByID(ids ...uint) (map[uint]*Unit, error) {
 	if err := tx.DB.Where("id IN ?", want).Find(&list).Error; err != nil {
 		return nil, fmt.Errorf("models: load units: %w", err)
 	}
+	if tx.units == nil {
+		tx.units = map[uint]*Unit{}
+	}
 	for i := range list {
 		out[list[i].ID] = &list[i]
+		tx.units[list[i].ID] = &list[i]
 	}
 	return out, nil
 }

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestReadmeConfigTableMatchesDocs(t *testing.T) {
+	docs, err := os.ReadFile("docs/CONFIG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, line := range strings.Split(string(docs), "\n") {
+		if strings.HasPrefix(line, "| `HAZARDBOT_") || strings.HasPrefix(line, "| —") {
+			rows++
+			if !strings.Contains(string(readme), line) {
+				t.Errorf("README.md lacks the configuration row:\n%s", line)
+			}
+		}
+	}
+	if rows < 30 {
+		t.Fatalf("found only %d option rows in docs/CONFIG.md", rows)
+	}
+}
+
+func TestSubcommands(t *testing.T) {
+	dir := t.TempDir()
+	e := env(map[string]string{"HAZARDBOT_DB_DSN": filepath.Join(dir, "t.db"), "HAZARDBOT_STORAGE_DIR": dir})
+	cases := []struct {
+		name    string
+		args    []string
+		want    string
+		wantErr string
+	}{
+		{"version", []string{"hazardbot", "version"}, "hazardbot dev", ""},
+		{"help lists every command", []string{"hazardbot", "--help"}, "import FILE", ""},
+		{"help for one command", []string{"hazardbot", "help", "chat"}, "/photo FILE", ""},
+		{"serve --help explains serve", []string{"hazardbot", "serve", "--help"}, "finish requests in flight", ""},
+		{"unknown command", []string{"hazardbot", "fly"}, "Usage", `unknown command "fly"`},
+		{"import needs a file", []string{"hazardbot", "import"}, "", "exactly one FILE"},
+		{"migrate", []string{"hazardbot", "migrate"}, "schema version 2", ""},
+		{"import the shipped directory", []string{"hazardbot", "import", "config/directory.shiyan.yaml"}, "units", ""},
+		{"import again updates", []string{"hazardbot", "import", "config/directory.shiyan.yaml"}, "users", ""},
+		{"import a missing file", []string{"hazardbot", "import", filepath.Join(dir, "none.yaml")}, "", "no such file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), c.args, e, &out)
+			if c.wantErr == "" && err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, c.wantErr)
+			}
+			if !strings.Contains(out.String(), c.want) {
+				t.Fatalf("output %q lacks %q", out.String(), c.want)
+			}
+		})
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("units:\n  - {code: x, name: X, kind: castle}\n"), 0o644)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"hazardbot", "import", bad}, e, &out)
+	if err == nil || !strings.Contains(err.Error(), "nothing was imported") || !strings.Contains(err.Error(), "castle") {
+		t.Fatalf("importing a bad directory: %v", err)
+	}
+}

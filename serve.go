@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"hazardbot/handlers"
+)
+
+// serve runs the bot until ctx ends (SIGINT/SIGTERM), then finishes the
+// requests in flight and stops the background work.
+func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, log, err := loadConfig(getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	log.Info("starting hazardbot", "version", version, "config", cfg)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	jobs := a.startBackground(bg, &wg, true)
+
+	srv := &http.Server{Addr: cfg.Addr, Handler: a.router(jobs), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Fprintf(stdout, "hazardbot %s listening on %s (demo mode: %v)\n", version, cfg.Addr, a.demo)
+	if a.demo {
+		fmt.Fprintln(stdout, "demo: chat from another terminal with: go run . chat --as zhangsan")
+	}
+	select {
+	case err := <-errc:
+		stopBackground()
+		wg.Wait()
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	stopBackground()
+	wg.Wait()
+	log.Info("stopped")
+	return err
+}
+
+// router builds the HTTP handler over the app.
+func (a *app) router(jobs handlers.JobRunner) http.Handler {
+	return handlers.New(handlers.Deps{
+		Store: a.store, Bot: a.bot, Crypto: a.crypto, AgentID: int64(a.cfg.WeCom.AgentID), Metrics: a.metrics,
+		Registry: a.registry, Config: a.cfg, Jobs: jobs, StorageDir: a.cfg.Storage.Dir, Log: a.log,
+	}).Router()
+}
