@@ -34,6 +34,8 @@ type app struct {
 	registry *prometheus.Registry
 	storage  bot.Storage
 	demo     bool
+	// photoEvery is how often the photo fetcher looks for new photos.
+	photoEvery time.Duration
 }
 
 // loadConfig reads the configuration and builds the logger.
@@ -67,11 +69,14 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*mode
 // settings) it generates callback credentials, talks to an in-process fake
 // WeCom API and loads the Shiyan directory into an empty database.
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: store, demo: cfg.DemoMode(), storage: bot.Storage{Dir: cfg.Storage.Dir}}
+	a := &app{cfg: cfg, log: log, store: store, demo: cfg.DemoMode(), storage: bot.Storage{Dir: cfg.Storage.Dir}, photoEvery: 5 * time.Second}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = wecom.NewMetrics(a.registry)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"hazardbot/bot"
 	"hazardbot/handlers"
@@ -26,7 +25,7 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 		go func() { defer wg.Done(); w.Run(ctx) }()
 	}
 	wg.Add(1)
-	go func() { defer wg.Done(); a.fetchPhotos(ctx, 15*time.Second) }()
+	go func() { defer wg.Done(); a.fetchPhotos(ctx, a.photoEvery) }()
 	if !withJobs {
 		return nil
 	}
