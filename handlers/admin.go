@@ -501,9 +501,9 @@ func (s *Server) deactivateUnit(c *gin.Context) {
 func (s *Server) listUsers(c *gin.Context) {
 	var list []models.User
 	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
-		// models has no user listing yet; this read-only query stands in
-		// for tx.Users() until it does.
-		return tx.DB.Order("userid").Find(&list).Error
+		var err error
+		list, err = tx.Users()
+		return err
 	})
 	if err != nil {
 		s.fail(c, err)

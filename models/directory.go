@@ -247,3 +247,12 @@ func (tx *Tx) RootUnits() ([]Unit, error) {
 	err := tx.DB.Where("parent_id IS NULL AND active = ?", true).Order("id").Find(&list).Error
 	return list, err
 }
+
+// Users returns every user in the directory, active or not, by userid.
+func (tx *Tx) Users() ([]User, error) {
+	var list []User
+	if err := tx.DB.Order("userid").Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("models: list users: %w", err)
+	}
+	return list, nil
+}
