@@ -27,6 +27,13 @@ func (tx *Tx) avgDaysSQL() string {
 	return "AVG(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN julianday(closed_at) - julianday(created_at) END) AS avg_days"
 }
 
+// rankFiguresSQL computes the figures per group with CASE sums; the
+// ranking needs them beside the average days to close in one query.
+const rankFiguresSQL = `COUNT(*) - SUM(CASE WHEN state = 'withdrawn' THEN 1 ELSE 0 END) AS found,
+	SUM(CASE WHEN state IN ('pending_review', 'closed') THEN 1 ELSE 0 END) AS rectified,
+	SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END) AS closed,
+	SUM(CASE WHEN state IN ('reported', 'rectifying') AND deadline < ? THEN 1 ELSE 0 END) AS overdue`
+
 // Ranking ranks regions (ByRegion) or responsible units (ByUnit) over the
 // hazards f selects, in one grouped query: by rate descending, then overdue
 // ascending, then average days to close ascending. Every region appears;
@@ -48,7 +55,7 @@ func (tx *Tx) Ranking(f SummaryFilter, by Grouping) ([]RankRow, error) {
 		AvgDays                           *float64
 	}
 	var rows []row
-	sel := col + " AS k, " + figuresSQL + ", " + tx.avgDaysSQL()
+	sel := col + " AS k, " + rankFiguresSQL + ", " + tx.avgDaysSQL()
 	if err := q.Where(col+" IS NOT NULL").Select(sel, tx.Today()).Group(col).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("models: ranking by %s: %w", by, err)
 	}
