@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -11,19 +10,10 @@ import (
 	"hazardbot/models"
 )
 
-// writeHazardLedger writes the official ledger of the hazards a filter
-// selects. It is report.WriteHazardLedger once that exists; until then the
-// export answers 501.
-var writeHazardLedger func(tx *models.Tx, f models.HazardFilter, meta report.LedgerMeta, w io.Writer) error
-
 // exportLedger: GET /api/v1/ledger.xlsx with the hazard list's filters and
 // scope. The workbook is built in memory before anything is sent, so a
 // failure half-way is a clean 500 rather than a truncated file.
 func (s *Server) exportLedger(c *gin.Context) {
-	if writeHazardLedger == nil {
-		c.AbortWithStatusJSON(http.StatusNotImplemented, apiError{Code: "not_implemented", Message: "台账导出尚未启用"})
-		return
-	}
 	var buf bytes.Buffer
 	var today models.Date
 	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
@@ -40,7 +30,7 @@ func (s *Server) exportLedger(c *gin.Context) {
 		} else if len(roots) > 0 {
 			meta.UnitName = roots[0].Name
 		}
-		return writeHazardLedger(tx, f, meta, &buf)
+		return report.WriteHazardLedger(tx, f, meta, &buf)
 	})
 	if err != nil {
 		s.fail(c, err)

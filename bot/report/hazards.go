@@ -1,0 +1,109 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"hazardbot/models"
+)
+
+// errStopRows ends the hazard stream when the ledger writer stops reading.
+var errStopRows = errors.New("report: stop")
+
+// WriteHazardLedger writes the ledger of the hazards f selects, streamed
+// from the database in number order, with the 情况小结 footer counted over
+// the same hazards. Unit, county and committee names come from the units
+// loaded once; overdue is judged on tx.Today(). The weekly digest and the
+// admin API's export both use it, so the two files never disagree.
+func WriteHazardLedger(tx *models.Tx, f models.HazardFilter, meta LedgerMeta, w io.Writer) error {
+	var list []models.Unit
+	if err := tx.DB.Find(&list).Error; err != nil {
+		return fmt.Errorf("report: load units: %w", err)
+	}
+	units := make(map[uint]*models.Unit, len(list))
+	for i := range list {
+		units[list[i].ID] = &list[i]
+	}
+	footer, err := ledgerFooter(tx, f)
+	if err != nil {
+		return err
+	}
+	today := tx.Today()
+	f.AfterID, f.Limit, f.Desc = 0, 0, false
+	rows := func(yield func(LedgerRow, error) bool) {
+		err := tx.EachHazard(f, 500, func(h *models.Hazard) error {
+			if !yield(HazardRow(h, units, today), nil) {
+				return errStopRows
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopRows) {
+			yield(LedgerRow{}, err)
+		}
+	}
+	return WriteLedger(w, meta, rows, footer)
+}
+
+// HazardRow is the ledger row of h; units resolves unit ids to names.
+func HazardRow(h *models.Hazard, units map[uint]*models.Unit, today models.Date) LedgerRow {
+	name := func(id *uint, short bool) string {
+		if id == nil || units[*id] == nil {
+			return ""
+		}
+		if short {
+			return units[*id].ShortName()
+		}
+		return units[*id].Name
+	}
+	return LedgerRow{
+		Number:         h.Number,
+		Title:          h.Title,
+		Description:    h.Description,
+		InspectionDate: h.InspectionDate,
+		Measures:       h.Measures,
+		Unit:           name(h.UnitID, false),
+		County:         name(h.RegionID, true),
+		Committee:      name(h.CommitteeID, false),
+		Deadline:       h.Deadline,
+		Remarks:        h.Remarks,
+		State:          models.StateName(h.State),
+		Overdue:        h.Overdue(today),
+		OverdueDays:    h.OverdueDays(today),
+		Colour:         models.ColourName(h.Colour),
+	}
+}
+
+// ledgerFooter counts the footer figures. tx.Summary answers in one grouped
+// query when the filter is one it understands; a filter on state, colour,
+// several units, overdue or reporter is counted over the rows instead, so
+// the footer always matches the table.
+func ledgerFooter(tx *models.Tx, f models.HazardFilter) (models.Figures, error) {
+	sf := models.SummaryFilter{From: f.From, To: f.To, Scope: f.Scope, RegionID: f.RegionID, CampaignID: f.CampaignID, Sector: f.Sector}
+	simple := len(f.States) == 0 && f.Colour == "" && !f.Overdue && f.ReporterID == "" && len(f.UnitIDs) <= 1
+	if simple {
+		if len(f.UnitIDs) == 1 {
+			sf.UnitID = &f.UnitIDs[0]
+		}
+		return tx.Summary(sf)
+	}
+	var fig models.Figures
+	today := tx.Today()
+	f.AfterID, f.Limit = 0, 0
+	err := tx.EachHazard(f, 1000, func(h *models.Hazard) error {
+		if h.State != models.StateWithdrawn {
+			fig.Found++
+		}
+		if h.State == models.StatePendingReview || h.State == models.StateClosed {
+			fig.Rectified++
+		}
+		if h.State == models.StateClosed {
+			fig.Closed++
+		}
+		if h.Overdue(today) {
+			fig.Overdue++
+		}
+		return nil
+	})
+	return fig, err
+}
