@@ -38,11 +38,19 @@ func (tx *Tx) LoadDialogue(userid string) (*Dialogue, error) {
 	return &d, nil
 }
 
-// SaveDialogue writes userid's dialogue.
+// SaveDialogue writes userid's dialogue: an insert for a new one (Version
+// 0), else an update of the row LoadDialogue locked.
 func (tx *Tx) SaveDialogue(d *Dialogue) error {
 	d.UpdatedAt = tx.Now().UTC()
 	d.Version++
-	if err := tx.DB.Save(d).Error; err != nil {
+	var err error
+	if d.Version == 1 {
+		err = tx.DB.Create(d).Error
+	} else {
+		err = tx.DB.Model(&Dialogue{}).Where("userid = ?", d.UserID).
+			Updates(map[string]any{"status": d.Status, "data": d.Data, "updated_at": d.UpdatedAt, "version": d.Version}).Error
+	}
+	if err != nil {
 		return fmt.Errorf("models: save dialogue: %w", err)
 	}
 	return nil
