@@ -6,28 +6,46 @@ import (
 	"os"
 	"sync"
 
-	"hazardbot/bot"
+	"hazardbot/bot/notify"
 	"hazardbot/handlers"
 )
 
-// startBackground starts the work that happens outside requests: outbox
-// senders, the photo fetcher and (withJobs) the scheduled jobs. Everything
+// startBackground starts the work that happens outside requests: the outbox
+// sender, the photo fetcher and (withJobs) the scheduled jobs. Everything
 // stops when ctx ends; wg waits for it.
 func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs bool) handlers.JobRunner {
 	host, _ := os.Hostname()
-	outboxMetrics := bot.NewOutboxMetrics(a.registry)
-	for i := range max(a.cfg.Outbox.Workers, 1) {
-		w := &bot.Worker{
-			Store: a.store, Sender: a.client, Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i),
-			Poll: a.cfg.Outbox.Poll, GiveUpAfter: a.cfg.Outbox.GiveUpAfter, Log: a.log, Metrics: outboxMetrics,
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); w.Run(ctx) }()
-	}
-	wg.Add(1)
+	owner := fmt.Sprintf("%s-%d", host, os.Getpid())
+	m := notify.NewMetrics(a.registry)
+	w := notify.NewWorker(a.store, a.client, notify.WorkerOptions{
+		Owner: owner, Concurrency: a.cfg.Outbox.Workers, GiveUpAfter: a.cfg.Outbox.GiveUpAfter,
+		Poll: a.cfg.Outbox.Poll, Metrics: m, Log: a.log,
+	})
+	wg.Add(2)
+	go func() { defer wg.Done(); w.Run(ctx) }()
 	go func() { defer wg.Done(); a.fetchPhotos(ctx, a.photoEvery) }()
 	if !withJobs {
 		return nil
 	}
-	return a.startJobs(ctx, wg)
+	sc, err := notify.NewScheduler(notify.New(a.store, a.cfg, a.log), notify.SchedulerOptions{
+		Owner: owner, Metrics: m, Log: a.log,
+		DraftSweep: func(ctx context.Context) error { _, err := a.bot.SweepDrafts(ctx); return err },
+	})
+	if err != nil {
+		a.log.Error("scheduler not started", "err", err)
+		return nil
+	}
+	if err := sc.Start(ctx); err != nil {
+		a.log.Error("scheduler not started", "err", err)
+		return nil
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		if err := sc.Stop(); err != nil {
+			a.log.Warn("scheduler stop", "err", err)
+		}
+	}()
+	return sc
 }

@@ -122,8 +122,8 @@ func TestOutboxDeliversEachKeyOnce(t *testing.T) {
 			t.Fatalf("a second worker claimed %d leased messages", len(again))
 		}
 		s.MarkSent(ctx, first[0].ID)
-		s.MarkRetry(ctx, first[1].ID, "w1", "45009", clock.Now().Add(30*time.Second), false)
-		s.MarkRetry(ctx, first[2].ID, "w1", "81013", clock.Now(), true)
+		s.MarkRetry(ctx, first[1].ID, first[1].ClaimedBy, "45009", clock.Now().Add(30*time.Second), false)
+		s.MarkRetry(ctx, first[2].ID, first[2].ClaimedBy, "81013", clock.Now(), true)
 		// first[3] is "in flight" when w1 dies: its lease runs out.
 		clock.Add(2 * time.Minute)
 		later, _ := s.ClaimOutbox(ctx, "w2", 10, time.Minute)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -88,25 +89,34 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, lease time
 	if err != nil {
 		return nil, fmt.Errorf("models: outbox due: %w", err)
 	}
-	var out []OutboxMessage
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// One UPDATE claims the whole batch; rows another worker took in the
+	// meantime no longer match. The claim token tells this batch's rows from
+	// any other claim of the same owner.
 	until := now.Add(lease)
-	for _, id := range ids {
-		res := s.DB.WithContext(ctx).Exec(`UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1
-			WHERE id = ? AND state = ? AND (claimed_until IS NULL OR claimed_until < ?)`, owner, until, id, OutboxPending, now)
-		if res.Error != nil {
-			return out, fmt.Errorf("models: claim outbox: %w", res.Error)
-		}
-		if res.RowsAffected != 1 {
-			continue // another worker took it
-		}
-		var m OutboxMessage
-		if err := s.DB.WithContext(ctx).Take(&m, id).Error; err != nil {
-			return out, fmt.Errorf("models: read claimed: %w", err)
-		}
-		out = append(out, m)
+	token := fmt.Sprintf("%s#%d", owner, claimSeq.Add(1))
+	if len(token) > 64 {
+		token = token[len(token)-64:]
+	}
+	res := s.DB.WithContext(ctx).Exec(`UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1
+		WHERE id IN ? AND state = ? AND (claimed_until IS NULL OR claimed_until < ?)`, token, until, ids, OutboxPending, now)
+	if res.Error != nil {
+		return nil, fmt.Errorf("models: claim outbox: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil
+	}
+	var out []OutboxMessage
+	if err := s.DB.WithContext(ctx).Where("id IN ? AND claimed_by = ?", ids, token).Order("next_attempt_at, id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("models: read claimed: %w", err)
 	}
 	return out, nil
 }
+
+// claimSeq numbers this process's claims.
+var claimSeq atomic.Int64
 
 // MarkSent records a delivery. Once sent, a message is never sent again.
 func (s *Store) MarkSent(ctx context.Context, id uint) error {
@@ -119,9 +129,11 @@ func (s *Store) MarkSent(ctx context.Context, id uint) error {
 	return nil
 }
 
-// MarkRetry records a failed attempt: the message is due again at next, or,
-// when giveUp, is marked failed for good.
-func (s *Store) MarkRetry(ctx context.Context, id uint, owner string, cause string, next time.Time, giveUp bool) error {
+// MarkRetry records a failed attempt of the claim (the message's ClaimedBy
+// as ClaimOutbox returned it): the message is due again at next, or, when
+// giveUp, is marked failed for good. A claim that has since been taken over
+// changes nothing.
+func (s *Store) MarkRetry(ctx context.Context, id uint, claim string, cause string, next time.Time, giveUp bool) error {
 	if len(cause) > 500 {
 		cause = cause[:500]
 	}
@@ -130,7 +142,7 @@ func (s *Store) MarkRetry(ctx context.Context, id uint, owner string, cause stri
 		state = OutboxFailed
 	}
 	err := s.DB.WithContext(ctx).Exec(`UPDATE outbox SET state = ?, next_attempt_at = ?, claimed_until = NULL, last_error = ?
-		WHERE id = ? AND state = ? AND claimed_by = ?`, state, next.UTC(), cause, id, OutboxPending, owner).Error
+		WHERE id = ? AND state = ? AND claimed_by = ?`, state, next.UTC(), cause, id, OutboxPending, claim).Error
 	if err != nil {
 		return fmt.Errorf("models: mark retry: %w", err)
 	}

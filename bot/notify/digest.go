@@ -1,0 +1,300 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"hazardbot/bot"
+	"hazardbot/bot/report"
+	"hazardbot/models"
+)
+
+// LedgerDir is where, under the storage directory, weekly ledgers are written.
+const LedgerDir = "ledgers"
+
+// leaderGroups returns the active leaders grouped by their unit, units in
+// directory order, so that each unit's digest is computed once.
+func leaderGroups(tx *models.Tx) ([]*models.Unit, map[uint][]string, error) {
+	dir, err := loadDirectory(tx, models.RoleLeader)
+	if err != nil {
+		return nil, nil, err
+	}
+	byUnit := dir.byRole[models.RoleLeader]
+	var units []*models.Unit
+	for id := range byUnit {
+		if u := dir.units[id]; u != nil && u.Active {
+			units = append(units, u)
+		}
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].ID < units[j].ID })
+	return units, byUnit, nil
+}
+
+// scopeName is how a digest names its scope: 十堰市, 茅箭区.
+func scopeName(u *models.Unit) string { return u.ShortName() }
+
+// countAt counts the hazards in scope whose time column col (rectified_at,
+// closed_at) falls in [from, to). Rectified counts only hazards still
+// rectified: one sent back since does not count.
+func countAt(tx *models.Tx, scope *models.Unit, col string, from, to time.Time) (int64, error) {
+	q := tx.DB.Table("hazards").Where(col+" >= ? AND "+col+" < ?", from.UTC(), to.UTC())
+	if col == "rectified_at" {
+		q = q.Where("state IN ?", []models.State{models.StatePendingReview, models.StateClosed})
+	}
+	if scope != nil && !scope.IsRoot() {
+		ids, err := tx.SubtreeIDs(scope)
+		if err != nil {
+			return 0, err
+		}
+		q = q.Where("(region_id IN ? OR unit_id IN ? OR committee_id IN ?)", ids, ids, ids)
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count %s: %w", col, err)
+	}
+	return n, nil
+}
+
+// DailyDigest queues each leader's daily digest for the day of now, scoped
+// to the leader's unit: yesterday's new, rectified and closed hazards, what
+// is overdue now, the units or regions with most overdue, and the 情况小结
+// to date.
+func (n *Notifier) DailyDigest(ctx context.Context, now time.Time) (SweepResult, error) {
+	today := n.day(now)
+	yesterday := today.AddDays(-1)
+	var msgs []message
+	err := n.store.InTx(ctx, func(tx *models.Tx) error {
+		msgs = nil
+		units, leaders, err := leaderGroups(tx)
+		if err != nil {
+			return err
+		}
+		for _, u := range units {
+			text, err := n.dailyText(tx, u, today)
+			if err != nil {
+				return err
+			}
+			for _, l := range leaders[u.ID] {
+				msgs = append(msgs, message{key: key(KindDaily, today.String(), l), user: l, out: bot.Outgoing{Kind: bot.OutText, Text: text}})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return SweepResult{}, fmt.Errorf("notify: daily digest of %s: %w", yesterday, err)
+	}
+	return n.queue(ctx, "daily digest", today, msgs, now)
+}
+
+func (n *Notifier) dailyText(tx *models.Tx, u *models.Unit, today models.Date) (string, error) {
+	y := today.AddDays(-1)
+	from, to := y.Time(n.loc), today.Time(n.loc)
+	day, err := tx.Summary(models.SummaryFilter{Scope: u, From: y, To: y})
+	if err != nil {
+		return "", err
+	}
+	rectified, err := countAt(tx, u, "rectified_at", from, to)
+	if err != nil {
+		return "", err
+	}
+	closed, err := countAt(tx, u, "closed_at", from, to)
+	if err != nil {
+		return "", err
+	}
+	total, err := tx.Summary(models.SummaryFilter{Scope: u, To: y})
+	if err != nil {
+		return "", err
+	}
+	worst, err := worstOverdue(tx, u)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "【每日简报】%s · %s\n", today.Short(), scopeName(u))
+	fmt.Fprintf(&b, "昨天（%s）新发现%d个，整改完成%d个，销号%d个。\n", y.Short(), day.Found, rectified, closed)
+	fmt.Fprintf(&b, "目前逾期%d个。", total.Overdue)
+	if worst != "" {
+		b.WriteString("逾期较多：" + worst + "。")
+	}
+	b.WriteString("\n" + report.SummarySentence(models.Date{}, y, scopeName(u), total))
+	return b.String(), nil
+}
+
+// worstOverdue names the three regions (for a city or committee scope) or
+// responsible units (inside one county) with most overdue hazards.
+func worstOverdue(tx *models.Tx, u *models.Unit) (string, error) {
+	region, err := tx.RegionOf(u)
+	if err != nil {
+		return "", err
+	}
+	by := models.ByRegion
+	if region != nil {
+		by = models.ByUnit
+	}
+	rows, err := tx.SummaryBy(models.SummaryFilter{Scope: u}, by)
+	if err != nil {
+		return "", err
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Overdue > rows[j].Overdue })
+	var parts []string
+	for _, r := range rows {
+		if r.Overdue == 0 || len(parts) == 3 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s%d个", r.Name, r.Overdue))
+	}
+	return strings.Join(parts, "、"), nil
+}
+
+// WeeklyDigest queues each leader's weekly digest for the ISO week of now:
+// the 情况小结 of the running campaign so far, the change over the last
+// seven days, a per-region table, and the ledger .xlsx of the leader's
+// scope, written under the storage directory and sent as a file message.
+func (n *Notifier) WeeklyDigest(ctx context.Context, now time.Time) (SweepResult, error) {
+	today := n.day(now)
+	week := isoWeek(now.In(n.loc))
+	var msgs []message
+	var files []string
+	err := n.store.InTx(ctx, func(tx *models.Tx) error {
+		msgs, files = nil, nil
+		units, leaders, err := leaderGroups(tx)
+		if err != nil {
+			return err
+		}
+		camp, err := tx.CampaignOn(today)
+		if err != nil {
+			return err
+		}
+		for _, u := range units {
+			text, meta, f, err := n.weeklyText(tx, u, today, camp)
+			if err != nil {
+				return err
+			}
+			rel := path.Join(LedgerDir, fmt.Sprintf("%s-%s.xlsx", today, u.Code))
+			if err := n.writeLedger(tx, f, meta, rel); err != nil {
+				return err
+			}
+			files = append(files, rel)
+			name := fmt.Sprintf("%s-%s.xlsx", report.SheetName, today)
+			for _, l := range leaders[u.ID] {
+				msgs = append(msgs,
+					message{key: key(KindWeekly, week, l), user: l, out: bot.Outgoing{Kind: bot.OutText, Text: text}},
+					message{key: key(KindLedger, week, l), user: l, out: bot.Outgoing{Kind: bot.OutFile, File: rel, FileName: name}})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return SweepResult{}, fmt.Errorf("notify: weekly digest %s: %w", week, err)
+	}
+	return n.queue(ctx, "weekly digest", today, msgs, now)
+}
+
+func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, camp *models.Campaign) (string, report.LedgerMeta, models.HazardFilter, error) {
+	end := today.AddDays(-1)
+	weekStart := today.AddDays(-7)
+	var start models.Date
+	title := ""
+	if camp != nil {
+		start, title = camp.Start, camp.Name
+	}
+	sf := models.SummaryFilter{Scope: u, From: start, To: end}
+	meta := report.LedgerMeta{UnitName: u.Name, FilledAt: today, Period: report.Period{From: start, To: end}, ScopeName: scopeName(u)}
+	hf := models.HazardFilter{Scope: u, From: start, To: end}
+	fail := func(err error) (string, report.LedgerMeta, models.HazardFilter, error) { return "", meta, hf, err }
+	total, err := tx.Summary(sf)
+	if err != nil {
+		return fail(err)
+	}
+	week, err := tx.Summary(models.SummaryFilter{Scope: u, From: weekStart, To: end})
+	if err != nil {
+		return fail(err)
+	}
+	from, to := weekStart.Time(n.loc), today.Time(n.loc)
+	rectified, err := countAt(tx, u, "rectified_at", from, to)
+	if err != nil {
+		return fail(err)
+	}
+	closed, err := countAt(tx, u, "closed_at", from, to)
+	if err != nil {
+		return fail(err)
+	}
+	rows, err := tx.SummaryBy(sf, models.ByRegion)
+	if err != nil {
+		return fail(err)
+	}
+	// Last week's rate, as it stood before the last seven days' finds and
+	// close-outs.
+	before := models.Figures{Found: total.Found - week.Found, Closed: max(total.Closed-closed, 0)}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "【每周通报】%s · %s\n", report.PeriodText(weekStart, end), scopeName(u))
+	if title != "" {
+		b.WriteString(title + "\n")
+	}
+	b.WriteString(report.SummarySentence(start, end, scopeName(u), total) + "\n")
+	fmt.Fprintf(&b, "近7天：新发现%d个，整改完成%d个，销号%d个；整改率%s→%s。\n",
+		week.Found, rectified, closed, report.FormatRate(before), report.FormatRate(total))
+	if len(rows) > 0 {
+		b.WriteString("分区域（发现/整改完成/销号/逾期/整改率）：\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "%s %d/%d/%d/%d/%s\n", r.Name, r.Found, r.Rectified, r.Closed, r.Overdue, report.FormatRate(r.Figures))
+		}
+	}
+	b.WriteString("整改台账见随后的附件。")
+	lines := strings.Split(b.String(), "\n")
+	return fitLines(lines[0], lines[1:len(lines)-1], lines[len(lines)-1]), meta, hf, nil
+}
+
+// writeLedger writes the ledger file at rel under the storage directory,
+// through a temporary file renamed into place, so a reader (the sender
+// uploading last run's file) never sees half a file.
+func (n *Notifier) writeLedger(tx *models.Tx, f models.HazardFilter, meta report.LedgerMeta, rel string) error {
+	full := filepath.Join(n.cfg.Storage.Dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return fmt.Errorf("ledger dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(full), ".ledger-*.xlsx")
+	if err != nil {
+		return fmt.Errorf("ledger file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := report.WriteHazardLedger(tx, f, meta, tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("ledger file: %w", err)
+	}
+	return os.Rename(tmp.Name(), full)
+}
+
+// queue enqueues a job's messages, delayed past quiet hours, and logs it.
+func (n *Notifier) queue(ctx context.Context, what string, today models.Date, msgs []message, now time.Time) (SweepResult, error) {
+	at := n.cfg.NextSendTime(now)
+	if !at.Equal(now) {
+		for i := range msgs {
+			msgs[i].at = at
+		}
+	}
+	res := SweepResult{Messages: len(msgs)}
+	var err error
+	res.Queued, err = n.enqueue(ctx, msgs)
+	if err != nil {
+		return res, fmt.Errorf("notify: %s: %w", what, err)
+	}
+	n.log.Info("notify: "+what, "day", today.String(), "messages", res.Messages, "queued", res.Queued)
+	return res, nil
+}
+
+// isoWeek names the ISO week of t: 2023-W11.
+func isoWeek(t time.Time) string {
+	y, w := t.ISOWeek()
+	return fmt.Sprintf("%d-W%02d", y, w)
+}

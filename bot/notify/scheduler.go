@@ -1,0 +1,263 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+
+	"hazardbot/models"
+)
+
+// The names of the scheduled jobs, as the admin API and job_runs know them.
+const (
+	JobReminders         = "reminders"
+	JobDailyDigest       = "daily_digest"
+	JobWeeklyDigest      = "weekly_digest"
+	JobCampaignReminders = "campaign_reminders"
+	JobDraftSweep        = "draft_sweep"
+)
+
+// SchedulerOptions configures a Scheduler; zero values take the defaults.
+type SchedulerOptions struct {
+	// Owner names this replica in job_runs; default a random id.
+	Owner string
+	// DraftSweep expires idle dialogue drafts (the conversation's own
+	// job); nil leaves the draft_sweep job out.
+	DraftSweep func(context.Context) error
+	// Stale is how long a run may stay "running" before another replica
+	// takes its slot over (its replica died); default 30 minutes.
+	Stale   time.Duration
+	Metrics *Metrics
+	Log     *slog.Logger
+}
+
+// Scheduler runs the named jobs on the config's cron specs in the
+// configured zone. A job never overlaps itself, recovers from a panic, stops
+// with its context, and runs once per period across all replicas: its slot
+// (the date; the ISO week for the weekly digest) is claimed in job_runs
+// first.
+type Scheduler struct {
+	n    *Notifier
+	o    SchedulerOptions
+	jobs []*job
+	gs   gocron.Scheduler
+	// stop shuts gocron down once, whether ctx ends first or Stop is called.
+	stop    sync.Once
+	stopErr error
+}
+
+type job struct {
+	name, spec string
+	cron       gocron.Cron
+	// period names the slot a scheduled run at t claims.
+	period func(t time.Time) string
+	// catchUp runs the job at start-up when its last scheduled time is in
+	// the current period and no replica has run that slot.
+	catchUp bool
+	body    func(ctx context.Context, now time.Time) error
+}
+
+// NewScheduler checks the cron specs of n's config and returns a scheduler
+// for the jobs; Start starts it.
+func NewScheduler(n *Notifier, o SchedulerOptions) (*Scheduler, error) {
+	if o.Owner == "" {
+		o.Owner = newOwner("scheduler")
+	}
+	if o.Stale <= 0 {
+		o.Stale = 30 * time.Minute
+	}
+	if o.Log == nil {
+		o.Log = n.log
+	}
+	s := &Scheduler{n: n, o: o}
+	daily := func(t time.Time) string { return n.day(t).String() }
+	weekly := func(t time.Time) string { return isoWeek(t.In(n.loc)) }
+	sweep := func(f func(context.Context, time.Time) (SweepResult, error)) func(context.Context, time.Time) error {
+		return func(ctx context.Context, now time.Time) error { _, err := f(ctx, now); return err }
+	}
+	sc := n.cfg.Schedule
+	s.jobs = []*job{
+		{name: JobReminders, spec: sc.Reminders, period: daily, catchUp: true, body: sweep(n.Reminders)},
+		{name: JobDailyDigest, spec: sc.DailyDigest, period: daily, catchUp: true, body: sweep(n.DailyDigest)},
+		{name: JobWeeklyDigest, spec: sc.WeeklyDigest, period: weekly, catchUp: true, body: sweep(n.WeeklyDigest)},
+		{name: JobCampaignReminders, spec: sc.CampaignReminders, period: daily, catchUp: true, body: sweep(n.CampaignReminders)},
+	}
+	if o.DraftSweep != nil {
+		s.jobs = append(s.jobs, &job{name: JobDraftSweep, spec: sc.DraftSweep,
+			period: func(t time.Time) string { return t.In(n.loc).Format("2006-01-02T15:04") },
+			body:   func(ctx context.Context, _ time.Time) error { return o.DraftSweep(ctx) }})
+	}
+	now := n.store.Now()
+	for _, j := range s.jobs {
+		j.cron = gocron.NewDefaultCron(false)
+		if err := j.cron.IsValid(j.spec, n.loc, now); err != nil {
+			return nil, fmt.Errorf("notify: schedule.%s %q: %w", j.name, j.spec, err)
+		}
+	}
+	return s, nil
+}
+
+// Names lists the jobs that Run accepts.
+func (s *Scheduler) Names() []string {
+	out := make([]string, len(s.jobs))
+	for i, j := range s.jobs {
+		out[i] = j.name
+	}
+	return out
+}
+
+func (s *Scheduler) find(name string) *job {
+	for _, j := range s.jobs {
+		if j.name == name {
+			return j
+		}
+	}
+	return nil
+}
+
+// Start schedules the jobs and, in the background, runs any that was missed
+// while every replica was down and is still due (after 08:30 with today's
+// digest not yet sent). The jobs stop when ctx ends; Stop waits for them.
+func (s *Scheduler) Start(ctx context.Context) error {
+	gs, err := gocron.NewScheduler(gocron.WithLocation(s.n.loc), gocron.WithStopTimeout(time.Minute))
+	if err != nil {
+		return fmt.Errorf("notify: scheduler: %w", err)
+	}
+	for _, j := range s.jobs {
+		_, err := gs.NewJob(gocron.CronJob(j.spec, false),
+			gocron.NewTask(func(ctx context.Context) { _, _ = s.RunDue(ctx, j.name, s.n.store.Now()) }),
+			gocron.WithName(j.name),
+			gocron.WithSingletonMode(gocron.LimitModeReschedule),
+			gocron.WithContext(ctx))
+		if err != nil {
+			_ = gs.Shutdown()
+			return fmt.Errorf("notify: schedule %s: %w", j.name, err)
+		}
+	}
+	s.gs = gs
+	gs.Start()
+	go s.CatchUp(ctx, s.n.store.Now())
+	go func() {
+		<-ctx.Done()
+		_ = s.Stop()
+	}()
+	return nil
+}
+
+// Stop stops scheduling and waits (up to a minute) for running jobs.
+func (s *Scheduler) Stop() error {
+	if s.gs == nil {
+		return nil
+	}
+	s.stop.Do(func() { s.stopErr = s.gs.Shutdown() })
+	return s.stopErr
+}
+
+// CatchUp runs, for the time now, every job whose latest scheduled time
+// falls in the current period and whose slot no replica has run. It returns
+// the names of the jobs it ran.
+func (s *Scheduler) CatchUp(ctx context.Context, now time.Time) []string {
+	var ran []string
+	for _, j := range s.jobs {
+		if !j.catchUp || ctx.Err() != nil {
+			continue
+		}
+		last := j.lastFire(now)
+		if last.IsZero() || j.period(last) != j.period(now) {
+			continue
+		}
+		if ok, _ := s.RunDue(ctx, j.name, now); ok {
+			ran = append(ran, j.name)
+		}
+	}
+	return ran
+}
+
+// lastFire is the latest time at or before now that the job's spec names,
+// looking back at most eight days (zero if none).
+func (j *job) lastFire(now time.Time) time.Time {
+	var last time.Time
+	t := now.Add(-8 * 24 * time.Hour)
+	for {
+		next := j.cron.Next(t)
+		if next.IsZero() || next.After(now) {
+			return last
+		}
+		last, t = next, next
+	}
+}
+
+// RunDue is a scheduled run of job name at now: it claims the job's slot
+// for the period of now and runs the body only if no replica has. It
+// reports whether the body ran.
+func (s *Scheduler) RunDue(ctx context.Context, name string, now time.Time) (bool, error) {
+	j := s.find(name)
+	if j == nil {
+		return false, models.Errorf(models.ENotFound, "没有名为 %s 的任务", name)
+	}
+	return s.run(ctx, j, j.period(now), now)
+}
+
+// Run runs job name now, by hand (the admin API), whether or not its
+// period's slot has run: every message it queues has a dedupe key, so a
+// second run sends nothing twice. The run is recorded in job_runs under a
+// slot of its own.
+func (s *Scheduler) Run(ctx context.Context, name string) error {
+	j := s.find(name)
+	if j == nil {
+		if name == JobDraftSweep {
+			return nil // no draft sweep wired: nothing to do
+		}
+		return models.Errorf(models.ENotFound, "没有名为 %s 的任务，可选：%v", name, s.Names())
+	}
+	now := s.n.store.Now()
+	_, err := s.run(ctx, j, "manual "+now.UTC().Format(time.RFC3339Nano), now)
+	return err
+}
+
+func (s *Scheduler) run(ctx context.Context, j *job, slot string, now time.Time) (bool, error) {
+	ok, err := s.n.store.ClaimJob(ctx, j.name, slot, s.o.Owner, s.o.Stale)
+	if err != nil {
+		s.o.Log.Error("notify: claim job", "job", j.name, "slot", slot, "err", err)
+		return false, err
+	}
+	if !ok {
+		s.o.Metrics.job(j.name, "skipped")
+		return false, nil
+	}
+	err = safely(func() error { return j.body(ctx, now) })
+	// Record the end even when ctx has ended, so the slot is not left
+	// "running" until it goes stale.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := s.n.store.FinishJob(fctx, j.name, slot, err); ferr != nil {
+		s.o.Log.Error("notify: finish job", "job", j.name, "slot", slot, "err", ferr)
+	}
+	if err != nil {
+		s.o.Metrics.job(j.name, "failed")
+		s.o.Log.Error("notify: job failed", "job", j.name, "slot", slot, "err", err)
+		return true, err
+	}
+	s.o.Metrics.job(j.name, "done")
+	return true, nil
+}
+
+// errPanic wraps a recovered panic.
+var errPanic = errors.New("notify: job panicked")
+
+// safely runs f, turning a panic into an error so one bad run neither kills
+// the process nor leaves its slot "running".
+func safely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v\n%s", errPanic, r, debug.Stack())
+		}
+	}()
+	return f()
+}
