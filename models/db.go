@@ -157,8 +157,10 @@ type Tx struct {
 	s  *Store
 	// after runs once the transaction has committed.
 	after []func()
-	// units caches the units read in this transaction.
-	units map[uint]*Unit
+	// units caches the units read in this transaction, active all the
+	// active ones once listed.
+	units  map[uint]*Unit
+	active []Unit
 }
 
 // Now returns the store's clock.

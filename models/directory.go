@@ -107,17 +107,23 @@ func (tx *Tx) UnitsByID(ids ...uint) (map[uint]*Unit, error) {
 }
 
 // Units returns the active units, optionally only those of the given kinds,
-// ordered by id (the directory's order).
+// ordered by id (the directory's order). The directory is read once per
+// transaction: matching what people type reads it again and again.
 func (tx *Tx) Units(kinds ...UnitKind) ([]Unit, error) {
-	q := tx.DB.Where("active = ?", true).Order("id")
-	if len(kinds) > 0 {
-		q = q.Where("kind IN ?", kinds)
+	if tx.active == nil {
+		var list []Unit
+		if err := tx.DB.Where("active = ?", true).Order("id").Find(&list).Error; err != nil {
+			return nil, fmt.Errorf("models: list units: %w", err)
+		}
+		tx.active = list
 	}
-	var list []Unit
-	if err := q.Find(&list).Error; err != nil {
-		return nil, fmt.Errorf("models: list units: %w", err)
+	var out []Unit
+	for _, u := range tx.active {
+		if len(kinds) == 0 || slices.Contains(kinds, u.Kind) {
+			out = append(out, u)
+		}
 	}
-	return list, nil
+	return out, nil
 }
 
 // Regions returns the region committees (县市区) in directory order.
