@@ -94,23 +94,33 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, lease time
 	}
 	// One UPDATE claims the whole batch; rows another worker took in the
 	// meantime no longer match. The claim token tells this batch's rows from
-	// any other claim of the same owner.
+	// any other claim of the same owner. Claim and read-back share one
+	// transaction: if the database goes away between them, the claim is
+	// rolled back with it instead of stranding the rows until their lease
+	// runs out.
 	until := now.Add(lease)
 	token := fmt.Sprintf("%s#%d", owner, claimSeq.Add(1))
 	if len(token) > 64 {
 		token = token[len(token)-64:]
 	}
-	res := s.DB.WithContext(ctx).Exec(`UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1
-		WHERE id IN ? AND state = ? AND (claimed_until IS NULL OR claimed_until < ?)`, token, until, ids, OutboxPending, now)
-	if res.Error != nil {
-		return nil, fmt.Errorf("models: claim outbox: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, nil
-	}
 	var out []OutboxMessage
-	if err := s.DB.WithContext(ctx).Where("id IN ? AND claimed_by = ?", ids, token).Order("next_attempt_at, id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("models: read claimed: %w", err)
+	err = s.InTx(ctx, func(tx *Tx) error {
+		out = nil
+		res := tx.DB.Exec(`UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1
+			WHERE id IN ? AND state = ? AND (claimed_until IS NULL OR claimed_until < ?)`, token, until, ids, OutboxPending, now)
+		if res.Error != nil {
+			return fmt.Errorf("models: claim outbox: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		if err := tx.DB.Where("id IN ? AND claimed_by = ?", ids, token).Order("next_attempt_at, id").Find(&out).Error; err != nil {
+			return fmt.Errorf("models: read claimed: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
