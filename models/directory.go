@@ -262,3 +262,13 @@ func (tx *Tx) Users() ([]User, error) {
 	}
 	return list, nil
 }
+
+// AllUnits returns every unit, active or not, by id: for naming units in
+// lists and ledgers, where a since-deactivated unit still has its name.
+func (tx *Tx) AllUnits() ([]Unit, error) {
+	var list []Unit
+	if err := tx.DB.Order("id").Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("models: all units: %w", err)
+	}
+	return list, nil
+}

@@ -39,26 +39,10 @@ func leaderGroups(tx *models.Tx) ([]*models.Unit, map[uint][]string, error) {
 // scopeName is how a digest names its scope: 十堰市, 茅箭区.
 func scopeName(u *models.Unit) string { return u.ShortName() }
 
-// countAt counts the hazards in scope whose time column col (rectified_at,
-// closed_at) falls in [from, to). Rectified counts only hazards still
-// rectified: one sent back since does not count.
-func countAt(tx *models.Tx, scope *models.Unit, col string, from, to time.Time) (int64, error) {
-	q := tx.DB.Table("hazards").Where(col+" >= ? AND "+col+" < ?", from.UTC(), to.UTC())
-	if col == "rectified_at" {
-		q = q.Where("state IN ?", []models.State{models.StatePendingReview, models.StateClosed})
-	}
-	if scope != nil && !scope.IsRoot() {
-		ids, err := tx.SubtreeIDs(scope)
-		if err != nil {
-			return 0, err
-		}
-		q = q.Where("(region_id IN ? OR unit_id IN ? OR committee_id IN ?)", ids, ids, ids)
-	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count %s: %w", col, err)
-	}
-	return n, nil
+// countAt counts the hazards in scope whose moment (models.MomentRectified,
+// models.MomentClosed) falls in [from, to).
+func countAt(tx *models.Tx, scope *models.Unit, moment string, from, to time.Time) (int64, error) {
+	return tx.CountBetween(scope, moment, from, to)
 }
 
 // DailyDigest queues each leader's daily digest for the day of now, scoped
@@ -99,11 +83,11 @@ func (n *Notifier) dailyText(tx *models.Tx, u *models.Unit, today models.Date) (
 	if err != nil {
 		return "", err
 	}
-	rectified, err := countAt(tx, u, "rectified_at", from, to)
+	rectified, err := countAt(tx, u, models.MomentRectified, from, to)
 	if err != nil {
 		return "", err
 	}
-	closed, err := countAt(tx, u, "closed_at", from, to)
+	closed, err := countAt(tx, u, models.MomentClosed, from, to)
 	if err != nil {
 		return "", err
 	}
@@ -217,11 +201,11 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 		return fail(err)
 	}
 	from, to := weekStart.Time(n.loc), today.Time(n.loc)
-	rectified, err := countAt(tx, u, "rectified_at", from, to)
+	rectified, err := countAt(tx, u, models.MomentRectified, from, to)
 	if err != nil {
 		return fail(err)
 	}
-	closed, err := countAt(tx, u, "closed_at", from, to)
+	closed, err := countAt(tx, u, models.MomentClosed, from, to)
 	if err != nil {
 		return fail(err)
 	}

@@ -56,8 +56,8 @@ type directory struct {
 }
 
 func loadDirectory(tx *models.Tx, roles ...models.Role) (*directory, error) {
-	var list []models.Unit
-	if err := tx.DB.Order("id").Find(&list).Error; err != nil {
+	list, err := tx.AllUnits()
+	if err != nil {
 		return nil, fmt.Errorf("notify: load units: %w", err)
 	}
 	d := &directory{units: map[uint]*models.Unit{}, byRole: map[models.Role]map[uint][]string{}}

@@ -163,20 +163,9 @@ func (n *Notifier) nags(tx *models.Tx, dir *directory, now time.Time, unaccepted
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	assigned := map[uint]time.Time{}
-	for start := 0; start < len(ids); start += 1000 {
-		var evs []models.Event
-		err := tx.DB.Select("hazard_id", "created_at").
-			Where("hazard_id IN ? AND action IN ?", ids[start:min(start+1000, len(ids))], []models.Action{models.ActReport, models.ActAssign}).
-			Find(&evs).Error
-		if err != nil {
-			return fmt.Errorf("load assignment times: %w", err)
-		}
-		for _, ev := range evs {
-			if ev.CreatedAt.After(assigned[ev.HazardID]) {
-				assigned[ev.HazardID] = ev.CreatedAt
-			}
-		}
+	assigned, err := tx.AssignedAt(ids)
+	if err != nil {
+		return err
 	}
 	wait := time.Duration(n.cfg.Reminders.AcceptNagHours) * time.Hour
 	for _, id := range ids {

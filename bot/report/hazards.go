@@ -17,8 +17,8 @@ var errStopRows = errors.New("report: stop")
 // loaded once; overdue is judged on tx.Today(). The weekly digest and the
 // admin API's export both use it, so the two files never disagree.
 func WriteHazardLedger(tx *models.Tx, f models.HazardFilter, meta LedgerMeta, w io.Writer) error {
-	var list []models.Unit
-	if err := tx.DB.Find(&list).Error; err != nil {
+	list, err := tx.AllUnits()
+	if err != nil {
 		return fmt.Errorf("report: load units: %w", err)
 	}
 	units := make(map[uint]*models.Unit, len(list))
