@@ -457,59 +457,21 @@ func (s *Server) saveUnit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var u *models.Unit
-	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
-		var err error
-		u, err = tx.SaveUnit(spec)
-		return err
-	})
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, u)
+	respond(s, c, func(tx *models.Tx) (*models.Unit, error) { return tx.SaveUnit(spec) })
 }
 
 // deactivateUnit: POST /api/v1/units/{code}/deactivate. The unit keeps its
 // hazards and history; it only stops being offered and assigned.
 func (s *Server) deactivateUnit(c *gin.Context) {
-	var u *models.Unit
-	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
-		cur, err := tx.FindUnitByCode(c.Param("code"))
-		if err != nil {
-			return err
-		}
-		spec := models.UnitSpec{Code: cur.Code, Name: cur.Name, Kind: cur.Kind, Sector: cur.Sector, Active: new(bool)}
-		if cur.ParentID != nil {
-			p, err := tx.FindUnit(*cur.ParentID)
-			if err != nil {
-				return err
-			}
-			spec.Parent = p.Code
-		}
-		u, err = tx.SaveUnit(spec)
-		return err
-	})
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, u)
+	respond(s, c, func(tx *models.Tx) (*models.Unit, error) { return tx.DeactivateUnit(c.Param("code")) })
 }
 
 // listUsers: GET /api/v1/users, by userid.
 func (s *Server) listUsers(c *gin.Context) {
-	var list []models.User
-	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
-		var err error
-		list, err = tx.Users()
-		return err
+	respond(s, c, func(tx *models.Tx) (gin.H, error) {
+		list, err := tx.Users()
+		return gin.H{"items": list}, err
 	})
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"items": list})
 }
 
 // saveUser: POST /api/v1/users creates or updates a user by userid.
@@ -519,44 +481,29 @@ func (s *Server) saveUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var u *models.User
-	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
-		var err error
-		u, err = tx.SaveUser(spec)
-		return err
-	})
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, u)
+	respond(s, c, func(tx *models.Tx) (*models.User, error) { return tx.SaveUser(spec) })
 }
 
 // deactivateUser: POST /api/v1/users/{userid}/deactivate. A deactivated
 // user is treated as a stranger: they may report, and nothing else.
 func (s *Server) deactivateUser(c *gin.Context) {
-	var u *models.User
+	respond(s, c, func(tx *models.Tx) (*models.User, error) { return tx.DeactivateUser(c.Param("userid")) })
+}
+
+// respond runs one call in a transaction and renders its result as JSON,
+// or its error through fail.
+func respond[T any](s *Server, c *gin.Context, call func(tx *models.Tx) (T, error)) {
+	var out T
 	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
-		cur, err := tx.FindUser(c.Param("userid"))
-		if err != nil {
-			return err
-		}
-		unit, err := tx.FindUnit(cur.UnitID)
-		if err != nil {
-			return err
-		}
-		roles := make([]string, 0, 4)
-		for _, r := range cur.Roles.List() {
-			roles = append(roles, string(r))
-		}
-		u, err = tx.SaveUser(models.UserSpec{UserID: cur.UserID, Name: cur.Name, Unit: unit.Code, Roles: roles, Mobile: cur.Mobile, Active: new(bool)})
+		var err error
+		out, err = call(tx)
 		return err
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, u)
+	c.JSON(http.StatusOK, out)
 }
 
 // maxDirectoryBody caps an uploaded directory file; a province's directory

@@ -258,3 +258,32 @@ func (tx *Tx) CountUnits() (int64, error) {
 	err := tx.DB.Model(&Unit{}).Count(&n).Error
 	return n, err
 }
+
+// DeactivateUnit stops offering and assigning a unit. It keeps its hazards
+// and history, and its name in every ledger.
+func (tx *Tx) DeactivateUnit(code string) (*Unit, error) {
+	u, err := tx.FindUnitByCode(code)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.DB.Model(u).Updates(map[string]any{"active": false, "updated_at": tx.Now().UTC()}).Error; err != nil {
+		return nil, fmt.Errorf("models: deactivate unit: %w", err)
+	}
+	tx.units, tx.active = nil, nil
+	u.Active = false
+	return u, nil
+}
+
+// DeactivateUser turns a user into a stranger: they may still report, and
+// nothing else.
+func (tx *Tx) DeactivateUser(userid string) (*User, error) {
+	u, err := tx.FindUser(userid)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.DB.Model(u).Updates(map[string]any{"active": false, "updated_at": tx.Now().UTC()}).Error; err != nil {
+		return nil, fmt.Errorf("models: deactivate user: %w", err)
+	}
+	u.Active = false
+	return u, nil
+}
