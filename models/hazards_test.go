@@ -197,6 +197,28 @@ func TestTransitionRefusals(t *testing.T) {
 	})
 }
 
+func TestWithdrawDropsAPendingExtension(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		setup(t, s)
+		in := gasLeak(s, t)
+		in.UnitID, in.Deadline = unitID(t, s, "gasco"), models.NewDate(2023, 3, 20)
+		h := report(t, s, "zhangsan", in)
+		if _, err := act(s, "lisi", h.Num(), models.ActRequestExtend, models.Change{Deadline: models.NewDate(2023, 4, 1), Note: "材料未到"}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := act(s, "wangwu", h.Num(), models.ActWithdraw, models.Change{Note: "重复上报"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Hazard.ExtensionTo.IsZero() || r.Hazard.ExtensionBy != "" {
+			t.Fatalf("withdrawn hazard still has a pending extension: %+v", r.Hazard)
+		}
+		if _, err := act(s, "wangwu", h.Num(), models.ActApproveExtend, models.Change{}); models.ErrorCode(err) != models.EConflict {
+			t.Fatalf("approving an extension of a withdrawn hazard: %v", err)
+		}
+	})
+}
+
 func TestGasCommitteeSupervisesItsSectorCitywide(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		setup(t, s)

@@ -160,6 +160,11 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		fields["state"] = to
 		h.State = to
 	}
+	if !h.State.Open() && !h.ExtensionTo.IsZero() {
+		// A pending extension dies with the hazard's open life.
+		fields["extension_to"], fields["extension_reason"], fields["extension_by"] = nil, "", ""
+		h.ExtensionTo, h.ExtensionReason, h.ExtensionBy = Date{}, "", ""
+	}
 	if err := tx.save(h, fields); err != nil {
 		return nil, err
 	}
