@@ -65,6 +65,13 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	if r, ok := b.replies.get(key); ok {
 		return r, nil
 	}
+	if r, ok, err := b.readOnly(ctx, key, msg); err != nil || ok {
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: handle %s from %s: %w", msg.Kind, msg.UserID, err)
+		}
+		b.replies.put(key, r)
+		return r, nil
+	}
 	var reply Reply
 	var stepErr *models.Error
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
@@ -107,6 +114,59 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	}
 	b.replies.put(key, reply)
 	return reply, nil
+}
+
+// readOnly answers, without a transaction, a message that can only read:
+// an explicit 查询, 我的, 统计 or 帮助, or a bare number from someone with no
+// dialogue waiting for an answer. The reply and the dedupe record are
+// written in one statement. ok is false when the message needs the full
+// path.
+func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, bool, error) {
+	if msg.Kind != KindText {
+		return Reply{}, false, nil
+	}
+	cmd, perr := command.Parse(msg.Text, b.now(), b.loc())
+	switch cmd.Name {
+	case command.Query, command.Mine, command.Stats, command.Help:
+	default:
+		return Reply{}, false, nil
+	}
+	tx := b.store.Reads(ctx)
+	actor, err := tx.Actor(msg.UserID)
+	if err != nil {
+		return Reply{}, false, err
+	}
+	c := &turn{b: b, tx: tx, actor: actor, msg: msg}
+	if err := c.loadDialogue(); err != nil {
+		return Reply{}, false, err
+	}
+	if c.dlg != nil && c.dlg.active() && (cmd.Implicit || perr != nil) {
+		return Reply{}, false, nil // the dialogue may take this text as an answer
+	}
+	err = c.text()
+	var me *models.Error
+	switch {
+	case errors.As(err, &me):
+		c.reply.Text = me.Message
+	case err != nil:
+		return Reply{}, false, err
+	}
+	reply := c.reply
+	reply.Text = fitText(reply.Text)
+	enc, _ := json.Marshal(reply)
+	stored, dup, err := tx.RecordInbound(key, msg.UserID, string(enc))
+	if err != nil {
+		return Reply{}, false, err
+	}
+	if dup {
+		reply = Reply{}
+		if stored != "" {
+			if err := json.Unmarshal([]byte(stored), &reply); err != nil {
+				return Reply{}, false, fmt.Errorf("bot: stored reply: %w", err)
+			}
+		}
+	}
+	return reply, true, nil
 }
 
 // redo carries what must survive a step that failed with a domain error.

@@ -376,3 +376,30 @@ func TestIdleDraftIsKeptAndTheUserTold(t *testing.T) {
 		c.expect("zhangsan", "继续", "继续填写“电梯维保过期”", "请填写隐患内容")
 	})
 }
+
+func TestReadOnlyCommandsAreDedupedAcrossReplicas(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.say("zhangsan", "上报\n隐患：甲\n内容：x\n区域：茅箭区\n行业：燃气\n单位：待定\n时限：3月20日")
+		c.say("zhangsan", "确认")
+		query := bot.Message{ID: "q-1", UserID: "zhangsan", Kind: bot.KindText, Text: "查询 1", Time: c.clock.Now()}
+		first, err := c.b.Handle(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The hazard changes, then WeCom retries the query on another
+		// replica (no shared memory): the retry gets the first answer.
+		c.say("wangwu", "挂牌 1 红")
+		other := bot.New(s, config.Default(), nil)
+		again, err := other.Handle(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again != first || !strings.Contains(first.Text, "状态：待交办") || strings.Contains(first.Text, "督办") {
+			t.Fatalf("first %q, retry %q", first.Text, again.Text)
+		}
+		if fresh := c.say("zhangsan", "查询 1"); !strings.Contains(fresh, "红色") {
+			t.Fatalf("a new query should see the listing: %s", fresh)
+		}
+	})
+}

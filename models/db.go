@@ -235,3 +235,9 @@ func (tx *Tx) forUpdate() *gorm.DB {
 }
 
 var lockingUpdate = clause.Locking{Strength: clause.LockingStrengthUpdate}
+
+// Reads returns a Tx outside any transaction, for work that only reads:
+// each statement stands alone, and nothing it does is undone.
+func (s *Store) Reads(ctx context.Context) *Tx {
+	return &Tx{DB: s.DB.WithContext(ctx), s: s}
+}

@@ -51,3 +51,24 @@ func (s *Store) PruneInbound(before time.Time) (int64, error) {
 	res := s.DB.Where("created_at < ?", before.UTC()).Delete(&inbound{})
 	return res.RowsAffected, res.Error
 }
+
+// RecordInbound stores the reply given to key in one statement, for a
+// message whose handling wrote nothing else. When another delivery of the
+// same key was recorded first, it returns that delivery's reply instead.
+func (tx *Tx) RecordInbound(key, userid, reply string) (stored string, dup bool, err error) {
+	if len(key) > 191 {
+		key = key[:191]
+	}
+	err = tx.DB.Create(&inbound{Key: key, UserID: userid, Reply: reply, CreatedAt: tx.Now().UTC()}).Error
+	if err == nil {
+		return reply, false, nil
+	}
+	if !isDuplicate(err) {
+		return "", false, fmt.Errorf("models: record inbound: %w", err)
+	}
+	var got inbound
+	if err := tx.DB.Where("`key` = ?", key).Take(&got).Error; err != nil {
+		return "", false, fmt.Errorf("models: read inbound: %w", err)
+	}
+	return got.Reply, true, nil
+}
