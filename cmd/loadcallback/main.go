@@ -126,7 +126,7 @@ func run() error {
 		Registry: reg, Config: cfg, Log: log})
 	real := httptest.NewServer(srv.Router())
 	defer real.Close()
-	base := httptest.NewServer(baseline(crypto, now))
+	base := httptest.NewServer(baseline(crypto, now, bot.Reply{}))
 	defer base.Close()
 
 	fresh := make([]request, *n)
@@ -190,7 +190,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	baseReply := httptest.NewServer(baselineReplying(crypto, now, stored))
+	baseReply := httptest.NewServer(baseline(crypto, now, stored))
 	defer baseReply.Close()
 	if _, err := blast(client, baseReply.URL, warm, *conc); err != nil {
 		return err
@@ -216,32 +216,8 @@ func run() error {
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 // baseline is the floor of a callback: read, verify, decrypt and parse,
-// seal an empty reply. No database.
-func baseline(c *wecom.Crypto, now time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-		if err != nil {
-			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		q := r.URL.Query()
-		m, err := c.Open(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), body)
-		if err != nil {
-			http.Error(w, "bad", http.StatusForbidden)
-			return
-		}
-		out, err := c.Seal(bot.Reply{}, m.UserID, agentID, now, q.Get("nonce"))
-		if err != nil {
-			http.Error(w, "seal", http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-		w.Write(out)
-	})
-}
-
-// baselineReplying is baseline, but it seals reply instead of nothing.
-func baselineReplying(c *wecom.Crypto, now time.Time, reply bot.Reply) http.Handler {
+// seal reply (the zero Reply seals nothing). No database.
+func baseline(c *wecom.Crypto, now time.Time, reply bot.Reply) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 		if err != nil {
