@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"hazardbot/bot/notify"
 	"hazardbot/handlers"
@@ -29,7 +30,16 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 	}
 	sc, err := notify.NewScheduler(notify.New(a.store, a.cfg, a.log), notify.SchedulerOptions{
 		Owner: owner, Metrics: m, Log: a.log,
-		DraftSweep: func(ctx context.Context) error { _, err := a.bot.SweepDrafts(ctx); return err },
+		// The draft sweep also forgets handled callbacks older than a week:
+		// WeCom retries within seconds, and the table would otherwise grow
+		// with every message ever received.
+		DraftSweep: func(ctx context.Context) error {
+			if _, err := a.bot.SweepDrafts(ctx); err != nil {
+				return err
+			}
+			_, err := a.store.PruneInbound(a.store.Now().Add(-7 * 24 * time.Hour))
+			return err
+		},
 	})
 	if err != nil {
 		a.log.Error("scheduler not started", "err", err)

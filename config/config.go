@@ -109,9 +109,10 @@ type Reminders struct {
 	QuietEnd string `yaml:"quiet_end" env:"-"`
 	// EscalateRegionAfterDays is how many days overdue before the county supervisor is told.
 	EscalateRegionAfterDays int `yaml:"escalate_region_after_days"`
-	// EscalateCityAfterDays is how many days overdue before city leaders are told.
+	// EscalateCityAfterDays is how many days overdue before city leaders are told, whatever the colour.
 	EscalateCityAfterDays int `yaml:"escalate_city_after_days"`
-	// EscalateCityColours lists the colours that escalate to city leaders.
+	// EscalateCityColours lists the colours whose overdue hazards go to city leaders from the first
+	// overdue day.
 	EscalateCityColours []string `yaml:"escalate_city_colours"`
 	// AcceptNagHours re-sends an assignment not yet accepted after this many hours; 0 disables.
 	AcceptNagHours int `yaml:"accept_nag_hours"`
@@ -275,9 +276,9 @@ func (c *Config) OverdueEveryDays(colour string) int {
 	return 1
 }
 
-// EscalatesToCity reports whether an overdue hazard of this colour is escalated to city leaders
-// after reminders.escalate_city_after_days: the colour's escalate_to_city if set, else whether
-// reminders.escalate_city_colours lists it.
+// EscalatesToCity reports whether an overdue hazard of this colour goes to city leaders from its
+// first overdue day (any colour goes after reminders.escalate_city_after_days): the colour's
+// escalate_to_city if set, else whether reminders.escalate_city_colours lists it.
 func (c *Config) EscalatesToCity(colour string) bool {
 	if e := c.Supervision.Colours[colour].EscalateToCity; e != nil {
 		return *e

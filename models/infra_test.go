@@ -426,3 +426,24 @@ func TestShippedDirectoryImportsTwiceWithoutDuplicates(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneInboundForgetsOnlyOldCallbacks(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		clock := setup(t, s)
+		record := func(key string) {
+			s.InTx(ctx, func(tx *models.Tx) error { _, _, err := tx.RecordInbound(key, "zhangsan", "{}"); return err })
+		}
+		record("old")
+		clock.Add(8 * 24 * time.Hour)
+		record("new")
+		n, err := s.PruneInbound(clock.Now().Add(-7 * 24 * time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("pruned %d (%v), want the one old callback", n, err)
+		}
+		var dup bool
+		s.InTx(ctx, func(tx *models.Tx) error { _, dup, _ = tx.RecordInbound("new", "zhangsan", "{}"); return nil })
+		if !dup {
+			t.Fatal("the recent callback was forgotten")
+		}
+	})
+}
