@@ -101,7 +101,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		store.Close()
 		return nil, err
 	}
-	clientOpts = append(clientOpts, wecom.WithLogger(log), wecom.WithMetrics(a.metrics))
+	clientOpts = append(clientOpts, wecom.WithLogger(log), wecom.WithMetrics(a.metrics),
+		wecom.WithLimiter(wecom.NewLimiter(cfg.Outbox.PerUserPerMinute, time.Minute, nil, nil)))
 	if a.client, err = wecom.NewClient(wcfg, models.Tokens{S: store}, clientOpts...); err != nil {
 		store.Close()
 		return nil, err
