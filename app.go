@@ -32,7 +32,7 @@ type app struct {
 	fake     *wecom.Fake // demo mode only
 	metrics  *wecom.Metrics
 	registry *prometheus.Registry
-	storage  bot.Storage
+	files    bot.Files
 	demo     bool
 	// photoEvery is how often the photo fetcher looks for new photos.
 	photoEvery time.Duration
@@ -76,7 +76,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: store, demo: cfg.DemoMode(), storage: bot.Storage{Dir: cfg.Storage.Dir}, photoEvery: 5 * time.Second}
+	a := &app{cfg: cfg, log: log, store: store, demo: cfg.DemoMode(), photoEvery: 5 * time.Second}
+	a.files = bot.DirFiles{Dir: cfg.Storage.Dir}
+	if cfg.Storage.Driver == "db" {
+		a.files = bot.DBFiles{Store: store}
+	}
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = wecom.NewMetrics(a.registry)
@@ -101,7 +105,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		store.Close()
 		return nil, err
 	}
-	clientOpts = append(clientOpts, wecom.WithLogger(log), wecom.WithMetrics(a.metrics),
+	clientOpts = append(clientOpts, wecom.WithLogger(log), wecom.WithMetrics(a.metrics), wecom.WithFiles(a.files),
 		wecom.WithLimiter(wecom.NewLimiter(cfg.Outbox.PerUserPerMinute, time.Minute, nil, nil)))
 	if a.client, err = wecom.NewClient(wcfg, models.Tokens{S: store}, clientOpts...); err != nil {
 		store.Close()
@@ -135,7 +139,7 @@ func (a *app) fetchPhotos(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := a.bot.FetchPhotos(ctx, a.client, a.storage); err != nil && !errors.Is(err, context.Canceled) {
+		if n, err := a.bot.FetchPhotos(ctx, a.client, a.files); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Warn("photo fetcher", "err", err)
 		} else if n > 0 {
 			a.log.Info("photos fetched", "count", n)

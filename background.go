@@ -28,7 +28,9 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 	if !withJobs {
 		return nil
 	}
-	sc, err := notify.NewScheduler(notify.New(a.store, a.cfg, a.log), notify.SchedulerOptions{
+	n := notify.New(a.store, a.cfg, a.log)
+	n.Files = a.files
+	sc, err := notify.NewScheduler(n, notify.SchedulerOptions{
 		Owner: owner, Metrics: m, Log: a.log,
 		// The draft sweep also forgets handled callbacks older than a week:
 		// WeCom retries within seconds, and the table would otherwise grow

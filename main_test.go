@@ -49,7 +49,7 @@ func TestSubcommands(t *testing.T) {
 		{"serve --help explains serve", []string{"hazardbot", "serve", "--help"}, "finish requests in flight", ""},
 		{"unknown command", []string{"hazardbot", "fly"}, "Usage", `unknown command "fly"`},
 		{"import needs a file", []string{"hazardbot", "import"}, "", "exactly one FILE"},
-		{"migrate", []string{"hazardbot", "migrate"}, "schema version 2", ""},
+		{"migrate", []string{"hazardbot", "migrate"}, "schema version 3", ""},
 		{"import the shipped directory", []string{"hazardbot", "import", "config/directory.shiyan.yaml"}, "units", ""},
 		{"import again updates", []string{"hazardbot", "import", "config/directory.shiyan.yaml"}, "users", ""},
 		{"import a missing file", []string{"hazardbot", "import", filepath.Join(dir, "none.yaml")}, "", "no such file"},

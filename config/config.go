@@ -76,6 +76,9 @@ type WeCom struct {
 
 // Storage says where files live.
 type Storage struct {
+	// Driver is dir (files under Dir: one process, or replicas sharing a mount) or db (files in the
+	// database, for replicas that share nothing else; needs db.driver mysql).
+	Driver string `yaml:"driver"`
 	// Dir holds photos and generated files (Excel ledgers).
 	Dir string `yaml:"dir"`
 }
@@ -185,7 +188,7 @@ func Default() *Config {
 		DB:       DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
 		Timezone: "Asia/Shanghai",
 		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com"},
-		Storage:  Storage{Dir: "data"},
+		Storage:  Storage{Driver: "dir", Dir: "data"},
 		Log:      Log{Level: "info", Format: "text"},
 		Dialogue: Dialogue{Idle: 30 * time.Minute},
 		Reminders: Reminders{

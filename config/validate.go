@@ -121,6 +121,15 @@ func (v *validator) check() {
 	if strings.TrimSpace(c.Storage.Dir) == "" {
 		v.addf("storage.dir", "must name a directory, such as data")
 	}
+	switch c.Storage.Driver {
+	case "dir":
+	case "db":
+		if c.DB.Driver != "mysql" {
+			v.addf("storage.driver", "db needs db.driver mysql (SQLite runs one process, which a directory serves)")
+		}
+	default:
+		v.addf("storage.driver", "must be dir or db, got %q", c.Storage.Driver)
+	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		v.addf("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
 	}

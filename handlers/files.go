@@ -4,16 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"hazardbot/bot"
 	"hazardbot/bot/report"
 	"hazardbot/models"
 )
@@ -93,9 +91,9 @@ func (s *Server) importLedger(c *gin.Context) {
 	c.JSON(http.StatusOK, li)
 }
 
-// photo: GET /api/v1/photos/{id} serves a stored photo. The file is opened
-// through an os.Root at the storage directory, so no stored path — however
-// it was written — can reach a file outside it.
+// photo: GET /api/v1/photos/{id} serves a stored photo from the files
+// (a directory opened through an os.Root, so no stored path — however it
+// was written — can reach a file outside it; or the database).
 func (s *Server) photo(c *gin.Context) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
 	if err != nil {
@@ -115,29 +113,30 @@ func (s *Server) photo(c *gin.Context) {
 		s.fail(c, models.Errorf(models.ENotFound, "照片 %d 还没有从企业微信下载，请稍后再试", a.ID))
 		return
 	}
-	if s.d.StorageDir == "" {
-		s.fail(c, models.Errorf(models.ENotFound, "照片存储目录未配置"))
-		return
+	files := s.d.Files
+	if files == nil {
+		if s.d.StorageDir == "" {
+			s.fail(c, models.Errorf(models.ENotFound, "照片存储目录未配置"))
+			return
+		}
+		files = bot.DirFiles{Dir: s.d.StorageDir}
 	}
-	f, err := os.OpenInRoot(s.d.StorageDir, filepath.FromSlash(a.Path))
+	f, ctype, err := files.Open(c.Request.Context(), a.Path)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			// A path that escapes the root, or an unreadable file: the
-			// photo cannot be served, and the log says why.
+		if !bot.FileMissing(err) {
 			s.log.Warn("photo not served", "attachment", a.ID, "err", err)
 		}
 		s.fail(c, models.Errorf(models.ENotFound, "照片 %d 的文件不存在", a.ID))
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.IsDir() {
-		s.fail(c, models.Errorf(models.ENotFound, "照片 %d 的文件不存在", a.ID))
-		return
-	}
 	if a.ContentType != "" {
-		c.Header("Content-Type", a.ContentType)
+		ctype = a.ContentType
+	}
+	if ctype != "" {
+		c.Header("Content-Type", ctype)
 	}
 	c.Header("Cache-Control", "private, max-age=3600")
-	http.ServeContent(c.Writer, c.Request, filepath.Base(a.Path), st.ModTime(), f)
+	c.Status(http.StatusOK)
+	io.Copy(c.Writer, f)
 }

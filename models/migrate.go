@@ -28,6 +28,7 @@ type schemaMigration struct {
 var migrations = []migration{
 	{1, "ledger core", migrate1},
 	{2, "covering index for summaries", migrate2},
+	{3, "files kept in the database", migrate3},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -280,4 +281,17 @@ func migrate2(db *gorm.DB) error {
 		drop += " ON hazards"
 	}
 	return db.Exec(drop).Error
+}
+
+// migrate3 adds a table for photos and generated files, for replicas that
+// share no directory.
+func migrate3(db *gorm.DB) error {
+	type file struct {
+		Name        string `gorm:"primaryKey;size:191"`
+		ContentType string `gorm:"size:100;not null;default:''"`
+		Size        int64  `gorm:"not null;default:0"`
+		Data        []byte `gorm:"type:longblob"`
+		CreatedAt   time.Time
+	}
+	return db.Table("files").AutoMigrate(&file{})
 }

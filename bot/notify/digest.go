@@ -3,9 +3,9 @@ package notify
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -236,27 +236,31 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 	return fitLines(lines[0], lines[1:len(lines)-1], lines[len(lines)-1]), meta, hf, nil
 }
 
-// writeLedger writes the ledger file at rel under the storage directory,
-// through a temporary file renamed into place, so a reader (the sender
-// uploading last run's file) never sees half a file.
+// writeLedger writes the ledger file at rel in the notifier's files. It is
+// built in a temporary file first (the ledger streams from this
+// transaction) and stored before the transaction that queues its message
+// commits, so the sender never looks for a file that is not there.
 func (n *Notifier) writeLedger(tx *models.Tx, f models.HazardFilter, meta report.LedgerMeta, rel string) error {
-	full := filepath.Join(n.cfg.Storage.Dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		return fmt.Errorf("ledger dir: %w", err)
+	files := n.Files
+	if files == nil {
+		files = bot.DirFiles{Dir: n.cfg.Storage.Dir}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(full), ".ledger-*.xlsx")
+	tmp, err := os.CreateTemp("", "ledger-*.xlsx")
 	if err != nil {
 		return fmt.Errorf("ledger file: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	defer tmp.Close()
 	if err := report.WriteHazardLedger(tx, f, meta, tmp); err != nil {
-		tmp.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("ledger file: %w", err)
 	}
-	return os.Rename(tmp.Name(), full)
+	if _, err := files.Put(context.Background(), rel, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", tmp); err != nil {
+		return fmt.Errorf("ledger file: %w", err)
+	}
+	return nil
 }
 
 // queue enqueues a job's messages, delayed past quiet hours, and logs it.

@@ -31,6 +31,9 @@ type Notifier struct {
 	log   *slog.Logger
 	// chunk is how many outbox rows one transaction writes.
 	chunk int
+	// Files keeps the weekly ledgers; nil means a directory at
+	// cfg.Storage.Dir.
+	Files bot.Files
 }
 
 // New returns a notifier over store with the reminder cadence, quiet hours,

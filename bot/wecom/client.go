@@ -79,6 +79,7 @@ type Config struct {
 // Client calls the WeCom API for one application. It implements bot.Sender
 // and is safe for concurrent use.
 type Client struct {
+	files    bot.Files // nil: Config.FileRoot
 	cfg      Config
 	base     string
 	key      string
@@ -119,6 +120,10 @@ func WithMetrics(m *Metrics) Option { return func(c *Client) { c.metrics = m } }
 // WithLimiter replaces the default per-recipient limiter (30 a minute on the
 // client's clock), e.g. to share one limiter between clients.
 func WithLimiter(l *Limiter) Option { return func(c *Client) { c.limiter = l } }
+
+// WithFiles makes file messages read Outgoing.File from files (e.g. the
+// database, when replicas share no directory) instead of Config.FileRoot.
+func WithFiles(files bot.Files) Option { return func(c *Client) { c.files = files } }
 
 // WithAttempts sets how many times a call failing with a transient error
 // (-1, 45009, 45033, HTTP 5xx, network) is tried in all; default 3.
@@ -751,6 +756,22 @@ func dedupe(users []string) []string {
 
 // uploadFile uploads m.File from the storage root as a temporary "file".
 func (c *Client) uploadFile(ctx context.Context, m bot.Outgoing) (string, error) {
+	if c.files != nil {
+		f, _, err := c.files.Open(ctx, m.File)
+		if bot.FileMissing(err) {
+			// A file that is not there will not appear by retrying.
+			return "", &MessageError{Reason: fmt.Sprintf("file %q: %v", m.File, err)}
+		}
+		if err != nil {
+			return "", fmt.Errorf("wecom: open %q: %w", m.File, err)
+		}
+		defer f.Close()
+		name := m.FileName
+		if name == "" {
+			name = path.Base(m.File)
+		}
+		return c.UploadMedia(ctx, "file", name, f)
+	}
 	if c.cfg.FileRoot == "" {
 		return "", errors.New("wecom: no file root configured for file messages")
 	}

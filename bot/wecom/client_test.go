@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hazardbot/bot"
+	"hazardbot/models"
 )
 
 const (
@@ -933,5 +934,51 @@ func TestErrmsgEchoingCredentialsIsCleaned(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), apiTestSecret) {
 		t.Errorf("error %q contains a credential", err)
+	}
+}
+
+// memFiles is a bot.Files in memory that can fail like a storage that does
+// not answer.
+type memFiles struct {
+	data map[string][]byte
+	down bool
+}
+
+func (m *memFiles) Put(ctx context.Context, name, ctype string, r io.Reader) (int64, error) {
+	b, err := io.ReadAll(r)
+	m.data[name] = b
+	return int64(len(b)), err
+}
+
+func (m *memFiles) Open(ctx context.Context, name string) (io.ReadCloser, string, error) {
+	if m.down {
+		return nil, "", errors.New("storage down")
+	}
+	b, ok := m.data[name]
+	if !ok {
+		return nil, "", models.Errorf(models.ENotFound, "文件 %s 不存在", name)
+	}
+	return io.NopCloser(bytes.NewReader(b)), "", nil
+}
+
+func TestSendFileUploadsFromFiles(t *testing.T) {
+	files := &memFiles{data: map[string][]byte{"ledgers/w11.xlsx": []byte("PK ledger bytes")}}
+	e := newAPIEnv(t, Config{}, WithFiles(files))
+	ctx := context.Background()
+	if err := e.client.Send(ctx, bot.Outgoing{Kind: bot.OutFile, ToUsers: []string{"wangwu"}, File: "ledgers/w11.xlsx"}); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	id, _ := jsonPath(e.fake.Sent()[0].Body, "file.media_id").(string)
+	if _, got, ok := e.fake.Media(id); !ok || string(got) != "PK ledger bytes" {
+		t.Fatalf("uploaded %q", got)
+	}
+	err := e.client.Send(ctx, bot.Outgoing{Kind: bot.OutFile, ToUsers: []string{"wangwu"}, File: "ledgers/none.xlsx"})
+	if !bot.IsPermanent(err) {
+		t.Fatalf("a missing file: err = %v, want permanent", err)
+	}
+	files.down = true
+	err = e.client.Send(ctx, bot.Outgoing{Kind: bot.OutFile, ToUsers: []string{"wangwu"}, File: "ledgers/w11.xlsx"})
+	if err == nil || bot.IsPermanent(err) {
+		t.Fatalf("a storage that does not answer: err = %v, want a retryable error", err)
 	}
 }
