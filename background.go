@@ -20,7 +20,7 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 	m := notify.NewMetrics(a.registry)
 	w := notify.NewWorker(a.store, a.client, notify.WorkerOptions{
 		Owner: owner, Concurrency: a.cfg.Outbox.Workers, GiveUpAfter: a.cfg.Outbox.GiveUpAfter,
-		Poll: a.cfg.Outbox.Poll, Metrics: m, Log: a.log,
+		Poll: a.cfg.Outbox.Poll, PerUserPerMinute: a.cfg.Outbox.PerUserPerMinute, Metrics: m, Log: a.log,
 	})
 	wg.Add(2)
 	go func() { defer wg.Done(); w.Run(ctx) }()
@@ -37,6 +37,9 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 		// with every message ever received.
 		DraftSweep: func(ctx context.Context) error {
 			if _, err := a.bot.SweepDrafts(ctx); err != nil {
+				return err
+			}
+			if _, err := a.store.PruneSends(ctx, a.store.Now().Add(-time.Hour)); err != nil {
 				return err
 			}
 			_, err := a.store.PruneInbound(a.store.Now().Add(-7 * 24 * time.Hour))

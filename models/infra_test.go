@@ -447,3 +447,72 @@ func TestPruneInboundForgetsOnlyOldCallbacks(t *testing.T) {
 		}
 	})
 }
+
+func TestReserveSendsKeepsEveryMemberUnderTheLimitAcrossReplicas(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		clock := setup(t, s)
+		const limit = 5
+		one := func(users ...string) (bool, time.Time) {
+			t.Helper()
+			holds, err := s.ReserveSends(ctx, [][]string{users}, clock.Now(), limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return holds[0].IsZero(), holds[0]
+		}
+		// Ten senders (replicas) race for one member's minute.
+		var wg sync.WaitGroup
+		var ok, held atomic.Int64
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				holds, err := s.ReserveSends(ctx, [][]string{{"lisi"}}, clock.Now(), limit)
+				switch {
+				case err != nil:
+					t.Error(err)
+				case holds[0].IsZero():
+					ok.Add(1)
+				case !holds[0].After(clock.Now()):
+					t.Errorf("held until %v, not after now", holds[0])
+				default:
+					held.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok.Load() != limit || held.Load() != 10-limit {
+			t.Fatalf("%d sent, %d held; want %d and %d", ok.Load(), held.Load(), limit, 10-limit)
+		}
+		// A message to lisi and wangwu waits for lisi, and takes no place
+		// from wangwu meanwhile.
+		if got, until := one("wangwu", "lisi"); got || until.Sub(clock.Now()) != time.Minute {
+			t.Fatalf("reserve for a full member: %v %v", got, until)
+		}
+		// In one batch, wangwu gets exactly the limit and the rest wait.
+		batch := make([][]string, limit+2)
+		for i := range batch {
+			batch[i] = []string{"wangwu"}
+		}
+		holds, err := s.ReserveSends(ctx, batch, clock.Now(), limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admitted := 0
+		for _, h := range holds {
+			if h.IsZero() {
+				admitted++
+			}
+		}
+		if admitted != limit {
+			t.Fatalf("a batch of %d to one member admitted %d, want %d", len(batch), admitted, limit)
+		}
+		clock.Add(61 * time.Second)
+		if got, _ := one("lisi", "lisi"); !got {
+			t.Fatal("after a minute lisi has room again")
+		}
+		if n, err := s.PruneSends(ctx, clock.Now()); err != nil || n != 2*limit {
+			t.Fatalf("pruned %d (%v), want the %d older sends", n, err, 2*limit)
+		}
+	})
+}

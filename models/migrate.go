@@ -29,6 +29,7 @@ var migrations = []migration{
 	{1, "ledger core", migrate1},
 	{2, "covering index for summaries", migrate2},
 	{3, "files kept in the database", migrate3},
+	{4, "sends per member, for the WeCom rate limit", migrate4},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -294,4 +295,15 @@ func migrate3(db *gorm.DB) error {
 		CreatedAt   time.Time
 	}
 	return db.Table("files").AutoMigrate(&file{})
+}
+
+// migrate4 adds the log of sends per member that keeps every replica
+// together under WeCom's per-member limit.
+func migrate4(db *gorm.DB) error {
+	type send struct {
+		ID     uint      `gorm:"primaryKey"`
+		UserID string    `gorm:"column:userid;size:64;not null;index:idx_sends_user_at,priority:1"`
+		At     time.Time `gorm:"not null;index:idx_sends_user_at,priority:2;index:idx_sends_at"`
+	}
+	return db.Table("sends").AutoMigrate(&send{})
 }

@@ -42,6 +42,10 @@ type WorkerOptions struct {
 	// Backoff is the wait before retry n (1-based); default exponential
 	// from 10 s doubling to at most 10 minutes, with up to half random.
 	Backoff func(n int) time.Duration
+	// PerUserPerMinute, when positive, holds back a message to a member who
+	// has had that many in the last minute from any replica (config
+	// outbox.per_user_per_minute): WeCom drops the excess silently.
+	PerUserPerMinute int
 	Metrics *Metrics
 	Log     *slog.Logger
 }
@@ -162,14 +166,22 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// send outlives its claim.
 	bctx, cancel := context.WithTimeout(ctx, w.o.Lease-w.o.Lease/5)
 	defer cancel()
+	holds, rerr := w.reserve(bctx, msgs)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, w.o.Concurrency)
-	for _, m := range msgs {
+	for i, m := range msgs {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			w.deliver(ctx, bctx, m)
+			switch {
+			case rerr != nil:
+				w.deliver(ctx, bctx, m, rerr)
+			case !holds[i].IsZero():
+				w.deliver(ctx, bctx, m, held{holds[i]})
+			default:
+				w.deliver(ctx, bctx, m, nil)
+			}
 		}()
 	}
 	wg.Wait()
@@ -180,10 +192,12 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 var errNotStarted = errors.New("notify: lease ran out before the send started")
 
 // deliver sends one claimed row and records the outcome.
-func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage) {
+func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage, before error) {
 	var err error
 	if err = bctx.Err(); err != nil {
 		err = errNotStarted
+	} else if before != nil {
+		err = before // held for the rate limit, or the reservation failed
 	} else {
 		var out bot.Outgoing
 		if jerr := json.Unmarshal([]byte(m.Body), &out); jerr != nil {
@@ -214,6 +228,14 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage) {
 		if merr := w.store.MarkRetry(dctx, m.ID, m.ClaimedBy, "interrupted: "+err.Error(), now, false); merr != nil {
 			log.Error("notify: release row", "err", merr)
 		}
+	case errors.As(err, new(held)):
+		// Not a failure: the member's minute is full; send when it frees.
+		next := err.(held).until
+		if merr := w.store.MarkRetry(dctx, m.ID, m.ClaimedBy, err.Error(), next, false); merr != nil {
+			log.Error("notify: hold row", "err", merr)
+			return
+		}
+		w.o.Metrics.message(m.Kind, "held")
 	case bot.IsPermanent(err) || now.Sub(m.CreatedAt) >= w.o.GiveUpAfter:
 		if merr := w.store.MarkRetry(dctx, m.ID, m.ClaimedBy, err.Error(), now, true); merr != nil {
 			log.Error("notify: record failure", "err", merr)
@@ -230,6 +252,27 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage) {
 		w.o.Metrics.message(m.Kind, "retried")
 		log.Warn("notify: send failed, will retry", "next", next, "err", err)
 	}
+}
+
+// held says a message waits for its recipients' rate-limit window.
+type held struct{ until time.Time }
+
+func (h held) Error() string { return "held for the per-member limit until " + h.until.Format(time.RFC3339) }
+
+// reserve takes places in the recipients' per-member windows for the whole
+// batch, across replicas, and returns for each message when it may go (zero:
+// now). A card update is not a message to anyone and is not counted.
+func (w *Worker) reserve(ctx context.Context, msgs []models.OutboxMessage) ([]time.Time, error) {
+	if w.o.PerUserPerMinute <= 0 {
+		return make([]time.Time, len(msgs)), nil
+	}
+	batch := make([][]string, len(msgs))
+	for i, m := range msgs {
+		if m.Kind != string(bot.OutCardUpdate) && m.Recipients != "" {
+			batch[i] = strings.Split(m.Recipients, "|")
+		}
+	}
+	return w.store.ReserveSends(ctx, batch, w.store.Now(), w.o.PerUserPerMinute)
 }
 
 // permanent marks an error no retry can fix.

@@ -313,3 +313,50 @@ func counter(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func TestWorkersHoldMessagesOverTheMemberLimitAcrossReplicas(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		clock := modelstest.NewClock(time.Date(2023, 3, 15, 10, 0, 0, 0, modelstest.Shanghai))
+		s.Now = clock.Now
+		fake, client := wecomAPI(t, 5*time.Second, "")
+		err := s.InTx(context.Background(), func(tx *models.Tx) error {
+			for i := range 5 {
+				body, _ := json.Marshal(bot.Outgoing{Kind: bot.OutText, ToUsers: []string{"lisi"}, Text: fmt.Sprintf("m%d", i)})
+				if _, err := tx.Enqueue(models.OutboxItem{Key: fmt.Sprintf("lim|%d", i), Recipients: []string{"lisi"}, Kind: "text", Body: string(body)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := WorkerOptions{PerUserPerMinute: 3, Concurrency: 2}
+		a, b := opts, opts
+		a.Owner, b.Owner = "replica-a", "replica-b"
+		wa, wb := NewWorker(s, client, a), NewWorker(s, client, b)
+		rounds := func() {
+			for range 3 {
+				var wg sync.WaitGroup
+				for _, w := range []*Worker{wa, wb} {
+					wg.Add(1)
+					go func() { defer wg.Done(); w.RunOnce(context.Background()) }()
+				}
+				wg.Wait()
+			}
+		}
+		rounds()
+		if got := len(fake.SentTo("lisi")); got != 3 {
+			t.Fatalf("two replicas sent lisi %d messages in one minute, want the limit 3", got)
+		}
+		counts, _ := s.OutboxCounts(context.Background())
+		if counts[models.OutboxPending] != 2 || counts[models.OutboxFailed] != 0 {
+			t.Fatalf("outbox %v: the two over the limit should wait, not fail", counts)
+		}
+		clock.Add(61 * time.Second)
+		rounds()
+		if got := len(fake.SentTo("lisi")); got != 5 {
+			t.Fatalf("after the minute lisi has %d messages, want all 5", got)
+		}
+	})
+}

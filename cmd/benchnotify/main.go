@@ -195,15 +195,17 @@ type nopSender struct{}
 
 func (nopSender) Send(context.Context, bot.Outgoing) error { return nil }
 
-// overhead times the outbox itself: m messages enqueued one per
-// transaction (as a chat action does), then claimed and marked sent by one
-// worker with a sender that does nothing.
+// overhead times the outbox itself: m messages to m/10 members enqueued
+// one per transaction (as a chat action does), then claimed, counted
+// against the per-member limit (30 a minute, as configured by default)
+// and marked sent by one worker with a sender that does nothing.
 func overhead(ctx context.Context, s *models.Store, m int) {
-	body, _ := json.Marshal(bot.Outgoing{Kind: bot.OutText, ToUsers: []string{"lisi"}, Text: "基准消息"})
 	t0 := time.Now()
 	for i := range m {
+		user := fmt.Sprintf("bench%04d", i%max(m/10, 1))
+		body, _ := json.Marshal(bot.Outgoing{Kind: bot.OutText, ToUsers: []string{user}, Text: "基准消息"})
 		err := s.InTx(ctx, func(tx *models.Tx) error {
-			_, err := tx.Enqueue(models.OutboxItem{Key: fmt.Sprintf("bench|%d", i), Recipients: []string{"lisi"}, Kind: "text", Body: string(body)})
+			_, err := tx.Enqueue(models.OutboxItem{Key: fmt.Sprintf("bench|%d", i), Recipients: []string{user}, Kind: "text", Body: string(body)})
 			return err
 		})
 		if err != nil {
@@ -211,7 +213,7 @@ func overhead(ctx context.Context, s *models.Store, m int) {
 		}
 	}
 	enq := time.Since(t0)
-	w := notify.NewWorker(s, nopSender{}, notify.WorkerOptions{Concurrency: 4, Batch: 50})
+	w := notify.NewWorker(s, nopSender{}, notify.WorkerOptions{Concurrency: 4, Batch: 50, PerUserPerMinute: 30})
 	t0 = time.Now()
 	for {
 		k, err := w.RunOnce(ctx)

@@ -227,6 +227,7 @@ func (s *soak) env(addr string) []string {
 		"HAZARDBOT_WECOM_AES_KEY="+s.aesKey,
 		"HAZARDBOT_WECOM_API_BASE="+s.api.URL,
 		"HAZARDBOT_STORAGE_DIR="+filepath.Join(s.tmp, "storage"),
+		"HAZARDBOT_STORAGE_DRIVER=db", // replicas share photos through the database
 		"HAZARDBOT_OUTBOX_POLL=200ms",
 	)
 }
