@@ -46,8 +46,8 @@ type WorkerOptions struct {
 	// has had that many in the last minute from any replica (config
 	// outbox.per_user_per_minute): WeCom drops the excess silently.
 	PerUserPerMinute int
-	Metrics *Metrics
-	Log     *slog.Logger
+	Metrics          *Metrics
+	Log              *slog.Logger
 }
 
 // Worker delivers outbox rows through a bot.Sender. Run one per replica:
@@ -257,7 +257,9 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage, befo
 // held says a message waits for its recipients' rate-limit window.
 type held struct{ until time.Time }
 
-func (h held) Error() string { return "held for the per-member limit until " + h.until.Format(time.RFC3339) }
+func (h held) Error() string {
+	return "held for the per-member limit until " + h.until.Format(time.RFC3339)
+}
 
 // reserve takes places in the recipients' per-member windows for the whole
 // batch, across replicas, and returns for each message when it may go (zero:
