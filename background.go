@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"hazardbot/bot/notify"
 	"hazardbot/handlers"
@@ -32,19 +31,7 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 	n.Files = a.files
 	sc, err := notify.NewScheduler(n, notify.SchedulerOptions{
 		Owner: owner, Metrics: m, Log: a.log,
-		// The draft sweep also forgets handled callbacks older than a week:
-		// WeCom retries within seconds, and the table would otherwise grow
-		// with every message ever received.
-		DraftSweep: func(ctx context.Context) error {
-			if _, err := a.bot.SweepDrafts(ctx); err != nil {
-				return err
-			}
-			if _, err := a.store.PruneSends(ctx, a.store.Now().Add(-time.Hour)); err != nil {
-				return err
-			}
-			_, err := a.store.PruneInbound(a.store.Now().Add(-7 * 24 * time.Hour))
-			return err
-		},
+		DraftSweep: a.bot.Housekeeping,
 	})
 	if err != nil {
 		a.log.Error("scheduler not started", "err", err)

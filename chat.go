@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,7 +131,7 @@ func (t *terminal) print(s string) {
 // pushed prints a message the bot sent through the API to the current user.
 func (t *terminal) pushed(m wecom.FakeMessage) {
 	user := t.user.Load().(string)
-	if !m.AtAll && !contains(m.To, user) {
+	if !m.AtAll && !slices.Contains(m.To, user) {
 		return
 	}
 	var b strings.Builder
@@ -155,15 +156,6 @@ func (t *terminal) pushed(m wecom.FakeMessage) {
 		}
 	}
 	t.print(b.String())
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // handle turns one typed line into a WeCom callback and prints the reply.

@@ -159,11 +159,8 @@ func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, boo
 		return Reply{}, false, err
 	}
 	if dup {
-		reply = Reply{}
-		if stored != "" {
-			if err := json.Unmarshal([]byte(stored), &reply); err != nil {
-				return Reply{}, false, fmt.Errorf("bot: stored reply: %w", err)
-			}
+		if reply, err = decodeReply(stored); err != nil {
+			return Reply{}, false, err
 		}
 	}
 	return reply, true, nil
@@ -185,11 +182,9 @@ func (b *Bot) begin(tx *models.Tx, key string, msg Message) (*turn, *Reply, erro
 		return nil, nil, err
 	}
 	if dup {
-		var r Reply
-		if stored != "" {
-			if err := json.Unmarshal([]byte(stored), &r); err != nil {
-				return nil, nil, fmt.Errorf("bot: stored reply: %w", err)
-			}
+		r, err := decodeReply(stored)
+		if err != nil {
+			return nil, nil, err
 		}
 		return nil, &r, nil
 	}
@@ -202,6 +197,19 @@ func (b *Bot) begin(tx *models.Tx, key string, msg Message) (*turn, *Reply, erro
 		return nil, nil, err
 	}
 	return c, nil, nil
+}
+
+// decodeReply reads a reply stored by an earlier delivery ("" before it
+// finished: nothing to say).
+func decodeReply(stored string) (Reply, error) {
+	var r Reply
+	if stored == "" {
+		return r, nil
+	}
+	if err := json.Unmarshal([]byte(stored), &r); err != nil {
+		return Reply{}, fmt.Errorf("bot: stored reply: %w", err)
+	}
+	return r, nil
 }
 
 // finish saves the dialogue and the reply given to key.

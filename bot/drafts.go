@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"hazardbot/models"
 )
@@ -52,4 +53,21 @@ func (b *Bot) SweepDrafts(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// Housekeeping is the periodic tidy-up run as the draft_sweep job: it
+// keeps idle drafts (SweepDrafts), forgets the per-member send log older
+// than an hour (the limit looks back one minute), and forgets handled
+// callbacks older than a week (WeCom retries within seconds; the table
+// would otherwise grow with every message ever received).
+func (b *Bot) Housekeeping(ctx context.Context) error {
+	if _, err := b.SweepDrafts(ctx); err != nil {
+		return err
+	}
+	now := b.now()
+	if _, err := b.store.PruneSends(ctx, now.Add(-time.Hour)); err != nil {
+		return err
+	}
+	_, err := b.store.PruneInbound(now.Add(-7 * 24 * time.Hour))
+	return err
 }

@@ -72,7 +72,7 @@ func (d DirFiles) Open(ctx context.Context, name string) (io.ReadCloser, string,
 		return nil, "", models.Errorf(models.ENotFound, "文件 %s 不存在", name)
 	}
 	f, err := os.OpenInRoot(d.Dir, filepath.FromSlash(name))
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
 		return nil, "", models.Errorf(models.ENotFound, "文件 %s 不存在", name)
 	}
 	if err != nil {

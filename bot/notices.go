@@ -42,11 +42,10 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 			err = add("reporter", reporter, text(fmt.Sprintf("你上报的 %s %s 已交办%s，整改时限%s。", h.Number, h.Title, b.unitName(tx, h), h.Deadline.Chinese())))
 		}
 	case models.ActSubmit:
-		before, after, perr := tx.Photos(h.ID)
+		_, after, perr := tx.Photos(h.ID)
 		if perr != nil {
 			return perr
 		}
-		_ = before
 		err = add("reviewers", reviewers, Outgoing{Kind: OutCard, Card: &Card{
 			TaskID: taskID("review", ev), Title: "整改待复查 " + h.Number, Description: h.Title,
 			Fields:  []CardPair{{"责任单位", b.unitName(tx, h)}, {"整改措施", clip(h.Measures, 60)}, {"整改后照片", fmt.Sprintf("%d张", after)}, {"提交人", a.Display()}},

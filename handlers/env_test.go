@@ -83,7 +83,7 @@ func newEnv(t *testing.T, s *models.Store, opts ...func(*Deps)) *env {
 	reg := prometheus.NewRegistry()
 	e := &env{t: t, s: s, crypto: sampleCrypto(t, sampleCorpID), clock: clock, dir: t.TempDir(), jobs: &fakeJobs{}}
 	d := Deps{Store: s, Bot: bot.New(s, cfg, nil), Crypto: e.crypto, AgentID: agentID, Metrics: wecom.NewMetrics(reg),
-		Registry: reg, Config: cfg, Jobs: e.jobs, StorageDir: e.dir}
+		Registry: reg, Config: cfg, Jobs: e.jobs, Files: bot.DirFiles{Dir: e.dir}}
 	for _, o := range opts {
 		o(&d)
 	}

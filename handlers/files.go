@@ -113,15 +113,11 @@ func (s *Server) photo(c *gin.Context) {
 		s.fail(c, models.Errorf(models.ENotFound, "照片 %d 还没有从企业微信下载，请稍后再试", a.ID))
 		return
 	}
-	files := s.d.Files
-	if files == nil {
-		if s.d.StorageDir == "" {
-			s.fail(c, models.Errorf(models.ENotFound, "照片存储目录未配置"))
-			return
-		}
-		files = bot.DirFiles{Dir: s.d.StorageDir}
+	if s.d.Files == nil {
+		s.fail(c, models.Errorf(models.ENotFound, "照片存储未配置"))
+		return
 	}
-	f, ctype, err := files.Open(c.Request.Context(), a.Path)
+	f, ctype, err := s.d.Files.Open(c.Request.Context(), a.Path)
 	if err != nil {
 		if !bot.FileMissing(err) {
 			s.log.Warn("photo not served", "attachment", a.ID, "err", err)

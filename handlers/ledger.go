@@ -22,13 +22,9 @@ func (s *Server) exportLedger(c *gin.Context) {
 			return err
 		}
 		today = tx.Today()
-		meta := report.LedgerMeta{FilledAt: today, Period: report.Period{From: f.From, To: f.To}, ScopeName: "全市"}
-		if f.Scope != nil {
-			meta.UnitName, meta.ScopeName = f.Scope.Name, f.Scope.ShortName()
-		} else if roots, err := tx.RootUnits(); err != nil {
+		meta, err := report.MetaFor(tx, f.Scope, f.From, f.To)
+		if err != nil {
 			return err
-		} else if len(roots) > 0 {
-			meta.UnitName = roots[0].Name
 		}
 		return report.WriteHazardLedger(tx, f, meta, &buf)
 	})

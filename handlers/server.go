@@ -40,11 +40,9 @@ type Deps struct {
 	Registry *prometheus.Registry // served at /metrics; nil: an empty registry
 	Config   *config.Config
 	Jobs     JobRunner // may be nil: job runs answer 503
-	// Files keeps the photos; nil means a directory at StorageDir, and
-	// no photo is ever served from outside it.
-	Files      bot.Files
-	StorageDir string
-	Log        *slog.Logger
+	// Files keeps the photos (nil: photos cannot be served).
+	Files bot.Files
+	Log   *slog.Logger
 }
 
 // Server serves hazardbot's HTTP routes.

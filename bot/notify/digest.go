@@ -36,15 +36,6 @@ func leaderGroups(tx *models.Tx) ([]*models.Unit, map[uint][]string, error) {
 	return units, byUnit, nil
 }
 
-// scopeName is how a digest names its scope: 十堰市, 茅箭区.
-func scopeName(u *models.Unit) string { return u.ShortName() }
-
-// countAt counts the hazards in scope whose moment (models.MomentRectified,
-// models.MomentClosed) falls in [from, to).
-func countAt(tx *models.Tx, scope *models.Unit, moment string, from, to time.Time) (int64, error) {
-	return tx.CountBetween(scope, moment, from, to)
-}
-
 // DailyDigest queues each leader's daily digest for the day of now, scoped
 // to the leader's unit: yesterday's new, rectified and closed hazards, what
 // is overdue now, the units or regions with most overdue, and the 情况小结
@@ -83,11 +74,11 @@ func (n *Notifier) dailyText(tx *models.Tx, u *models.Unit, today models.Date) (
 	if err != nil {
 		return "", err
 	}
-	rectified, err := countAt(tx, u, models.MomentRectified, from, to)
+	rectified, err := tx.CountBetween(u, models.MomentRectified, from, to)
 	if err != nil {
 		return "", err
 	}
-	closed, err := countAt(tx, u, models.MomentClosed, from, to)
+	closed, err := tx.CountBetween(u, models.MomentClosed, from, to)
 	if err != nil {
 		return "", err
 	}
@@ -100,13 +91,13 @@ func (n *Notifier) dailyText(tx *models.Tx, u *models.Unit, today models.Date) (
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "【每日简报】%s · %s\n", today.Short(), scopeName(u))
+	fmt.Fprintf(&b, "【每日简报】%s · %s\n", today.Short(), u.ShortName())
 	fmt.Fprintf(&b, "昨天（%s）新发现%d个，整改完成%d个，销号%d个。\n", y.Short(), day.Found, rectified, closed)
 	fmt.Fprintf(&b, "目前逾期%d个。", total.Overdue)
 	if worst != "" {
 		b.WriteString("逾期较多：" + worst + "。")
 	}
-	b.WriteString("\n" + report.SummarySentence(models.Date{}, y, scopeName(u), total))
+	b.WriteString("\n" + report.SummarySentence(models.Date{}, y, u.ShortName(), total))
 	return b.String(), nil
 }
 
@@ -189,7 +180,11 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 		start, title = camp.Start, camp.Name
 	}
 	sf := models.SummaryFilter{Scope: u, From: start, To: end}
-	meta := report.LedgerMeta{UnitName: u.Name, FilledAt: today, Period: report.Period{From: start, To: end}, ScopeName: scopeName(u)}
+	meta, err := report.MetaFor(tx, u, start, end)
+	if err != nil {
+		return "", meta, models.HazardFilter{}, err
+	}
+	meta.FilledAt = today
 	hf := models.HazardFilter{Scope: u, From: start, To: end}
 	fail := func(err error) (string, report.LedgerMeta, models.HazardFilter, error) { return "", meta, hf, err }
 	total, err := tx.Summary(sf)
@@ -201,11 +196,11 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 		return fail(err)
 	}
 	from, to := weekStart.Time(n.loc), today.Time(n.loc)
-	rectified, err := countAt(tx, u, models.MomentRectified, from, to)
+	rectified, err := tx.CountBetween(u, models.MomentRectified, from, to)
 	if err != nil {
 		return fail(err)
 	}
-	closed, err := countAt(tx, u, models.MomentClosed, from, to)
+	closed, err := tx.CountBetween(u, models.MomentClosed, from, to)
 	if err != nil {
 		return fail(err)
 	}
@@ -218,11 +213,11 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 	before := models.Figures{Found: total.Found - week.Found, Closed: max(total.Closed-closed, 0)}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "【每周通报】%s · %s\n", report.PeriodText(weekStart, end), scopeName(u))
+	fmt.Fprintf(&b, "【每周通报】%s · %s\n", report.PeriodText(weekStart, end), u.ShortName())
 	if title != "" {
 		b.WriteString(title + "\n")
 	}
-	b.WriteString(report.SummarySentence(start, end, scopeName(u), total) + "\n")
+	b.WriteString(report.SummarySentence(start, end, u.ShortName(), total) + "\n")
 	fmt.Fprintf(&b, "近7天：新发现%d个，整改完成%d个，销号%d个；整改率%s→%s。\n",
 		week.Found, rectified, closed, report.FormatRate(before), report.FormatRate(total))
 	if len(rows) > 0 {

@@ -107,3 +107,22 @@ func ledgerFooter(tx *models.Tx, f models.HazardFilter) (models.Figures, error) 
 	})
 	return fig, err
 }
+
+// MetaFor names a ledger of scope's hazards found in [from, to]: the
+// filling unit is scope (the city committee for the whole city) and the
+// scope is named as in sentences (茅箭区, or 全市). It is filled today.
+func MetaFor(tx *models.Tx, scope *models.Unit, from, to models.Date) (LedgerMeta, error) {
+	meta := LedgerMeta{FilledAt: tx.Today(), Period: Period{From: from, To: to}, ScopeName: "全市"}
+	if scope != nil {
+		meta.UnitName, meta.ScopeName = scope.Name, scope.ShortName()
+		return meta, nil
+	}
+	roots, err := tx.RootUnits()
+	if err != nil {
+		return meta, err
+	}
+	if len(roots) > 0 {
+		meta.UnitName = roots[0].Name
+	}
+	return meta, nil
+}

@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -31,9 +30,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -754,38 +751,20 @@ func dedupe(users []string) []string {
 
 // ---- media ----
 
-// uploadFile uploads m.File from the storage root as a temporary "file".
+// uploadFile uploads m.File from the files (or, without them, from
+// Config.FileRoot) as a temporary "file".
 func (c *Client) uploadFile(ctx context.Context, m bot.Outgoing) (string, error) {
-	if c.files != nil {
-		f, _, err := c.files.Open(ctx, m.File)
-		if bot.FileMissing(err) {
-			// A file that is not there will not appear by retrying.
-			return "", &MessageError{Reason: fmt.Sprintf("file %q: %v", m.File, err)}
+	files := c.files
+	if files == nil {
+		if c.cfg.FileRoot == "" {
+			return "", errors.New("wecom: no file root configured for file messages")
 		}
-		if err != nil {
-			return "", fmt.Errorf("wecom: open %q: %w", m.File, err)
-		}
-		defer f.Close()
-		name := m.FileName
-		if name == "" {
-			name = path.Base(m.File)
-		}
-		return c.UploadMedia(ctx, "file", name, f)
+		files = bot.DirFiles{Dir: c.cfg.FileRoot}
 	}
-	if c.cfg.FileRoot == "" {
-		return "", errors.New("wecom: no file root configured for file messages")
-	}
-	if !filepath.IsLocal(filepath.FromSlash(m.File)) {
-		return "", &MessageError{Reason: fmt.Sprintf("file %q is not a path inside the storage root", m.File)}
-	}
-	// os.Root also refuses symlinks that climb out of the storage root.
-	root, err := os.OpenRoot(c.cfg.FileRoot)
-	if err != nil {
-		return "", fmt.Errorf("wecom: open file root: %w", err)
-	}
-	defer root.Close()
-	f, err := root.Open(m.File)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+	f, _, err := files.Open(ctx, m.File)
+	if bot.FileMissing(err) {
+		// A file that is not there (or cannot be in the storage) will not
+		// appear by retrying.
 		return "", &MessageError{Reason: fmt.Sprintf("file %q: %v", m.File, err)}
 	}
 	if err != nil {
