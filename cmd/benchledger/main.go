@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"log"
@@ -22,8 +21,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"hazardbot/bot"
 	"hazardbot/bot/report"
@@ -61,20 +58,12 @@ func main() {
 	if *dsn == "" {
 		return
 	}
-	cfg, err := mysql.ParseDSN(*dsn)
+	dropDB, err := models.CreateDatabase(*dsn)
 	if err != nil {
 		log.Fatal(err)
 	}
-	name := cfg.DBName
-	cfg.DBName = ""
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		log.Fatal(err)
-	}
-	must(admin.Exec("DROP DATABASE IF EXISTS `" + name + "`"))
-	must(admin.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
 	if *drop {
-		defer admin.Exec("DROP DATABASE IF EXISTS `" + name + "`")
+		defer dropDB()
 	}
 	my := open(ctx, models.DBConfig{Driver: "mysql", DSN: *dsn, MaxOpenConns: 32}, loc)
 	throughput(ctx, "mysql", my, *ops, *workers)
@@ -82,12 +71,6 @@ func main() {
 	generate(ctx, my, *rows)
 	summary(ctx, my)
 	list(ctx, my)
-}
-
-func must(_ any, err error) {
-	if err != nil {
-		log.Fatal(err)
-	}
 }
 
 func open(ctx context.Context, c models.DBConfig, loc *time.Location) *models.Store {

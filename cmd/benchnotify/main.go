@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -22,8 +21,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"hazardbot/bot"
 	"hazardbot/bot/notify"
@@ -48,20 +45,12 @@ func main() {
 		cfg.DSN = filepath.Join(dir, "bench.db")
 	} else {
 		cfg.Driver, cfg.DSN = "mysql", *dsn
-		c, err := mysql.ParseDSN(*dsn)
+		dropDB, err := models.CreateDatabase(*dsn)
 		if err != nil {
 			log.Fatal(err)
 		}
-		name := c.DBName
-		c.DBName = ""
-		admin, err := sql.Open("mysql", c.FormatDSN())
-		if err != nil {
-			log.Fatal(err)
-		}
-		must(admin.Exec("DROP DATABASE IF EXISTS `" + name + "`"))
-		must(admin.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
 		if *drop {
-			defer admin.Exec("DROP DATABASE IF EXISTS `" + name + "`")
+			defer dropDB()
 		}
 	}
 	s, err := models.Open(cfg, loc, nil)
@@ -95,12 +84,6 @@ func main() {
 		log.Fatal(err)
 	}
 	overhead(ctx, s, *msgs)
-}
-
-func must(_ any, err error) {
-	if err != nil {
-		log.Fatal(err)
-	}
 }
 
 // directory adds a contact to every responsible unit and a supervisor to

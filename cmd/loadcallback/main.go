@@ -21,7 +21,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -354,22 +353,12 @@ func freshDatabase(dsn string) (string, func(), error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("-dsn: %w", err)
 	}
-	name := fmt.Sprintf("%s_%d", cmp(cfg.DBName, "hazardbot_load"), os.Getpid())
-	admin := *cfg
-	admin.DBName = ""
-	db, err := sql.Open("mysql", admin.FormatDSN())
+	cfg.DBName = fmt.Sprintf("%s_%d", cmp(cfg.DBName, "hazardbot_load"), os.Getpid())
+	drop, err := models.CreateDatabase(cfg.FormatDSN())
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := db.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		db.Close()
-		return "", nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	cfg.DBName = name
-	return cfg.FormatDSN(), func() {
-		db.Exec("DROP DATABASE IF EXISTS `" + name + "`")
-		db.Close()
-	}, nil
+	return cfg.FormatDSN(), func() { drop() }, nil
 }
 
 func cmp(s, def string) string {

@@ -23,6 +23,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"hazardbot/bot/wecom"
+
+	"hazardbot/models"
 )
 
 // The callback credentials are made up per run; only the replicas and the
@@ -42,8 +44,8 @@ type soak struct {
 	bin     string
 	dsn     string // the soak database, for the replicas
 	dbName  string
-	admin   *sql.DB // connection without a database, to create and drop it
-	db      *sql.DB // the soak database, for the checks
+	dropDB  func() error // drops the scratch database
+	db      *sql.DB      // the soak database, for the checks
 	fake    *wecom.Fake
 	api     *httptest.Server
 	crypto  *wecom.Crypto
@@ -195,16 +197,8 @@ func (s *soak) freshDatabase() error {
 		cfg.DBName = "hazardbot_soak"
 	}
 	s.dbName = cfg.DBName
-	admin := cfg.Clone()
-	admin.DBName = ""
-	if s.admin, err = sql.Open("mysql", admin.FormatDSN()); err != nil {
+	if s.dropDB, err = models.CreateDatabase(cfg.FormatDSN()); err != nil {
 		return err
-	}
-	if _, err := s.admin.Exec("DROP DATABASE IF EXISTS `" + s.dbName + "`"); err != nil {
-		return fmt.Errorf("drop old %s: %w", s.dbName, err)
-	}
-	if _, err := s.admin.Exec("CREATE DATABASE `" + s.dbName + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		return fmt.Errorf("create %s: %w", s.dbName, err)
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
@@ -317,15 +311,14 @@ func (s *soak) close() {
 	if s.db != nil {
 		s.db.Close()
 	}
-	if s.admin != nil {
+	if s.dropDB != nil {
 		if !s.o.keep {
-			if _, err := s.admin.Exec("DROP DATABASE IF EXISTS `" + s.dbName + "`"); err != nil {
+			if err := s.dropDB(); err != nil {
 				fmt.Fprintln(os.Stderr, "soak: drop database:", err)
 			}
 		} else {
 			fmt.Printf("soak: kept database %s and logs in %s\n", s.dbName, s.o.logDir)
 		}
-		s.admin.Close()
 	}
 	if !s.o.keep && s.tmp != "" {
 		os.RemoveAll(s.tmp)

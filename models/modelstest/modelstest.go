@@ -4,8 +4,8 @@
 package modelstest
 
 import (
+	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -106,34 +106,18 @@ var seq atomic.Int64
 // HAZARDBOT_TEST_MYSQL_DSN, drops it when the test ends, and returns its DSN.
 func FreshMySQL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvMySQL)
-	cfg, err := mysql.ParseDSN(base)
+	cfg, err := mysql.ParseDSN(os.Getenv(EnvMySQL))
 	if err != nil {
 		t.Fatalf("%s: %v", EnvMySQL, err)
 	}
-	name := fmt.Sprintf("%s_%d_%d_%d", strings.TrimSpace(cfg.DBName), os.Getpid(), seq.Add(1), rand.IntN(1e6))
-	if cfg.DBName == "" {
-		name = "hazardbot_test" + name
-	}
-	admin := *cfg
-	admin.DBName = ""
-	db, err := sql.Open("mysql", admin.FormatDSN())
+	cfg.DBName = fmt.Sprintf("%s_%d_%d_%d", cmp.Or(strings.TrimSpace(cfg.DBName), "hazardbot_test"), os.Getpid(), seq.Add(1), rand.IntN(1e6))
+	dsn := cfg.FormatDSN()
+	drop, err := models.CreateDatabase(dsn)
 	if err != nil {
-		t.Fatalf("mysql: %v", err)
+		t.Fatal(err)
 	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("mysql", admin.FormatDSN())
-		if err == nil {
-			db.Exec("DROP DATABASE IF EXISTS `" + name + "`")
-			db.Close()
-		}
-	})
-	cfg.DBName = name
-	return cfg.FormatDSN()
+	t.Cleanup(func() { drop() })
+	return dsn
 }
 
 // Directory is a small city for model tests: a city committee over two
