@@ -143,7 +143,7 @@ func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, boo
 	if c.dlg != nil && c.dlg.active() && (cmd.Implicit || perr != nil) {
 		return Reply{}, false, nil // the dialogue may take this text as an answer
 	}
-	err = c.text()
+	err = c.runText(cmd, perr)
 	var me *models.Error
 	switch {
 	case errors.As(err, &me):
@@ -290,6 +290,11 @@ func (c *turn) menuClick() error {
 
 func (c *turn) text() error {
 	cmd, err := command.Parse(c.msg.Text, c.b.now(), c.b.loc())
+	return c.runText(cmd, err)
+}
+
+// runText runs a parsed text message (err is the parser's).
+func (c *turn) runText(cmd command.Command, err error) error {
 	// A dialogue waiting for an answer takes plain text, and text that only
 	// looks like a command by accident (a bare number answering a question).
 	if c.dlg != nil && c.dlg.active() && (cmd.Name == command.None || cmd.Implicit || cmd.Name == command.Skip) {
