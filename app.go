@@ -17,6 +17,7 @@ import (
 
 	"hazardbot/bot"
 	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/config"
 	"hazardbot/models"
 )
@@ -29,7 +30,8 @@ type app struct {
 	bot      *bot.Bot
 	crypto   *wecom.Crypto
 	client   *wecom.Client
-	fake     *wecom.Fake // demo mode only
+	fake     *wecomtest.Fake   // demo mode only
+	sealer   *wecomtest.Sealer // demo mode only: the WeCom side of the callback, for the terminal chat
 	metrics  *wecom.Metrics
 	registry *prometheus.Registry
 	files    bot.Files
@@ -92,8 +94,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	if a.demo {
 		token, aesKey = randomToken(), randomAESKey()
 		wcfg.CorpID, wcfg.AgentID, wcfg.Secret = "demo-corp", 1000002, randomToken()
-		a.fake = wecom.NewFake(wecom.FakeOptions{CorpID: wcfg.CorpID, Secret: wcfg.Secret, AgentID: wcfg.AgentID})
+		a.fake = wecomtest.NewFake(wecomtest.FakeOptions{CorpID: wcfg.CorpID, Secret: wcfg.Secret, AgentID: wcfg.AgentID})
 		clientOpts = append(clientOpts, wecom.WithHTTPClient(&http.Client{Transport: a.fake.Transport(), Timeout: 10 * time.Second}))
+		if a.sealer, err = wecomtest.NewSealer(token, aesKey, wcfg.CorpID); err != nil {
+			store.Close()
+			return nil, err
+		}
 		n, err := a.demoDirectory(ctx)
 		if err != nil {
 			store.Close()

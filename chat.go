@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"hazardbot/bot"
-	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/config"
 )
 
@@ -129,7 +129,7 @@ func (t *terminal) print(s string) {
 }
 
 // pushed prints a message the bot sent through the API to the current user.
-func (t *terminal) pushed(m wecom.FakeMessage) {
+func (t *terminal) pushed(m wecomtest.FakeMessage) {
 	user := t.user.Load().(string)
 	if !m.AtAll && !slices.Contains(m.To, user) {
 		return
@@ -210,8 +210,8 @@ func (t *terminal) handle(ctx context.Context, line string) error {
 // post seals m exactly as WeCom would, posts it to the callback and opens
 // the passive reply.
 func (t *terminal) post(ctx context.Context, m bot.Message) (bot.Reply, error) {
-	c := t.a.crypto
-	inner := wecom.EncodeInbound(m, c.CorpID())
+	c := t.a.sealer
+	inner := wecomtest.EncodeInbound(m, c.CorpID())
 	nonce := strconv.FormatInt(t.seq.Add(1), 10)
 	now := time.Now()
 	body, sig, err := c.SealInbound(inner, now, nonce)
@@ -242,5 +242,5 @@ func (t *terminal) post(ctx context.Context, m bot.Message) (bot.Reply, error) {
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	return wecom.DecodeReply(plain)
+	return wecomtest.DecodeReply(plain)
 }

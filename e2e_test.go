@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"hazardbot/bot"
-	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/config"
 	"hazardbot/models"
 )
@@ -74,7 +74,7 @@ func (t *terminal) as(tb testing.TB, user string, m bot.Message) bot.Reply {
 
 // waitPushed waits until the fake WeCom API has received a message to user
 // satisfying ok.
-func waitPushed(t *testing.T, f *wecom.Fake, user string, ok func(wecom.FakeMessage) bool) wecom.FakeMessage {
+func waitPushed(t *testing.T, f *wecomtest.Fake, user string, ok func(wecomtest.FakeMessage) bool) wecomtest.FakeMessage {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -86,10 +86,10 @@ func waitPushed(t *testing.T, f *wecom.Fake, user string, ok func(wecom.FakeMess
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no matching message reached %s; got %+v", user, f.SentTo(user))
-	return wecom.FakeMessage{}
+	return wecomtest.FakeMessage{}
 }
 
-func buttonKeys(m wecom.FakeMessage) []string {
+func buttonKeys(m wecomtest.FakeMessage) []string {
 	var keys []string
 	card, _ := m.Body["template_card"].(map[string]any)
 	list, _ := card["button_list"].([]any)
@@ -122,7 +122,7 @@ func TestEndToEndFromReportToCloseOutThroughWeCom(t *testing.T) {
 		t.Fatalf("confirm replies: %q / %q", r1.Text, r2.Text)
 	}
 
-	card := waitPushed(t, f, "lisi", func(m wecom.FakeMessage) bool { return m.MsgType == "template_card" })
+	card := waitPushed(t, f, "lisi", func(m wecomtest.FakeMessage) bool { return m.MsgType == "template_card" })
 	if keys := buttonKeys(card); len(keys) != 1 || keys[0] != "accept:"+no {
 		t.Fatalf("assignment card buttons %v", keys)
 	}
@@ -130,21 +130,21 @@ func TestEndToEndFromReportToCloseOutThroughWeCom(t *testing.T) {
 	if click.ButtonText != "已接收（李四）" {
 		t.Fatalf("accept click: %+v", click)
 	}
-	waitPushed(t, f, "lisi", func(m wecom.FakeMessage) bool {
+	waitPushed(t, f, "lisi", func(m wecomtest.FakeMessage) bool {
 		return m.MsgType == "update_template_card" && m.Text == "已接收（李四）"
 	})
 
 	if r := term.as(t, "lisi", bot.Message{Text: "整改 1 已将钢瓶清出地下室"}); !strings.Contains(r.Text, "等待复查") {
 		t.Fatalf("rectify reply: %s", r.Text)
 	}
-	review := waitPushed(t, f, "wangwu", func(m wecom.FakeMessage) bool { return m.MsgType == "template_card" })
+	review := waitPushed(t, f, "wangwu", func(m wecomtest.FakeMessage) bool { return m.MsgType == "template_card" })
 	if keys := buttonKeys(review); len(keys) != 2 || keys[0] != "pass:"+no {
 		t.Fatalf("review card buttons %v", keys)
 	}
 	if r := term.as(t, "wangwu", bot.Message{Kind: bot.KindEvent, Event: bot.EventTemplateCard, EventKey: "pass:" + no, TaskID: "t2", ResponseCode: review.ResponseCode}); r.ButtonText != "已通过（王五）" {
 		t.Fatalf("pass click: %+v", r)
 	}
-	waitPushed(t, f, "zhangsan", func(m wecom.FakeMessage) bool { return strings.Contains(m.Text, "复查通过，已销号") })
+	waitPushed(t, f, "zhangsan", func(m wecomtest.FakeMessage) bool { return strings.Contains(m.Text, "复查通过，已销号") })
 
 	// The photo was fetched from WeCom into storage, and the query counts it.
 	deadline := time.Now().Add(20 * time.Second)

@@ -68,7 +68,7 @@ func TestCallbackReceive(t *testing.T) {
 		})
 
 		t.Run("an event with nothing to say gets an empty 200", func(t *testing.T) {
-			q, body := e.seal(e.crypto, bot.Message{UserID: "zhangsan", Kind: bot.KindEvent, Event: bot.EventUnsubscribe})
+			q, body := e.seal(e.wecom, bot.Message{UserID: "zhangsan", Kind: bot.KindEvent, Event: bot.EventUnsubscribe})
 			status, b := e.post(q, body)
 			if status != 200 || len(b) != 0 {
 				t.Fatalf("status %d body %q, want an empty 200", status, b)
@@ -76,10 +76,10 @@ func TestCallbackReceive(t *testing.T) {
 		})
 
 		inbound := e.count("inbound")
-		good, goodBody := e.seal(e.crypto, bot.Message{ID: "evil-1", UserID: "zhangsan", Kind: bot.KindText, Text: oneShotReport})
+		good, goodBody := e.seal(e.wecom, bot.Message{ID: "evil-1", UserID: "zhangsan", Kind: bot.KindText, Text: oneShotReport})
 		forged, _ := url.ParseQuery(good)
 		forged.Set("msg_signature", strings.Repeat("0", 40))
-		otherCorp, otherBody := e.seal(sampleCrypto(t, "wwsomeothercorp"), bot.Message{ID: "evil-2", UserID: "zhangsan", Kind: bot.KindText, Text: "帮助"})
+		otherCorp, otherBody := e.seal(sampleSealer(t, "wwsomeothercorp"), bot.Message{ID: "evil-2", UserID: "zhangsan", Kind: bot.KindText, Text: "帮助"})
 		doctype := append([]byte(`<!DOCTYPE xml [<!ENTITY x "y">]>`), goodBody...)
 		huge := append(bytes.Repeat([]byte(" "), 65<<10), goodBody...)
 		for _, c := range []struct {
@@ -110,7 +110,7 @@ func TestCallbackReceive(t *testing.T) {
 			if !strings.Contains(draft.Text, "确认") {
 				t.Fatalf("draft reply %q", draft.Text)
 			}
-			q, body := e.seal(e.crypto, bot.Message{ID: "confirm-1", UserID: "zhangsan", Kind: bot.KindText, Text: "确认"})
+			q, body := e.seal(e.wecom, bot.Message{ID: "confirm-1", UserID: "zhangsan", Kind: bot.KindText, Text: "确认"})
 			first := e.open(e.post(q, body))
 			if !strings.Contains(first.Text, "YH2023-0001") {
 				t.Fatalf("confirm reply %q", first.Text)

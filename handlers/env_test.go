@@ -19,6 +19,7 @@ import (
 
 	"hazardbot/bot"
 	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/config"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
@@ -41,6 +42,7 @@ type env struct {
 	t      *testing.T
 	s      *models.Store
 	crypto *wecom.Crypto
+	wecom  *wecomtest.Sealer // the WeCom side of crypto
 	clock  *modelstest.Clock
 	srv    *httptest.Server
 	dir    string
@@ -71,6 +73,17 @@ func sampleCrypto(t testing.TB, corp string) *wecom.Crypto {
 	return c
 }
 
+// sampleSealer is the WeCom side of sampleCrypto: what WeCom would send to
+// the app of corp.
+func sampleSealer(t testing.TB, corp string) *wecomtest.Sealer {
+	t.Helper()
+	s, err := wecomtest.NewSealer(sampleToken, sampleAESKey, corp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func newEnv(t *testing.T, s *models.Store, opts ...func(*Deps)) *env {
 	t.Helper()
 	clock := modelstest.NewClock(time.Date(2023, 3, 1, 10, 0, 0, 0, modelstest.Shanghai))
@@ -81,7 +94,7 @@ func newEnv(t *testing.T, s *models.Store, opts ...func(*Deps)) *env {
 	cfg := config.Default()
 	cfg.AdminToken = adminToken
 	reg := prometheus.NewRegistry()
-	e := &env{t: t, s: s, crypto: sampleCrypto(t, sampleCorpID), clock: clock, dir: t.TempDir(), jobs: &fakeJobs{}}
+	e := &env{t: t, s: s, crypto: sampleCrypto(t, sampleCorpID), wecom: sampleSealer(t, sampleCorpID), clock: clock, dir: t.TempDir(), jobs: &fakeJobs{}}
 	d := Deps{Store: s, Bot: bot.New(s, cfg, nil), Crypto: e.crypto, AgentID: agentID, Metrics: wecom.NewMetrics(reg),
 		Registry: reg, Config: cfg, Jobs: e.jobs, Files: bot.DirFiles{Dir: e.dir}}
 	for _, o := range opts {
@@ -93,14 +106,14 @@ func newEnv(t *testing.T, s *models.Store, opts ...func(*Deps)) *env {
 }
 
 // seal builds a WeCom callback POST for m, as WeCom would send it.
-func (e *env) seal(c *wecom.Crypto, m bot.Message) (query string, body []byte) {
+func (e *env) seal(c *wecomtest.Sealer, m bot.Message) (query string, body []byte) {
 	e.t.Helper()
 	if m.Time.IsZero() {
 		m.Time = e.clock.Now()
 	}
 	m.AgentID = agentID
 	nonce := fmt.Sprintf("n%d", e.seq.Add(1))
-	body, sig, err := c.SealInbound(wecom.EncodeInbound(m, c.CorpID()), m.Time, nonce)
+	body, sig, err := c.SealInbound(wecomtest.EncodeInbound(m, c.CorpID()), m.Time, nonce)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -124,7 +137,7 @@ func (e *env) post(query string, body []byte) (int, []byte) {
 // returns the decrypted reply.
 func (e *env) say(user, msgID, text string) bot.Reply {
 	e.t.Helper()
-	q, body := e.seal(e.crypto, bot.Message{ID: msgID, UserID: user, Kind: bot.KindText, Text: text})
+	q, body := e.seal(e.wecom, bot.Message{ID: msgID, UserID: user, Kind: bot.KindText, Text: text})
 	return e.open(e.post(q, body))
 }
 
@@ -137,11 +150,11 @@ func (e *env) open(status int, body []byte) bot.Reply {
 	if len(body) == 0 {
 		return bot.Reply{}
 	}
-	inner, err := e.crypto.OpenReply(body)
+	inner, err := e.wecom.OpenReply(body)
 	if err != nil {
 		e.t.Fatalf("open reply: %v\n%s", err, body)
 	}
-	r, err := wecom.DecodeReply(inner)
+	r, err := wecomtest.DecodeReply(inner)
 	if err != nil {
 		e.t.Fatal(err)
 	}

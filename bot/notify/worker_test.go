@@ -17,15 +17,16 @@ import (
 
 	"hazardbot/bot"
 	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
 )
 
 // wecomAPI is the fake WeCom API over httptest and a real client for it
 // that tries each call once, so every failure reaches the worker.
-func wecomAPI(t *testing.T, timeout time.Duration, fileRoot string) (*wecom.Fake, *wecom.Client) {
+func wecomAPI(t *testing.T, timeout time.Duration, fileRoot string) (*wecomtest.Fake, *wecom.Client) {
 	t.Helper()
-	fake := wecom.NewFake(wecom.FakeOptions{CorpID: "wwcorp", Secret: "s3cret", AgentID: 1000002})
+	fake := wecomtest.NewFake(wecomtest.FakeOptions{CorpID: "wwcorp", Secret: "s3cret", AgentID: 1000002})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	c, err := wecom.NewClient(wecom.Config{CorpID: "wwcorp", Secret: "s3cret", AgentID: 1000002, APIBase: srv.URL, Timeout: timeout, FileRoot: fileRoot},
@@ -82,7 +83,7 @@ func drain(t *testing.T, s *models.Store, rounds int, workers ...*Worker) {
 }
 
 // sentOnce checks that every row is sent and reached the fake exactly once.
-func sentOnce(t *testing.T, s *models.Store, fake *wecom.Fake) {
+func sentOnce(t *testing.T, s *models.Store, fake *wecomtest.Fake) {
 	t.Helper()
 	var rows []models.OutboxMessage
 	_ = s.InTx(context.Background(), func(tx *models.Tx) (err error) { rows, err = tx.FindOutbox(models.OutboxFilter{}); return })
@@ -228,7 +229,7 @@ func TestWorkerStopMidSend(t *testing.T) {
 	})
 }
 
-func hasSend(f *wecom.Fake) bool {
+func hasSend(f *wecomtest.Fake) bool {
 	for _, r := range f.Requests() {
 		if strings.HasSuffix(r.Path, "message/send") {
 			return true

@@ -108,73 +108,6 @@ func (c *Crypto) Seal(reply bot.Reply, toUser string, agentID int64, now time.Ti
 	return out, nil
 }
 
-// SealInbound is the WeCom side of Open, for tests, the load program and
-// the terminal chat: it encrypts innerXML exactly as WeCom would and
-// returns the POST body and the msg_signature to send with timestamp
-// now.Unix() and nonce.
-func (c *Crypto) SealInbound(innerXML []byte, now time.Time, nonce string) (body []byte, msgSignature string, err error) {
-	// The envelope repeats the AgentID; take it from the inner XML when
-	// there is one (best effort: a fuzzed plaintext need not be XML).
-	var agent struct {
-		AgentID string
-	}
-	_ = xml.Unmarshal(innerXML, &agent)
-	encrypted := c.encrypt(innerXML)
-	body, err = xml.Marshal(inboundEnvelope{
-		ToUserName: cdata{c.corpID},
-		Encrypt:    cdata{encrypted},
-		AgentID:    cdata{agent.AgentID},
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("wecom: seal inbound: %w", err)
-	}
-	return body, c.signature(strconv.FormatInt(now.Unix(), 10), nonce, encrypted), nil
-}
-
-// OpenReply is the WeCom side of Seal: it verifies and decrypts a passive
-// reply body and returns its inner plaintext XML (see DecodeReply).
-func (c *Crypto) OpenReply(body []byte) ([]byte, error) {
-	var env struct {
-		XMLName      xml.Name `xml:"xml"`
-		Encrypt      string
-		MsgSignature string
-		TimeStamp    string
-		Nonce        string
-	}
-	if err := decodeXML(body, &env); err != nil {
-		return nil, err
-	}
-	if env.Encrypt == "" {
-		return nil, fmt.Errorf("%w: no Encrypt element", ErrBadRequest)
-	}
-	if err := c.verify(env.MsgSignature, env.TimeStamp, env.Nonce, env.Encrypt); err != nil {
-		return nil, err
-	}
-	return c.decrypt(env.Encrypt)
-}
-
-// DecodeReply reads the plaintext of a passive reply (as OpenReply returns
-// it) back into a bot.Reply: a text message sets Text, an update_button
-// message sets ButtonText.
-func DecodeReply(inner []byte) (bot.Reply, error) {
-	var r struct {
-		XMLName xml.Name `xml:"xml"`
-		MsgType string
-		Content string
-		Button  struct{ ReplaceName string }
-	}
-	if err := decodeXML(inner, &r); err != nil {
-		return bot.Reply{}, err
-	}
-	switch r.MsgType {
-	case "text":
-		return bot.Reply{Text: r.Content}, nil
-	case "update_button":
-		return bot.Reply{ButtonText: r.Button.ReplaceName}, nil
-	}
-	return bot.Reply{}, fmt.Errorf("%w: reply MsgType %q", ErrBadRequest, r.MsgType)
-}
-
 // inboundXML is the decrypted plaintext of a callback: one flat element
 // set shared by every message and event type (WeCom's 接收消息 and 事件格式).
 type inboundXML struct {
@@ -285,64 +218,6 @@ func DecodeInbound(inner []byte) (bot.Message, error) {
 	return m, nil
 }
 
-// EncodeInbound renders m as the plaintext XML WeCom would send to corpID,
-// the inverse of DecodeInbound: tests, the load program and the terminal
-// chat build any message type with it and pass it to SealInbound. For
-// messages m.ID becomes the MsgId; for events it is derived on decode.
-func EncodeInbound(m bot.Message, corpID string) []byte {
-	x := inboundOut{
-		ToUserName:   cdata{corpID},
-		FromUserName: cdata{m.UserID},
-		CreateTime:   m.Time.Unix(),
-		MsgType:      cdata{string(m.Kind)},
-	}
-	str := func(s string) *cdata { return &cdata{s} }
-	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-	switch m.Kind {
-	case bot.KindText:
-		x.Content = str(m.Text)
-	case bot.KindImage:
-		x.PicUrl, x.MediaId = str(m.PicURL), str(m.MediaID)
-	case bot.KindVoice:
-		x.MediaId, x.Format = str(m.MediaID), str(m.Format)
-	case bot.KindVideo:
-		x.MediaId, x.ThumbMediaId = str(m.MediaID), str(m.ThumbID)
-	case bot.KindLocation:
-		x.LocationX, x.LocationY = num(m.Lat), num(m.Lng)
-		x.Scale, x.Label = strconv.Itoa(m.Scale), str(m.Label)
-	case bot.KindLink:
-		x.Title, x.Description, x.Url, x.PicUrl = str(m.Title), str(m.Description), str(m.URL), str(m.PicURL)
-	case bot.KindEvent:
-		x.Event, x.EventKey = str(m.Event), str(m.EventKey)
-		switch m.Event {
-		case bot.EventLocation:
-			x.Latitude, x.Longitude, x.Precision = num(m.Lat), num(m.Lng), "0"
-		case bot.EventTemplateCard:
-			x.TaskId, x.CardType, x.ResponseCode = str(m.TaskID), str(m.CardType), str(m.ResponseCode)
-			if len(m.Selected) > 0 {
-				x.SelectedItems = &selectedOut{}
-				for _, s := range m.Selected {
-					item := selectedItemOut{QuestionKey: cdata{s.QuestionKey}}
-					for _, id := range s.OptionIDs {
-						item.OptionIds = append(item.OptionIds, cdata{id})
-					}
-					x.SelectedItems.Items = append(x.SelectedItems.Items, item)
-				}
-			}
-		}
-	}
-	if m.Kind != bot.KindEvent {
-		x.MsgId = m.ID
-	}
-	x.AgentID = m.AgentID
-	out, err := xml.Marshal(x)
-	if err != nil {
-		// Only strings and numbers go in: Marshal cannot fail on them.
-		panic("wecom: encode inbound: " + err.Error())
-	}
-	return out
-}
-
 // cdata marshals as <Name><![CDATA[...]]></Name>, WeCom's own style.
 // encoding/xml splits a "]]>" inside the text, so any text is safe.
 type cdata struct {
@@ -358,57 +233,6 @@ func (c cdata) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 	}
 	type plain cdata // without this method, so no recursion
 	return e.EncodeElement(plain(c), start)
-}
-
-// inboundOut is what EncodeInbound marshals; nil and empty fields are left
-// out so each message type carries only its own elements.
-type inboundOut struct {
-	XMLName      xml.Name `xml:"xml"`
-	ToUserName   cdata
-	FromUserName cdata
-	CreateTime   int64
-	MsgType      cdata
-	Content      *cdata
-	PicUrl       *cdata
-	MediaId      *cdata
-	Format       *cdata
-	ThumbMediaId *cdata
-	LocationX    string `xml:"Location_X,omitempty"`
-	LocationY    string `xml:"Location_Y,omitempty"`
-	Scale        string `xml:",omitempty"`
-	Label        *cdata
-	Title        *cdata
-	Description  *cdata
-	Url          *cdata
-	Event        *cdata
-	EventKey     *cdata
-	Latitude     string `xml:",omitempty"`
-	Longitude    string `xml:",omitempty"`
-	Precision    string `xml:",omitempty"`
-	TaskId       *cdata
-	CardType     *cdata
-	ResponseCode *cdata
-	MsgId        string `xml:",omitempty"`
-	AgentID      int64
-	// SelectedItems comes last, as in WeCom's sample.
-	SelectedItems *selectedOut
-}
-
-type selectedOut struct {
-	Items []selectedItemOut `xml:"SelectedItem"`
-}
-
-type selectedItemOut struct {
-	QuestionKey cdata
-	OptionIds   []cdata `xml:"OptionIds>OptionId"`
-}
-
-// inboundEnvelope is the POST body WeCom sends (SealInbound).
-type inboundEnvelope struct {
-	XMLName    xml.Name `xml:"xml"`
-	ToUserName cdata
-	Encrypt    cdata
-	AgentID    cdata
 }
 
 // replyXML is the plaintext of a passive reply (被动回复消息格式).

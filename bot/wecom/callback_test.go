@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"errors"
+	"hazardbot/bot/wecom/wecomtest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -104,7 +105,7 @@ func TestOpenCapturedCallbacks(t *testing.T) {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	for _, tc := range callbackCases {
 		t.Run(strings.TrimSuffix(tc.file, ".xml"), func(t *testing.T) {
-			body, sig, err := c.SealInbound(readCallback(t, tc.file), now, "nonce1")
+			body, sig, err := sealer(t, c).SealInbound(readCallback(t, tc.file), now, "nonce1")
 			if err != nil {
 				t.Fatalf("SealInbound: %v", err)
 			}
@@ -127,8 +128,8 @@ func TestEncodeInboundRoundTrip(t *testing.T) {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	for _, tc := range callbackCases {
 		t.Run(strings.TrimSuffix(tc.file, ".xml"), func(t *testing.T) {
-			inner := EncodeInbound(tc.want, sampleCorpID)
-			body, sig, err := c.SealInbound(inner, now, "n")
+			inner := wecomtest.EncodeInbound(tc.want, sampleCorpID)
+			body, sig, err := sealer(t, c).SealInbound(inner, now, "n")
 			if err != nil {
 				t.Fatalf("SealInbound: %v", err)
 			}
@@ -148,9 +149,9 @@ func TestEncodeInboundRoundTrip(t *testing.T) {
 
 func TestEncodeInboundEscapes(t *testing.T) {
 	m := bot.Message{ID: "1", UserID: "u", Kind: bot.KindText, Time: unix(1678000000), Text: "a]]><b>&c</xml>"}
-	got, err := DecodeInbound(EncodeInbound(m, sampleCorpID))
+	got, err := DecodeInbound(wecomtest.EncodeInbound(m, sampleCorpID))
 	if err != nil || got.Text != m.Text {
-		t.Fatalf("DecodeInbound(EncodeInbound(%q)) = %q, %v", m.Text, got.Text, err)
+		t.Fatalf("DecodeInbound(wecomtest.EncodeInbound(%q)) = %q, %v", m.Text, got.Text, err)
 	}
 }
 
@@ -260,7 +261,7 @@ func TestOpenSignedGarbage(t *testing.T) {
 	c := sampleCrypto(t)
 	now := time.Unix(1678000100, 0)
 	for _, inner := range []string{"", "not xml", billionLaughs, "<xml></xml>", strings.Repeat("<a>", 1000)} {
-		body, sig, err := c.SealInbound([]byte(inner), now, "n")
+		body, sig, err := sealer(t, c).SealInbound([]byte(inner), now, "n")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +278,7 @@ func BenchmarkOpen(b *testing.B) {
 	now := time.Unix(1678000100, 0)
 	m := bot.Message{ID: "7201000000000000001", UserID: "zhangsan", AgentID: 1000002, Kind: bot.KindText, Time: now,
 		Text: "上报\n隐患：液化气钢瓶露天存放\n区域：茅箭区\n行业：燃气\n企业：某某餐馆\n时限：2023-03-20"}
-	body, sig, err := c.SealInbound(EncodeInbound(m, sampleCorpID), now, "nonce")
+	body, sig, err := sealer(b, c).SealInbound(wecomtest.EncodeInbound(m, sampleCorpID), now, "nonce")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -295,7 +296,7 @@ func BenchmarkOpen(b *testing.B) {
 // cannot carry a raw CR through a parser.
 func TestEncodeInboundKeepsCarriageReturn(t *testing.T) {
 	m := bot.Message{ID: "1", UserID: "u", Kind: bot.KindText, Time: unix(5), Text: "第一行\r\n第二行\r"}
-	got, err := DecodeInbound(EncodeInbound(m, sampleCorpID))
+	got, err := DecodeInbound(wecomtest.EncodeInbound(m, sampleCorpID))
 	if err != nil || got.Text != m.Text {
 		t.Fatalf("round trip of %q = %q, %v", m.Text, got.Text, err)
 	}

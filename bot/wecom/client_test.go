@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"hazardbot/bot/wecom/wecomtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -73,7 +74,7 @@ func (c *apiClock) Sleeps() []time.Duration {
 
 // apiEnv is a fake WeCom API over httptest and a client pointed at it.
 type apiEnv struct {
-	fake   *Fake
+	fake   *wecomtest.Fake
 	srv    *httptest.Server
 	clock  *apiClock
 	tokens *MemoryTokens
@@ -84,7 +85,7 @@ type apiEnv struct {
 func newAPIEnv(t *testing.T, cfg Config, opts ...Option) *apiEnv {
 	t.Helper()
 	clock := newAPIClock()
-	fake := NewFake(FakeOptions{CorpID: apiTestCorp, Secret: apiTestSecret, AgentID: apiTestAgent, Now: clock.Now})
+	fake := wecomtest.NewFake(wecomtest.FakeOptions{CorpID: apiTestCorp, Secret: apiTestSecret, AgentID: apiTestAgent, Now: clock.Now})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	e := &apiEnv{fake: fake, srv: srv, clock: clock, tokens: NewMemoryTokens(), logs: &bytes.Buffer{}}
@@ -340,7 +341,7 @@ func TestSendRejectsBadMessages(t *testing.T) {
 // went there and nowhere else.
 func TestAPIBaseMovesEveryCall(t *testing.T) {
 	clock := newAPIClock()
-	fake := NewFake(FakeOptions{CorpID: apiTestCorp, Secret: apiTestSecret, Now: clock.Now,
+	fake := wecomtest.NewFake(wecomtest.FakeOptions{CorpID: apiTestCorp, Secret: apiTestSecret, Now: clock.Now,
 		Users: map[string]string{"zhangsan": "张三"}})
 	fake.AddMedia("m1", "image/jpeg", []byte("\xff\xd8\xff jpeg bytes"))
 	mux := http.NewServeMux()
@@ -528,15 +529,15 @@ func TestRejectedTokenRefreshedOnce(t *testing.T) {
 func TestTransientErrorsRetried(t *testing.T) {
 	tests := []struct {
 		name   string
-		inject func(f *Fake)
+		inject func(f *wecomtest.Fake)
 		tries  int
 	}{
-		{"system busy -1", func(f *Fake) { f.FailNext("message/send", CodeSystemBusy, 2) }, 3},
-		{"frequency limit 45009", func(f *Fake) { f.FailNext("message/send", CodeAPIFreqLimit, 2) }, 3},
-		{"concurrency limit 45033", func(f *Fake) { f.FailNext("message/send", CodeAPIConcurrency, 1) }, 2},
-		{"HTTP 500", func(f *Fake) { f.FailHTTP("message/send", http.StatusInternalServerError, 2) }, 3},
-		{"HTTP 502 from gettoken", func(f *Fake) { f.FailHTTP("gettoken", http.StatusBadGateway, 1) }, 1},
-		{"timeout", func(f *Fake) { f.Delay("message/send", 10*time.Second, 1) }, 2},
+		{"system busy -1", func(f *wecomtest.Fake) { f.FailNext("message/send", CodeSystemBusy, 2) }, 3},
+		{"frequency limit 45009", func(f *wecomtest.Fake) { f.FailNext("message/send", CodeAPIFreqLimit, 2) }, 3},
+		{"concurrency limit 45033", func(f *wecomtest.Fake) { f.FailNext("message/send", CodeAPIConcurrency, 1) }, 2},
+		{"HTTP 500", func(f *wecomtest.Fake) { f.FailHTTP("message/send", http.StatusInternalServerError, 2) }, 3},
+		{"HTTP 502 from gettoken", func(f *wecomtest.Fake) { f.FailHTTP("gettoken", http.StatusBadGateway, 1) }, 1},
+		{"timeout", func(f *wecomtest.Fake) { f.Delay("message/send", 10*time.Second, 1) }, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -608,12 +609,12 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 	tests := []struct {
 		name    string
 		users   map[string]string
-		inject  func(*Fake)
+		inject  func(*wecomtest.Fake)
 		to      []string
 		code    int
 		invalid []string
 	}{
-		{"81013 no recipient in range", nil, func(f *Fake) { f.FailNext("message/send", CodeNoRecipient, 1) }, []string{"a"}, CodeNoRecipient, nil},
+		{"81013 no recipient in range", nil, func(f *wecomtest.Fake) { f.FailNext("message/send", CodeNoRecipient, 1) }, []string{"a"}, CodeNoRecipient, nil},
 		{"only recipient unknown", map[string]string{"zhangsan": "张三"}, nil, []string{"ghost"}, CodeNoRecipient, []string{"ghost"}},
 		{"one of two recipients unknown", map[string]string{"zhangsan": "张三"}, nil, []string{"zhangsan", "Ghost"}, CodeInvalidUser, []string{"ghost"}},
 	}
@@ -980,5 +981,21 @@ func TestSendFileUploadsFromFiles(t *testing.T) {
 	err = e.client.Send(ctx, bot.Outgoing{Kind: bot.OutFile, ToUsers: []string{"wangwu"}, File: "ledgers/w11.xlsx"})
 	if err == nil || bot.IsPermanent(err) {
 		t.Fatalf("a storage that does not answer: err = %v, want a retryable error", err)
+	}
+}
+
+func TestFakeTransportServesInProcess(t *testing.T) {
+	clock := newAPIClock()
+	f := wecomtest.NewFake(wecomtest.FakeOptions{CorpID: apiTestCorp, Secret: apiTestSecret, Now: clock.Now})
+	c, err := NewClient(Config{CorpID: apiTestCorp, Secret: apiTestSecret, APIBase: "http://wecom.demo.invalid"}, nil,
+		WithHTTPClient(&http.Client{Transport: f.Transport()}), WithClock(clock.Now), WithSleep(clock.Sleep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(t.Context(), textTo("zhangsan")); err != nil {
+		t.Fatalf("Send through the in-process fake: %v", err)
+	}
+	if got := f.SentTo("zhangsan"); len(got) != 1 || got[0].MsgType != "text" {
+		t.Errorf("SentTo(zhangsan) = %+v", got)
 	}
 }

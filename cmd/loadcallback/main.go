@@ -43,6 +43,7 @@ import (
 
 	"hazardbot/bot"
 	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/config"
 	"hazardbot/handlers"
 	"hazardbot/models"
@@ -118,6 +119,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	sealer, err := wecomtest.NewSealer(token, aesKey, corpID)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	// The access log is rendered as in production (JSON), then discarded.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -135,7 +140,7 @@ func run() error {
 			text = fmt.Sprintf("上报\n隐患：负载测试隐患%d\n内容：楼道堆放杂物\n区域：茅箭区\n行业：消防\n单位：待定\n时限：3月31日", i)
 		}
 		m := bot.Message{ID: fmt.Sprintf("load-%d", i), UserID: senders[i%len(senders)], Kind: bot.KindText, Text: text, Time: now, AgentID: agentID}
-		if fresh[i], err = seal(crypto, m, i); err != nil {
+		if fresh[i], err = seal(sealer, m, i); err != nil {
 			return err
 		}
 	}
@@ -185,7 +190,7 @@ func run() error {
 	// A repeat must answer with the stored reply, so its crypto floor
 	// includes sealing that reply: a second baseline seals the very reply
 	// the repeated callback gets (the first seals nothing).
-	stored, err := replyOf(client, real.URL, fresh[0], crypto)
+	stored, err := replyOf(client, real.URL, fresh[0], sealer)
 	if err != nil {
 		return err
 	}
@@ -240,7 +245,7 @@ func baseline(c *wecom.Crypto, now time.Time, reply bot.Reply) http.Handler {
 }
 
 // replyOf posts one request and returns the decrypted passive reply.
-func replyOf(client *http.Client, base string, req request, c *wecom.Crypto) (bot.Reply, error) {
+func replyOf(client *http.Client, base string, req request, c *wecomtest.Sealer) (bot.Reply, error) {
 	resp, err := client.Post(base+req.url, "text/xml", bytes.NewReader(req.body))
 	if err != nil {
 		return bot.Reply{}, err
@@ -254,12 +259,12 @@ func replyOf(client *http.Client, base string, req request, c *wecom.Crypto) (bo
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	return wecom.DecodeReply(inner)
+	return wecomtest.DecodeReply(inner)
 }
 
-func seal(c *wecom.Crypto, m bot.Message, i int) (request, error) {
+func seal(c *wecomtest.Sealer, m bot.Message, i int) (request, error) {
 	nonce := "n" + strconv.Itoa(i)
-	body, sig, err := c.SealInbound(wecom.EncodeInbound(m, corpID), m.Time, nonce)
+	body, sig, err := c.SealInbound(wecomtest.EncodeInbound(m, corpID), m.Time, nonce)
 	if err != nil {
 		return request{}, err
 	}

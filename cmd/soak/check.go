@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"hazardbot/bot"
-	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/models"
 )
 
@@ -166,7 +166,7 @@ func (s *soak) check(ctx context.Context) bool {
 	}
 	rows.Close()
 	sent := s.fake.Sent()
-	got := map[string][]wecom.FakeMessage{}
+	got := map[string][]wecomtest.FakeMessage{}
 	for _, m := range sent {
 		k := fakeMatch(m)
 		got[k] = append(got[k], m)
@@ -357,7 +357,7 @@ func outboxMatch(body string) string {
 }
 
 // fakeMatch names a message the fake WeCom API accepted the same way.
-func fakeMatch(m wecom.FakeMessage) string {
+func fakeMatch(m wecomtest.FakeMessage) string {
 	to := slices.Clone(m.To)
 	sort.Strings(to)
 	switch m.MsgType {
@@ -397,7 +397,7 @@ func sortedCounts64(m map[string]int64) string {
 // busiestMinute finds the member who got the most messages in any window
 // (60 s for the figure), to see whether the per-recipient limit holds
 // across replicas.
-func busiestMinute(sent []wecom.FakeMessage, window time.Duration) (string, int) {
+func busiestMinute(sent []wecomtest.FakeMessage, window time.Duration) (string, int) {
 	times := map[string][]time.Time{}
 	for _, m := range sent {
 		if m.MsgType == "update_template_card" {

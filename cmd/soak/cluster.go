@@ -22,7 +22,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 
 	"hazardbot/models"
 )
@@ -46,9 +46,9 @@ type soak struct {
 	dbName  string
 	dropDB  func() error // drops the scratch database
 	db      *sql.DB      // the soak database, for the checks
-	fake    *wecom.Fake
+	fake    *wecomtest.Fake
 	api     *httptest.Server
-	crypto  *wecom.Crypto
+	crypto  *wecomtest.Sealer // the WeCom side of the replicas' callbacks
 	token   string
 	aesKey  string
 	secret  string
@@ -98,10 +98,10 @@ func newSoak(ctx context.Context, o options) (*soak, error) {
 	key := make([]byte, 32)
 	crand.Read(key)
 	s.aesKey = base64.RawStdEncoding.EncodeToString(key)
-	if s.crypto, err = wecom.NewCrypto(s.token, s.aesKey, corpID); err != nil {
+	if s.crypto, err = wecomtest.NewSealer(s.token, s.aesKey, corpID); err != nil {
 		return s, err
 	}
-	s.fake = wecom.NewFake(wecom.FakeOptions{CorpID: corpID, Secret: s.secret, AgentID: agentID})
+	s.fake = wecomtest.NewFake(wecomtest.FakeOptions{CorpID: corpID, Secret: s.secret, AgentID: agentID})
 	s.api = httptest.NewServer(s.fake)
 
 	if s.bin = o.bin; s.bin == "" {

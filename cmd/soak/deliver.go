@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"hazardbot/bot"
-	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/models"
 )
 
@@ -104,7 +104,7 @@ func (s *soak) send(ctx context.Context, m bot.Message) outcome {
 	m.Time = time.Now()
 	s.stats.callbacks.Add(1)
 	nonce := strconv.FormatInt(msgSeq.Add(1), 10)
-	body, sig, err := s.crypto.SealInbound(wecom.EncodeInbound(m, corpID), m.Time, nonce)
+	body, sig, err := s.crypto.SealInbound(wecomtest.EncodeInbound(m, corpID), m.Time, nonce)
 	if err != nil {
 		panic(err) // our own encoding: cannot fail
 	}
@@ -196,7 +196,7 @@ func (s *soak) deliverOnce(ctx context.Context, path string, body []byte) (bot.R
 		s.stats.error("reply not decryptable")
 		return bot.Reply{}, false
 	}
-	reply, err := wecom.DecodeReply(plain)
+	reply, err := wecomtest.DecodeReply(plain)
 	if err != nil {
 		s.stats.error("reply not decodable")
 		return bot.Reply{}, false

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hazardbot/bot/wecom"
+	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/models"
 )
 
@@ -90,10 +90,10 @@ var (
 // so a simulated contact can click the one they got.
 type cards struct {
 	mu sync.Mutex
-	m  map[string]wecom.FakeMessage
+	m  map[string]wecomtest.FakeMessage
 }
 
-func (c *cards) seen(m wecom.FakeMessage) {
+func (c *cards) seen(m wecomtest.FakeMessage) {
 	if m.MsgType != "template_card" {
 		return
 	}
@@ -104,7 +104,7 @@ func (c *cards) seen(m wecom.FakeMessage) {
 	c.mu.Unlock()
 }
 
-func (c *cards) wait(ctx context.Context, title string, limit time.Duration) (wecom.FakeMessage, bool) {
+func (c *cards) wait(ctx context.Context, title string, limit time.Duration) (wecomtest.FakeMessage, bool) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		c.mu.Lock()
@@ -115,14 +115,14 @@ func (c *cards) wait(ctx context.Context, title string, limit time.Duration) (we
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return wecom.FakeMessage{}, false
+	return wecomtest.FakeMessage{}, false
 }
 
 // drive runs the conversations for -duration while the faults happen, and
 // returns when every conversation has ended.
 func (s *soak) drive(ctx context.Context) error {
 	s.started = time.Now()
-	cs := &cards{m: map[string]wecom.FakeMessage{}}
+	cs := &cards{m: map[string]wecomtest.FakeMessage{}}
 	cancelSub := s.fake.Subscribe(cs.seen)
 	defer cancelSub()
 	runCtx, stop := context.WithTimeout(ctx, s.o.duration)

@@ -1,4 +1,4 @@
-package wecom
+package wecomtest
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,7 @@ func errcodeOf(m map[string]any) int {
 	return int(f)
 }
 
-func newFakeServer(t *testing.T, clock *apiClock) (*Fake, *httptest.Server) {
+func newFakeServer(t *testing.T, clock *fakeClock) (*Fake, *httptest.Server) {
 	t.Helper()
 	f := NewFake(FakeOptions{CorpID: "wwcorp", Secret: "sec", AgentID: 5, TokenTTL: time.Hour, Now: clock.Now,
 		Users: map[string]string{"zhangsan": "张三", "lisi": "李四"}})
@@ -70,7 +71,7 @@ func fakeToken(t *testing.T, srv *httptest.Server) string {
 }
 
 func TestFakeChecksCredentials(t *testing.T) {
-	clock := newAPIClock()
+	clock := newFakeClock()
 	f, srv := newFakeServer(t, clock)
 	tok := fakeToken(t, srv)
 	tests := []struct {
@@ -119,7 +120,7 @@ func TestFakeChecksCredentials(t *testing.T) {
 }
 
 func TestFakeMessageSend(t *testing.T) {
-	clock := newAPIClock()
+	clock := newFakeClock()
 	f, srv := newFakeServer(t, clock)
 	tok := fakeToken(t, srv)
 
@@ -182,7 +183,7 @@ func TestFakeMessageSend(t *testing.T) {
 }
 
 func TestFakeFaults(t *testing.T) {
-	clock := newAPIClock()
+	clock := newFakeClock()
 	f, srv := newFakeServer(t, clock)
 	tok := fakeToken(t, srv)
 	body := `{"touser":"lisi","msgtype":"text","agentid":5,"text":{"content":"x"}}`
@@ -219,7 +220,7 @@ func TestFakeFaults(t *testing.T) {
 }
 
 func TestFakeMedia(t *testing.T) {
-	clock := newAPIClock()
+	clock := newFakeClock()
 	f, srv := newFakeServer(t, clock)
 	tok := fakeToken(t, srv)
 	f.AddMedia("m1", "image/png", []byte("\x89PNG data"))
@@ -237,18 +238,44 @@ func TestFakeMedia(t *testing.T) {
 	}
 }
 
-func TestFakeTransportServesInProcess(t *testing.T) {
-	clock := newAPIClock()
-	f := NewFake(FakeOptions{CorpID: apiTestCorp, Secret: apiTestSecret, Now: clock.Now})
-	c, err := NewClient(Config{CorpID: apiTestCorp, Secret: apiTestSecret, APIBase: "http://wecom.demo.invalid"}, nil,
-		WithHTTPClient(&http.Client{Transport: f.Transport()}), WithClock(clock.Now), WithSleep(clock.Sleep))
-	if err != nil {
-		t.Fatal(err)
+// fakeClock is a settable clock for token expiry.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2023, 3, 15, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func TestFakeRemembersOnlyTheLastMessages(t *testing.T) {
+	f := NewFake(FakeOptions{CorpID: "wwcorp", Secret: "sec", TokenTTL: time.Hour, Keep: 3})
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	tok := fakeToken(t, srv)
+	for i := range 5 {
+		body := `{"touser":"u` + strconv.Itoa(i) + `","msgtype":"text","agentid":0,"text":{"content":"第` + strconv.Itoa(i) + `条"}}`
+		if res := fakePost(t, srv, "message/send", tok, body); errcodeOf(res) != 0 {
+			t.Fatalf("send %d = %v", i, res)
+		}
 	}
-	if err := c.Send(t.Context(), textTo("zhangsan")); err != nil {
-		t.Fatalf("Send through the in-process fake: %v", err)
+	sent := f.Sent()
+	if len(sent) != 3 || sent[0].Text != "第2条" || sent[2].Text != "第4条" {
+		t.Fatalf("Sent() = %+v; want the last three (第2条…第4条)", sent)
 	}
-	if got := f.SentTo("zhangsan"); len(got) != 1 || got[0].MsgType != "text" {
-		t.Errorf("SentTo(zhangsan) = %+v", got)
+	if n := len(f.Requests()); n != 3 {
+		t.Fatalf("Requests() holds %d; want 3", n)
 	}
 }

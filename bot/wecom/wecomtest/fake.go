@@ -1,4 +1,4 @@
-package wecom
+package wecomtest
 
 import (
 	"bytes"
@@ -32,6 +32,10 @@ type FakeOptions struct {
 	// message recipient missing from it is invalid, as WeCom treats a member
 	// outside the app's visible range.
 	Users map[string]string
+	// Keep bounds what the fake remembers: the last Keep requests and the
+	// last Keep messages (default 10,000), so a demo left running for weeks
+	// or a long soak does not grow without limit.
+	Keep int
 }
 
 // Fake is an in-memory WeCom API, an http.Handler for httptest.NewServer or
@@ -99,6 +103,9 @@ func NewFake(opts FakeOptions) *Fake {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Keep <= 0 {
+		opts.Keep = 10000
 	}
 	users := map[string]string{}
 	maps.Copy(users, opts.Users)
@@ -287,7 +294,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var raw []byte
 	if r.Method == http.MethodPost {
 		var err error
-		if raw, err = io.ReadAll(io.LimitReader(r.Body, maxMediaSize+1<<20)); err != nil {
+		if raw, err = io.ReadAll(io.LimitReader(r.Body, MaxMediaSize+1<<20)); err != nil {
 			http.Error(w, "read body", http.StatusBadRequest)
 			return
 		}
@@ -351,7 +358,7 @@ func (f *Fake) record(r *http.Request, call string, raw []byte) (fakeFault, bool
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests = append(f.requests, FakeRequest{Method: r.Method, Path: r.URL.Path, Query: q, Body: body, Time: f.opts.Now()})
+	f.requests = keepLast(append(f.requests, FakeRequest{Method: r.Method, Path: r.URL.Path, Query: q, Body: body, Time: f.opts.Now()}), f.opts.Keep)
 	if fs := f.faults[call]; len(fs) > 0 {
 		f.faults[call] = fs[1:]
 		return fs[0], true
@@ -527,7 +534,7 @@ func (f *Fake) accept(m FakeMessage) FakeMessage {
 	f.seq++
 	m.MsgID = fmt.Sprintf("fake-msg-%d", f.seq)
 	m.Time = f.opts.Now()
-	f.sent = append(f.sent, m)
+	f.sent = keepLast(append(f.sent, m), f.opts.Keep)
 	subs := slices.Collect(maps.Values(f.subs))
 	f.mu.Unlock()
 	for _, fn := range subs {
@@ -545,7 +552,7 @@ func (f *Fake) mediaUpload(w http.ResponseWriter, r *http.Request, raw []byte) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
-	if err := r.ParseMultipartForm(maxMediaSize + 1<<20); err != nil {
+	if err := r.ParseMultipartForm(MaxMediaSize + 1<<20); err != nil {
 		writeFakeJSON(w, map[string]any{"errcode": 41005, "errmsg": "media data missing"})
 		return
 	}
@@ -617,4 +624,16 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// MaxMediaSize is WeCom's limit for a temporary file (20 MB).
+const MaxMediaSize = 20 << 20
+
+// keepLast drops the oldest entries of list beyond max, reusing its array
+// only while it is not much larger than max.
+func keepLast[T any](list []T, max int) []T {
+	if len(list) <= max {
+		return list
+	}
+	return append([]T(nil), list[len(list)-max:]...)
 }
