@@ -115,7 +115,7 @@ func (b *Bot) doneText(r *models.Result) string {
 	case models.ActAssign:
 		return fmt.Sprintf("已交办 %s，整改时限%s，已通知责任单位。", h.Number, h.Deadline.Chinese())
 	case models.ActAccept:
-		return fmt.Sprintf("已接收 %s，整改时限%s。整改完成后发送：整改 %d 措施（先发照片）", h.Number, h.Deadline.Chinese(), h.Seq)
+		return fmt.Sprintf("已接收 %s，整改时限%s。整改完成后先发照片，再发：整改 %d 做了什么", h.Number, h.Deadline.Chinese(), h.Seq)
 	case models.ActSubmit:
 		s := fmt.Sprintf("已提交 %s 的整改，等待复查", h.Number)
 		if r.Photos > 0 {

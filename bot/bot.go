@@ -192,7 +192,7 @@ func (b *Bot) begin(tx *models.Tx, key string, msg Message) (*turn, *Reply, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &turn{b: b, tx: tx, actor: actor, msg: msg}
+	c := &turn{b: b, tx: tx, actor: actor, msg: msg, key: key}
 	if err := c.loadDialogue(); err != nil {
 		return nil, nil, err
 	}
@@ -228,6 +228,7 @@ type turn struct {
 	tx    *models.Tx
 	actor *models.Actor
 	msg   Message
+	key   string // the message's dedupe key, which keys what it queues
 	reply Reply
 
 	dlg     *dialogue // nil when the user is in no dialogue
@@ -328,6 +329,8 @@ func (c *turn) runText(cmd command.Command, err error) error {
 		return c.resume()
 	case command.Query:
 		return c.query(cmd.Number)
+	case command.Photos:
+		return c.sendPhotos(cmd.Number)
 	case command.Mine:
 		return c.mine()
 	case command.Stats:

@@ -203,8 +203,12 @@ func TestFromReportToCloseOutEntirelyInChat(t *testing.T) {
 		c.photo("lisi", "after1")
 		c.photo("lisi", "after2")
 		c.expect("lisi", "整改 1 已将钢瓶清出地下室并设置警示", "已提交 YH2023-0001 的整改", "附照片2张")
-		review := c.to("wangwu")
-		last := review[len(review)-1]
+		var last bot.Outgoing
+		for _, m := range c.to("wangwu") {
+			if m.Kind == bot.OutCard {
+				last = m
+			}
+		}
 		if last.Kind != bot.OutCard || len(last.Card.Buttons) != 2 || last.Card.Buttons[1].Key != "reject:YH2023-0001" {
 			t.Fatalf("reviewer got %+v, want a card with 通过/退回", last)
 		}

@@ -509,9 +509,15 @@ func (c *turn) resume() error {
 	return nil
 }
 
-// photo keeps an image: it joins the draft, or waits for the next report
-// or rectification.
+// photo keeps an image: it joins the draft being reported, or the
+// sender's 整改 of the last ten minutes, or waits for the next report or
+// rectification.
 func (c *turn) photo() error {
+	if c.dlg == nil || c.dlg.Flow != flowReport || !c.dlg.active() {
+		if ok, err := c.latePhoto(); ok || err != nil {
+			return err
+		}
+	}
 	if _, err := c.tx.AddDraftPhoto(c.actor.UserID, c.msg.MediaID, c.msg.PicURL); err != nil {
 		return err
 	}

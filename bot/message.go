@@ -93,6 +93,7 @@ const (
 	OutTextCard   OutKind = "textcard"
 	OutCard       OutKind = "template_card" // button_interaction card
 	OutFile       OutKind = "file"
+	OutImage      OutKind = "image" // a photo: Photo names it, File once resolved
 	OutCardUpdate OutKind = "card_update" // update_template_card
 )
 
@@ -115,6 +116,11 @@ type Outgoing struct {
 	// send (e.g. the weekly ledger .xlsx); FileName is what the user sees.
 	File     string `json:"file,omitempty"`
 	FileName string `json:"file_name,omitempty"`
+
+	// Photo is the attachment an image message shows. The sender resolves
+	// it to File when it goes out, since a photo may still be on its way
+	// from WeCom into storage when the message is queued.
+	Photo uint `json:"photo,omitempty"`
 
 	// ResponseCode identifies the card to change (card_update only).
 	ResponseCode string `json:"response_code,omitempty"`

@@ -46,9 +46,13 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		if perr != nil {
 			return perr
 		}
+		photos := fmt.Sprintf("%d张", after)
+		if r.Photos > 0 {
+			photos += "，本次附的随后发来"
+		}
 		err = add("reviewers", reviewers, Outgoing{Kind: OutCard, Card: &Card{
 			TaskID: taskID("review", ev), Title: "整改待复查 " + h.Number, Description: h.Title,
-			Fields:  []CardPair{{"责任单位", b.unitName(tx, h)}, {"整改措施", clip(h.Measures, 60)}, {"整改后照片", fmt.Sprintf("%d张", after)}, {"提交人", a.Display()}},
+			Fields:  []CardPair{{"责任单位", b.unitName(tx, h)}, {"整改措施", clip(h.Measures, 60)}, {"整改后照片", photos}, {"提交人", a.Display()}},
 			Buttons: []Button{{Text: "通过", Key: buttonKey(keyPass, h), Style: 1}, {Text: "退回", Key: buttonKey(keyReject, h), Style: 3}},
 		}})
 	case models.ActPass:
@@ -57,7 +61,7 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 			err = add("reporter", reporter, m)
 		}
 	case models.ActReject:
-		err = add("contacts", contacts, text(fmt.Sprintf("%s %s 复查退回：%s\n请整改后重新提交：整改 %d 措施", h.Number, h.Title, noteAfter(ev.Note), h.Seq)))
+		err = add("contacts", contacts, text(fmt.Sprintf("%s %s 复查退回：%s\n整改后先发照片，再发：整改 %d 做了什么", h.Number, h.Title, noteAfter(ev.Note), h.Seq)))
 	case models.ActList:
 		m := text(fmt.Sprintf("%s %s 已挂牌督办（%s，%s），请加快整改，时限%s。", h.Number, h.Title, b.colourText(h.Colour), models.LevelName(h.Level), h.Deadline.Chinese()))
 		if err = add("contacts", contacts, m); err == nil {
@@ -91,6 +95,14 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 			return err
 		}
 		items = append(items, item)
+		if ev.Action == models.ActSubmit && n.tag == "reviewers" {
+			// The evidence follows the review card.
+			photos, err := evidenceItems(tx, h, ev, users)
+			if err != nil {
+				return err
+			}
+			items = append(items, photos...)
+		}
 	}
 	_, err = tx.Enqueue(items...)
 	return err

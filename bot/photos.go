@@ -16,10 +16,6 @@ type Downloader interface {
 	DownloadMedia(ctx context.Context, mediaID string, w io.Writer) (contentType string, err error)
 }
 
-// maxPhotoAttempts bounds how often a photo is fetched before giving up
-// (WeCom keeps temporary media for 3 days).
-const maxPhotoAttempts = 8
-
 // FetchPhotos downloads the photos users sent and keeps them in storage,
 // since WeCom forgets temporary media after three days. It runs outside any
 // callback; a failure is recorded and tried again on the next run.
@@ -27,7 +23,7 @@ func (b *Bot) FetchPhotos(ctx context.Context, dl Downloader, st Files) (fetched
 	var pending []models.Attachment
 	err = b.store.InTx(ctx, func(tx *models.Tx) error {
 		var err error
-		pending, err = tx.PendingPhotos(maxPhotoAttempts, 50)
+		pending, err = tx.PendingPhotos(models.PhotoFetchAttempts, 50)
 		return err
 	})
 	if err != nil {

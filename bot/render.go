@@ -28,7 +28,7 @@ const (
 	msgDraftKept       = "你有一份未提交的上报草稿%s，回复“继续”接着填写，回复“取消”放弃。"
 	msgDraftExists     = "你还有一份未提交的上报草稿%s。回复“继续”接着填写；再发一次“上报”将放弃它重新开始。"
 	msgPhotoDraft      = "已收到照片（本次上报共%d张）。"
-	msgPhotoPending    = "已收到照片（待提交%d张）。发送“上报”登记隐患，或“整改 编号 措施”提交整改，照片会一并附上。"
+	msgPhotoPending    = "已收到照片（待提交%d张）。发送“上报”登记隐患，或“整改 编号 做了什么”提交整改，照片会一并附上。"
 	msgLocationNoDraft = "已收到位置。请先发送“上报”，再发送位置，它会记入隐患。"
 	msgLocationSaved   = "已记录位置：%s"
 	msgAskRejectReason = "请回复退回 %s 的理由（一句话即可），发送“取消”放弃退回。"
@@ -52,12 +52,13 @@ func helpText(a *models.Actor) string {
 	line("上报 —— 按提示登记隐患，可附照片和位置")
 	line("查询 编号 —— 例如：查询 12")
 	line("我的 —— 我的待办和上报")
+	line("照片 编号 —— 看整改前后的照片")
 	if a.Known() {
 		line("统计 [时间] [区域或行业] —— 例如：统计 本周")
 	}
 	if a.Has(models.RoleContact) {
 		line("接收 编号")
-		line("整改 编号 措施 —— 先发整改后照片")
+		line("整改 编号 做了什么 —— 先发整改后的照片，再发这一句")
 		line("延期 编号 新时限 理由")
 	}
 	if a.Has(models.RoleSupervisor) {

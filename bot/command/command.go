@@ -44,6 +44,7 @@ const (
 	Cancel           Name = "cancel"            // 取消
 	Resume           Name = "resume"            // 继续
 	Skip             Name = "skip"              // 跳过
+	Photos           Name = "photos"            // 照片: a hazard's photos
 )
 
 // Command is one parsed message. Which arguments are set depends on Name; the
@@ -129,6 +130,8 @@ var words = map[string]Name{
 
 	"撤销": Withdraw, "作废": Withdraw, "withdraw": Withdraw,
 
+	"照片": Photos, "查看照片": Photos, "看照片": Photos, "photos": Photos, "photo": Photos,
+
 	"修改": Edit, "改": Edit, "更改": Edit, "edit": Edit,
 }
 
@@ -189,6 +192,7 @@ var usages = map[Name]string{
 	Cancel:           "取消",
 	Resume:           "继续",
 	Skip:             "跳过",
+	Photos:           "照片 编号，例如：照片 12",
 }
 
 // Usage is the syntax of a command with an example, in Chinese:
@@ -290,7 +294,7 @@ func (p *parser) parse() (Command, error) {
 	}
 	c.Number = n
 	switch p.name {
-	case Query, Accept, ApproveExtension:
+	case Query, Accept, ApproveExtension, Photos:
 		if p.glued && strings.TrimSpace(trimSep(p.rest)) != "" {
 			return c, p.invalid("编号后面有多余的字")
 		}

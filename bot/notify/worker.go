@@ -206,7 +206,12 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage, befo
 			if len(out.ToUsers) == 0 && out.Kind != bot.OutCardUpdate && m.Recipients != "" {
 				out.ToUsers = strings.Split(m.Recipients, "|")
 			}
-			err = w.sender.Send(bctx, out)
+			if out.Kind == bot.OutImage && out.File == "" {
+				err = w.resolvePhoto(bctx, &out)
+			}
+			if err == nil {
+				err = w.sender.Send(bctx, out)
+			}
 		}
 	}
 	// The outcome is recorded even when ctx has just ended: a sent row left
@@ -252,6 +257,25 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage, befo
 		w.o.Metrics.message(m.Kind, "retried")
 		log.Warn("notify: send failed, will retry", "next", next, "err", err)
 	}
+}
+
+// resolvePhoto points an image message at its photo's stored file. A photo
+// still on its way from WeCom is worth waiting for (the row is retried
+// with backoff); one the fetcher gave up on is not.
+func (w *Worker) resolvePhoto(ctx context.Context, out *bot.Outgoing) error {
+	a, err := w.store.PhotoFile(ctx, out.Photo)
+	switch {
+	case models.ErrorCode(err) == models.ENotFound:
+		return permanent{fmt.Errorf("notify: photo %d: %w", out.Photo, err)}
+	case err != nil:
+		return err
+	case a.Lost():
+		return permanent{fmt.Errorf("notify: photo %d could not be fetched from WeCom", out.Photo)}
+	case !a.Fetched():
+		return fmt.Errorf("notify: photo %d not yet fetched from WeCom", out.Photo)
+	}
+	out.File = a.Path
+	return nil
 }
 
 // held says a message waits for its recipients' rate-limit window.

@@ -514,6 +514,10 @@ type (
 		*message.SendRequestCommon
 		File message.ImageField `json:"file"` // {"media_id": …}
 	}
+	sendImage struct {
+		*message.SendRequestCommon
+		Image message.ImageField `json:"image"`
+	}
 	sendCard struct {
 		*message.SendRequestCommon
 		TemplateCard templateCard `json:"template_card"`
@@ -610,6 +614,13 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) error {
 		}
 		common.MsgType = "file"
 		body = sendFile{common, message.ImageField{MediaID: id}}
+	case bot.OutImage:
+		id, err := c.uploadFile(ctx, m)
+		if err != nil {
+			return err
+		}
+		common.MsgType = "image"
+		body = sendImage{common, message.ImageField{MediaID: id}}
 	default:
 		return &MessageError{Reason: fmt.Sprintf("unknown kind %q", m.Kind)}
 	}
@@ -752,7 +763,8 @@ func dedupe(users []string) []string {
 // ---- media ----
 
 // uploadFile uploads m.File from the files (or, without them, from
-// Config.FileRoot) as a temporary "file".
+// Config.FileRoot) as temporary media: an "image" for an image message, a
+// "file" otherwise.
 func (c *Client) uploadFile(ctx context.Context, m bot.Outgoing) (string, error) {
 	files := c.files
 	if files == nil {
@@ -775,7 +787,11 @@ func (c *Client) uploadFile(ctx context.Context, m bot.Outgoing) (string, error)
 	if name == "" {
 		name = path.Base(m.File)
 	}
-	return c.UploadMedia(ctx, "file", name, f)
+	kind := "file"
+	if m.Kind == bot.OutImage {
+		kind = "image"
+	}
+	return c.UploadMedia(ctx, kind, name, f)
 }
 
 // UploadMedia uploads r as temporary media of kind image, voice, video or
