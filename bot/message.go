@@ -93,7 +93,7 @@ const (
 	OutTextCard   OutKind = "textcard"
 	OutCard       OutKind = "template_card" // button_interaction card
 	OutFile       OutKind = "file"
-	OutImage      OutKind = "image" // a photo: Photo names it, File once resolved
+	OutImage      OutKind = "image"       // a photo: Photo names it, File once resolved
 	OutCardUpdate OutKind = "card_update" // update_template_card
 )
 

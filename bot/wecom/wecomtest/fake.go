@@ -75,7 +75,7 @@ type FakeRequest struct {
 type FakeMessage struct {
 	To      []string // recipients; for an update, the userids (none with AtAll)
 	AtAll   bool     // update for everyone who got the card
-	MsgType string   // text, markdown, textcard, template_card, file, update_template_card
+	MsgType string   // text, markdown, textcard, template_card, file, image, update_template_card
 	// Text is the readable gist: the content of text and markdown, the
 	// title of cards, the media's name for a file, replace_name of an update.
 	Text         string
@@ -444,8 +444,8 @@ func (f *Fake) messageSend(w http.ResponseWriter, raw []byte) {
 		text, _ = dig(body, "textcard", "title").(string)
 	case "template_card":
 		text, _ = dig(body, "template_card", "main_title", "title").(string)
-	case "file":
-		id, _ := dig(body, "file", "media_id").(string)
+	case "file", "image":
+		id, _ := dig(body, msgType, "media_id").(string)
 		f.mu.Lock()
 		m, ok := f.media[id]
 		f.mu.Unlock()
