@@ -64,7 +64,11 @@ func (b *Bot) transition(tx *models.Tx, a *models.Actor, n models.Number, action
 }
 
 // roleCommand runs one of the commands that change a hazard.
-func (c *turn) roleCommand(cmd command.Command) error {
+func (c *turn) roleCommand(cmd command.Command) error { return c.roleCommandAt(cmd, models.Date{}) }
+
+// roleCommandAt runs cmd with its deadline fixed to deadline when that is
+// not zero (the answer to a date question).
+func (c *turn) roleCommandAt(cmd command.Command, deadline models.Date) error {
 	if !c.actor.Known() {
 		return models.Errorf(models.EForbidden, "%s", msgNeedDirectory)
 	}
@@ -81,7 +85,11 @@ func (c *turn) roleCommand(cmd command.Command) error {
 		if err != nil {
 			return err
 		}
-		change.UnitID, change.Deadline, change.Note = &u.ID, cmd.Date, ""
+		d, ok, err := c.commandDeadline(cmd, deadline)
+		if err != nil || !ok {
+			return err
+		}
+		change.UnitID, change.Deadline, change.Note = &u.ID, d, ""
 	case command.Accept:
 		action = models.ActAccept
 	case command.Rectify:
@@ -94,7 +102,11 @@ func (c *turn) roleCommand(cmd command.Command) error {
 	case command.List:
 		action, change.Colour, change.Note = models.ActList, cmd.Colour, ""
 	case command.Extend:
-		action, change.Deadline = models.ActRequestExtend, cmd.Date
+		d, ok, err := c.commandDeadline(cmd, deadline)
+		if err != nil || !ok {
+			return err
+		}
+		action, change.Deadline = models.ActRequestExtend, d
 	case command.ApproveExtension:
 		action = models.ActApproveExtend
 	case command.Withdraw:

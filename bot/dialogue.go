@@ -28,8 +28,18 @@ type dialogue struct {
 	Since  time.Time `json:"since"`
 	// Restart is set after 上报 met a kept draft: a second 上报 discards it.
 	Restart bool `json:"restart,omitempty"`
-	// Saved is a report draft put aside while a send-back reason is asked.
+	// Saved is a report draft put aside while a send-back reason or a date
+	// question is asked.
 	Saved *dialogue `json:"saved,omitempty"`
+	// PendingDate is the day a date question offers ("是指明年3月15日吗？"):
+	// the report's deadline (Asking is then the deadline field) or, in
+	// flowDate, the deadline of the command in Command.
+	PendingDate models.Date `json:"pending_date"`
+	// PendingAsk is that question's text, asked again until answered.
+	PendingAsk string `json:"pending_ask,omitempty"`
+	// Command is flowDate's 交办 or 延期 as typed; DateText its date.
+	Command  string `json:"command,omitempty"`
+	DateText string `json:"date_text,omitempty"`
 }
 
 func (d *dialogue) active() bool { return d.Status == models.DialogueActive }
@@ -219,6 +229,10 @@ func (c *turn) startReport(cmd command.Command) error {
 // summary, and returns the words that ask for it.
 func (c *turn) nextQuestion() string {
 	d := c.dlg
+	if !d.PendingDate.IsZero() {
+		d.Asking = string(command.FieldDeadline)
+		return d.PendingAsk
+	}
 	if f := d.Draft.missing(); f != "" {
 		d.Asking = string(f)
 		return c.question(f)
@@ -246,8 +260,22 @@ func (c *turn) question(f command.Field) string {
 // answer feeds a message to the current dialogue.
 func (c *turn) answer(cmd command.Command) error {
 	d := c.dlg
-	if d.Flow == flowReject {
+	switch d.Flow {
+	case flowReject:
 		return c.rejectReason()
+	case flowDate:
+		return c.dateAnswer(cmd)
+	}
+	if !d.PendingDate.IsZero() {
+		// The answer to "是指明年3月15日吗？": 是 takes that day; anything
+		// else answers the deadline question afresh.
+		day := d.PendingDate
+		d.PendingDate, d.PendingAsk = models.Date{}, ""
+		if cmd.Name == command.Confirm {
+			d.Draft.Deadline = day
+			c.reply.Text = fmt.Sprintf("整改时限：%s。\n", day.Chinese()) + c.nextQuestion()
+			return nil
+		}
 	}
 	switch cmd.Name {
 	case command.Confirm:
@@ -365,12 +393,14 @@ func (c *turn) setField(f command.Field, v string) error {
 			}
 		}
 	case command.FieldDeadline:
-		day, err := command.ParseDeadline(v, c.b.now(), c.b.loc())
+		day, err := c.b.deadline(v, models.Date{})
+		if past, ask := askBack(err); ask {
+			// Asked, not guessed: the answer comes back through answer.
+			c.dlg.PendingDate, c.dlg.PendingAsk = past.Next, past.Question()
+			return nil
+		}
 		if err != nil {
 			return err
-		}
-		if day.Before(c.b.today()) {
-			return models.Errorf(models.EInvalid, "整改时限 %s 已经过去了，请给一个今天或以后的日期", day.Chinese())
 		}
 		d.Deadline = day
 	case command.FieldInspectionDate:
@@ -486,6 +516,10 @@ func (c *turn) cancel() error {
 		c.say("已取消退回。%s", c.endReject())
 		return nil
 	}
+	if c.dlg.Flow == flowDate {
+		c.say("已取消。%s", c.endDate())
+		return nil
+	}
 	if err := c.tx.DropDraftPhotos(c.actor.UserID); err != nil {
 		return err
 	}
@@ -503,6 +537,10 @@ func (c *turn) resume() error {
 	c.dlg.Restart = false
 	if c.dlg.Flow == flowReject {
 		c.say(msgAskRejectReason, c.dlg.Number)
+		return nil
+	}
+	if c.dlg.Flow == flowDate {
+		c.say("%s", c.dlg.PendingAsk)
 		return nil
 	}
 	c.reply.Text = "继续填写" + c.dlg.Draft.brief() + "。\n" + c.nextQuestion()

@@ -38,6 +38,8 @@ func (b *Bot) SweepDrafts(ctx context.Context) (int, error) {
 				msg = fmt.Sprintf(msgDraftKept, d.Draft.brief())
 			case flowReject:
 				msg = fmt.Sprintf("退回 %s 的理由还没填写，回复“继续”接着填，回复“取消”放弃。", d.Number)
+			case flowDate:
+				msg = fmt.Sprintf("%s 的时限还没确认，回复“继续”接着办，回复“取消”放弃。", d.Number)
 			default:
 				continue
 			}

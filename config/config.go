@@ -5,6 +5,7 @@
 package config
 
 import (
+	"hazardbot/calendar"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -42,9 +43,12 @@ type Config struct {
 	Outbox Outbox `yaml:"outbox"`
 	// Supervision describes the red/yellow/blue supervision colours.
 	Supervision Supervision `yaml:"supervision"`
+	// Calendar adds years to the official holiday and 调休 calendar.
+	Calendar Calendar `yaml:"calendar"`
 
-	loc *time.Location    // set by Validate so Location does not reload tzdata on every call
-	src map[string]string // YAML path → the name the user set it by (env var or YAML key)
+	loc *time.Location     // set by Validate so Location does not reload tzdata on every call
+	cal *calendar.Calendar // set by Validate from calendar.file
+	src map[string]string  // YAML path → the name the user set it by (env var or YAML key)
 }
 
 // DB selects the database driver and how to reach it.
@@ -119,6 +123,16 @@ type Reminders struct {
 	EscalateCityColours []string `yaml:"escalate_city_colours"`
 	// AcceptNagHours re-sends an assignment not yet accepted after this many hours; 0 disables.
 	AcceptNagHours int `yaml:"accept_nag_hours"`
+	// WorkingDaysOnly holds reminders and digests back on weekends and public holidays (the
+	// official calendar, 调休 working weekends included); overdue days still count calendar days.
+	WorkingDaysOnly bool `yaml:"working_days_only"`
+}
+
+// Calendar adds years to the built-in official holiday calendar (2023–2026).
+type Calendar struct {
+	// File is a YAML file of later years' holidays and 调休 working days, in the shape of
+	// calendar/holidays.yaml; a year in it replaces the built-in one. Empty means built-in only.
+	File string `yaml:"file"`
 }
 
 // Schedule holds 5-field cron specs, read in the configured time zone.
@@ -201,6 +215,7 @@ func Default() *Config {
 			EscalateCityAfterDays:   7,
 			EscalateCityColours:     []string{ColourRed},
 			AcceptNagHours:          24,
+			WorkingDaysOnly:         true,
 		},
 		Schedule: Schedule{
 			Reminders:         "0 9 * * *",
@@ -238,6 +253,15 @@ func (c *Config) Location() *time.Location {
 		return loc
 	}
 	return time.FixedZone("CST", 8*3600)
+}
+
+// Workdays returns the official holiday calendar with the years of calendar.file. On a Config
+// that was not validated it is the built-in calendar alone.
+func (c *Config) Workdays() *calendar.Calendar {
+	if c.cal != nil {
+		return c.cal
+	}
+	return calendar.Official()
 }
 
 // DemoMode reports whether no WeCom credential is configured, in which case the bot runs against

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"hazardbot/calendar"
 )
 
 // Credentials that pass validation, so a test can break exactly one thing.
@@ -56,7 +58,7 @@ func writeFile(t *testing.T, name, content string) string {
 // sameSettings compares two configs ignoring bookkeeping (cached zone, where values came from).
 func sameSettings(a, b *Config) bool {
 	x, y := *a, *b
-	x.loc, y.loc, x.src, y.src = nil, nil, nil, nil
+	x.loc, y.loc, x.src, y.src, x.cal, y.cal = nil, nil, nil, nil, nil, nil
 	return reflect.DeepEqual(x, y)
 }
 
@@ -544,5 +546,26 @@ func TestAPIBaseTrailingSlashTrimmed(t *testing.T) {
 	}
 	if c.WeCom.APIBase != "http://127.0.0.1:9999" {
 		t.Errorf("APIBase = %q, want the trailing slash trimmed so paths can be appended", c.WeCom.APIBase)
+	}
+}
+
+func TestCalendarFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "2027.yaml")
+	if err := os.WriteFile(path, []byte("years:\n  - year: 2027\n    source: test\n    holidays:\n      - {name: 国庆节, from: 2027-10-01, to: 2027-10-07}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"HAZARDBOT_CALENDAR_FILE": path}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Workdays().IsWorkday(calendar.Day{Year: 2027, Month: 10, Day: 4}) {
+		t.Error("2027-10-04 from calendar.file is a working day")
+	}
+	if !c.Workdays().Covers(2024) {
+		t.Error("the built-in years are gone")
+	}
+	_, err = Load(env(map[string]string{"HAZARDBOT_CALENDAR_FILE": filepath.Join(t.TempDir(), "none.yaml")}))
+	if err == nil || !strings.Contains(err.Error(), "HAZARDBOT_CALENDAR_FILE") {
+		t.Errorf("a missing calendar file: %v, want an error naming HAZARDBOT_CALENDAR_FILE", err)
 	}
 }

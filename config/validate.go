@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"hazardbot/calendar"
 	"maps"
 	"net"
 	"net/url"
@@ -110,6 +111,12 @@ func (v *validator) check() {
 		v.addf("timezone", "must be an IANA time zone such as Asia/Shanghai, got %q", c.Timezone)
 	} else {
 		c.loc = loc
+	}
+
+	if cal, err := calendar.Load(c.Calendar.File); err != nil {
+		v.addf("calendar.file", "must be a readable calendar file: %v", err)
+	} else {
+		c.cal = cal
 	}
 
 	if n := len(c.AdminToken); n > 0 && n < 16 {

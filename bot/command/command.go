@@ -10,12 +10,14 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	"hazardbot/calendar"
 	"hazardbot/models"
 )
 
@@ -63,10 +65,11 @@ type Command struct {
 	// Units are the responsible-unit words of Assign as typed, for the bot to
 	// resolve against the directory.
 	Units []string
-	// Date is Assign's deadline (zero when not given) and Extend's requested
-	// new deadline, both read with ParseDeadline. DateText is the date as
-	// typed, for Extend's "15天", which the bot may prefer to count from the
-	// current deadline rather than from today.
+	// Date is Assign's deadline and Extend's requested new deadline as read
+	// from today with the official calendar (zero when not given, or when
+	// the date lies in the past). DateText is the date as typed: the bot
+	// reads it again with ParseDeadlineFrom, counting an extension's "15天"
+	// from the current deadline and asking back about a past date.
 	Date     models.Date
 	DateText string
 
@@ -328,8 +331,11 @@ func (p *parser) parse() (Command, error) {
 		if tok == "" {
 			return c, p.invalid("请写明延期到哪天")
 		}
-		d, err := ParseDeadline(tok, p.now, p.loc)
-		if err != nil {
+		// The bot reads the date again from the hazard's current deadline
+		// and with the configured calendar; here it only has to read.
+		d, err := ParseDeadline(tok, p.now, p.loc, nil)
+		var past *PastError
+		if err != nil && !errors.As(err, &past) {
 			return c, p.invalid("%s", models.ErrorMessage(err))
 		}
 		c.Date, c.DateText = d, tok
@@ -438,9 +444,12 @@ func (p *parser) assign(c Command) (Command, error) {
 	}
 	if len(toks) > 0 {
 		last := trimEndPunct(toks[len(toks)-1])
-		d, recognized, err := parseDate(last, models.DateOf(p.now, p.loc), models.DateOf(p.now, p.loc), future)
+		today := models.DateOf(p.now, p.loc)
+		d, recognized, err := parseDate(last, reading{today: today, anchor: today, base: today, mode: future, cal: calendar.Official()})
+		var past *PastError
 		switch {
-		case err == nil:
+		case err == nil || errors.As(err, &past):
+			// A past date is the bot's to ask about; Date stays zero.
 			c.Date, c.DateText = d, last
 			toks = toks[:len(toks)-1]
 			if len(toks) > 0 && deadlineWords[toks[len(toks)-1]] {

@@ -1,11 +1,13 @@
 package command
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"hazardbot/calendar"
 	"hazardbot/models"
 )
 
@@ -19,11 +21,40 @@ const (
 	// asGiven places "3月15日" in the anchor's year and "周五" in this week,
 	// even when that is already past: inspection dates lie in the past.
 	asGiven dateMode = iota
-	// future rolls a year-less day that is already past into next year (and a
-	// past weekday or day of month into the next week or month): a deadline
-	// is always ahead.
+	// future reads a deadline: a bare weekday ("周五") is the coming one, and
+	// a year-less day already past ("3月15日" typed on 3月20日) is reported
+	// as past together with the day the person probably meant (next year's,
+	// next month's, next week's), so that the bot can ask instead of guess.
 	future
 )
+
+// PastError says a deadline as typed lies before today. Next is the day the
+// person probably meant when the text named no year (or month, or week);
+// it is zero when the text was explicit ("2023-01-10", "3天前") and there is
+// nothing to ask. It unwraps to an invalid *models.Error, so a caller that
+// does not ask back still refuses with a clear message.
+type PastError struct {
+	Date, Next models.Date
+	// Label is how the next day is named in the question: "明年3月15日",
+	// "4月10日", "下周一（3月20日）".
+	Label string
+}
+
+func (e *PastError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the refusal for callers that do not ask back.
+func (e *PastError) Unwrap() error {
+	return models.Errorf(models.EInvalid, "%s已经过去了，请给一个今天或以后的日期", e.Date.Chinese())
+}
+
+// Question asks whether the person meant Next:
+// "3月15日已经过去，是指明年3月15日吗？回复 是 或重新输入".
+func (e *PastError) Question() string {
+	if e.Next.IsZero() {
+		return e.Unwrap().Error()
+	}
+	return fmt.Sprintf("%s已经过去，是指%s吗？回复 是 或重新输入", e.Date.Short(), e.Label)
+}
 
 // ParseDate reads a date as officers type it, for dates that may lie in the
 // past such as the inspection date: a year-less "3月15日" is this year's
@@ -37,19 +68,36 @@ const (
 // problem and gives examples.
 func ParseDate(s string, now time.Time, loc *time.Location) (models.Date, error) {
 	today := models.DateOf(now, loc)
-	d, _, err := parseDate(s, today, today, asGiven)
+	d, _, err := parseDate(s, reading{today: today, anchor: today, base: today, mode: asGiven, cal: calendar.Official()})
 	return d, err
 }
 
-// ParseDeadline reads a deadline like ParseDate but places it in the future:
-// a year-less day already past this year means next year's ("1月10日" typed in
-// March), "15号" already past this month means next month's, and "周五" or
-// "本周五" already past this week means next week's. A date with an explicit
-// year is taken as written, even if past; the caller decides whether a past
-// deadline is acceptable.
-func ParseDeadline(s string, now time.Time, loc *time.Location) (models.Date, error) {
+// ParseDeadline reads a deadline: every ParseDate form plus 4月底, 5月底前,
+// 10个工作日, 10个工作日内 (working days from cal, the official holiday and
+// 调休 calendar; nil means calendar.Official()). A bare weekday ("周五") is
+// the coming one. A deadline before today is refused with a *PastError: when
+// the text named no year ("1月10日" typed in March), no month ("10号" typed
+// on the 15th) or said 本周 of a day already past, the error's Next is the
+// day the person probably meant, for the caller to ask back; the date is
+// never moved silently.
+func ParseDeadline(s string, now time.Time, loc *time.Location, cal *calendar.Calendar) (models.Date, error) {
 	today := models.DateOf(now, loc)
-	d, _, err := parseDate(s, today, today, future)
+	return ParseDeadlineFrom(s, today, now, loc, cal)
+}
+
+// ParseDeadlineFrom reads a deadline like ParseDeadline, except that the
+// relative forms (15天, 10个工作日, 两周, 1个月) count from base instead of
+// today: an extension counts from the hazard's current deadline. Named days
+// (明天, 周五, 月底, 3月15日) do not depend on base.
+func ParseDeadlineFrom(s string, base models.Date, now time.Time, loc *time.Location, cal *calendar.Calendar) (models.Date, error) {
+	today := models.DateOf(now, loc)
+	if cal == nil {
+		cal = calendar.Official()
+	}
+	if base.IsZero() {
+		base = today
+	}
+	d, _, err := parseDate(s, reading{today: today, anchor: today, base: base, mode: future, cal: cal})
 	return d, err
 }
 
@@ -66,6 +114,8 @@ var (
 	reWeekday   = regexp.MustCompile(`^(下下个?|下个?|本|这个?|上个?)?(?:周|星期|礼拜)([1-7日天])$`)
 	reMonthEnd  = regexp.MustCompile(`^(本|这个?|当|下个?)?月(?:底|末)$`)
 	reYearEnd   = regexp.MustCompile(`^(?:(?:本|今|当)年?)?年(?:底|末)$`)
+	reNMonthEnd = regexp.MustCompile(`^(\d{1,2})月份?(?:底|末)$`)
+	reWorkdays  = regexp.MustCompile(`^(\d{1,3})个?工作日(内|以内|之内|后|以后|之后)?$`)
 	// reParen drops a trailing remark in brackets: "3月15日(周五)".
 	reParen = regexp.MustCompile(`\([^()]*\)$`)
 )
@@ -83,19 +133,30 @@ var (
 	dateSuffixes = []string{"之前", "以前", "为止", "截止", "前", "止"}
 )
 
-// parseDate is the one date grammar. today resolves relative words; anchor
-// supplies the year of a year-less date and the month of a day-only one (it is
-// today, except for the right side of a range). recognized reports that the
-// text had the shape of a date even if it failed, so that callers scanning
-// tokens can tell "2月30日" (a bad date) from "茅箭区" (no date at all).
-func parseDate(raw string, today, anchor models.Date, mode dateMode) (d models.Date, recognized bool, err error) {
+// reading is what a date is read against. today resolves named days (明天,
+// 周五); anchor supplies the year of a year-less date and the month of a
+// day-only one (it is today, except for the right side of a range); base is
+// where the relative forms (15天, 10个工作日) count from (today, except for
+// an extension); cal says which days are working days.
+type reading struct {
+	today, anchor, base models.Date
+	mode                dateMode
+	cal                 *calendar.Calendar
+}
+
+// parseDate is the one date grammar. recognized reports that the text had
+// the shape of a date even if it failed, so that callers scanning tokens can
+// tell "2月30日" (a bad date) from "茅箭区" (no date at all). In future mode
+// a day before today is a *PastError.
+func parseDate(raw string, r reading) (d models.Date, recognized bool, err error) {
 	shown := strings.TrimSpace(raw)
 	s := compact(raw)
 	if s == "" {
 		return models.Date{}, false, models.Errorf(models.EInvalid, "请写日期，%s", dateExamples)
 	}
 	s = reParen.ReplaceAllString(s, "")
-	d, recognized, ok := dateForm(s, today, anchor, mode)
+	var next models.Date
+	d, next, recognized, ok := dateForm(s, r)
 	if !recognized {
 		// Only strip the words around a date when the text is not a date as it
 		// stands: "15天前" is three days' worth of meaning, "3月15日前" is not.
@@ -113,10 +174,22 @@ func parseDate(raw string, today, anchor models.Date, mode dateMode) (d models.D
 			}
 		}
 		if t != s && t != "" {
-			d, recognized, ok = dateForm(t, today, anchor, mode)
+			d, next, recognized, ok = dateForm(t, r)
 		}
 	}
 	switch {
+	case ok && r.mode == future && d.Before(r.today):
+		pe := &PastError{Date: d}
+		if !next.IsZero() && !next.Before(r.today) {
+			pe.Next, pe.Label = next, next.Short()
+			if next.Year != r.today.Year {
+				pe.Label = next.Chinese()
+				if next.Month == d.Month && next.Day == d.Day {
+					pe.Label = "明年" + next.Short()
+				}
+			}
+		}
+		return models.Date{}, true, pe
 	case ok:
 		return d, true, nil
 	case recognized:
@@ -126,16 +199,26 @@ func parseDate(raw string, today, anchor models.Date, mode dateMode) (d models.D
 }
 
 // dateForm tries each form in turn on compacted text. recognized means one
-// form matched; ok means it also named a real day.
-func dateForm(s string, today, anchor models.Date, mode dateMode) (d models.Date, recognized, ok bool) {
-	valid := func(y, m, day int) (models.Date, bool, bool) {
+// form matched; ok means it also named a real day. next is, in future mode,
+// the day meant if d is past and the text left the year, month or week
+// open: next year's 3月15日, next month's 10号, next week's 本周一.
+func dateForm(s string, r reading) (d, next models.Date, recognized, ok bool) {
+	today, anchor := r.today, r.anchor
+	valid := func(y, m, day int) (models.Date, models.Date, bool, bool) {
 		if !models.ValidDate(y, time.Month(m), day) {
-			return models.Date{}, true, false
+			return models.Date{}, models.Date{}, true, false
 		}
-		return models.Date{Year: y, Month: time.Month(m), Day: day}, true, true
+		return models.Date{Year: y, Month: time.Month(m), Day: day}, models.Date{}, true, true
 	}
-	checked := func(d models.Date) (models.Date, bool, bool) {
+	checked := func(d models.Date) (models.Date, models.Date, bool, bool) {
 		return valid(d.Year, int(d.Month), d.Day)
+	}
+	// withNext sets next to later when d is a past deadline.
+	withNext := func(d, nd models.Date, rec, ok bool, later models.Date) (models.Date, models.Date, bool, bool) {
+		if ok && r.mode == future && d.Before(today) && models.ValidDate(later.Year, later.Month, later.Day) {
+			nd = later
+		}
+		return d, nd, rec, ok
 	}
 	if n, ok := namedDays[s]; ok {
 		return checked(today.AddDays(n))
@@ -152,21 +235,24 @@ func dateForm(s string, today, anchor models.Date, mode dateMode) (d models.Date
 	}
 	if m := reMD.FindStringSubmatch(s); m != nil {
 		mon, day := atoi(m[1]), atoi(m[2])
-		y := anchor.Year
-		if mode == future && (mon < int(today.Month) || mon == int(today.Month) && day < today.Day) {
-			y++
+		d, nd, rec, ok := valid(anchor.Year, mon, day)
+		later := models.Date{Year: anchor.Year + 1, Month: time.Month(mon), Day: day}
+		if !ok && r.mode == future && mon == 2 && day == 29 {
+			// 2月29日 in a year without one: the next leap year's, if it is next year.
+			if models.ValidDate(anchor.Year+1, 2, 29) {
+				return later, models.Date{}, true, true
+			}
 		}
-		return valid(y, mon, day)
+		return withNext(d, nd, rec, ok, later)
 	}
 	if m := reD.FindStringSubmatch(s); m != nil {
 		day := atoi(m[1])
-		y, mon := anchor.Year, int(anchor.Month)
-		if mode == future && day < today.Day {
-			if mon++; mon > 12 {
-				y, mon = y+1, 1
-			}
+		d, nd, rec, ok := valid(anchor.Year, int(anchor.Month), day)
+		y, mon := anchor.Year, int(anchor.Month)+1
+		if mon > 12 {
+			y, mon = y+1, 1
 		}
-		return valid(y, mon, day)
+		return withNext(d, nd, rec, ok, models.Date{Year: y, Month: time.Month(mon), Day: day})
 	}
 	if m := reNextMD.FindStringSubmatch(s); m != nil {
 		y, mon := today.Year, int(today.Month)+1
@@ -178,21 +264,38 @@ func dateForm(s string, today, anchor models.Date, mode dateMode) (d models.Date
 	if m := reDays.FindStringSubmatch(s); m != nil {
 		n := atoi(m[1])
 		if strings.HasSuffix(m[2], "前") {
-			n = -n
+			return checked(today.AddDays(-n))
 		}
-		return checked(today.AddDays(n))
+		return checked(r.base.AddDays(n))
+	}
+	if m := reWorkdays.FindStringSubmatch(s); m != nil {
+		n := atoi(m[1])
+		if n == 0 {
+			return models.Date{}, models.Date{}, true, false
+		}
+		return checked(models.Date(r.cal.AddWorkdays(calendar.Day(r.base), n)))
 	}
 	if m := reWeeks.FindStringSubmatch(s); m != nil {
-		return checked(today.AddDays(7 * atoi(m[1])))
+		return checked(r.base.AddDays(7 * atoi(m[1])))
 	}
 	if m := reMonths.FindStringSubmatch(s); m != nil {
-		return checked(addMonths(today, atoi(m[1])))
+		return checked(addMonths(r.base, atoi(m[1])))
 	}
 	if reHalfMonth.MatchString(s) {
-		return checked(today.AddDays(15))
+		return checked(r.base.AddDays(15))
 	}
 	if m := reWeekday.FindStringSubmatch(s); m != nil {
-		return checked(weekday(today, m[1], m[2], mode))
+		d := weekday(today, m[1], m[2])
+		later := d
+		if m[1] == "" || strings.HasPrefix(m[1], "本") || strings.HasPrefix(m[1], "这") {
+			later = d.AddDays(7)
+			if m[1] == "" && r.mode == future && d.Before(today) {
+				// A bare 周五 said on Saturday is the coming Friday.
+				return checked(later)
+			}
+		}
+		dd, nd, rec, ok := checked(d)
+		return withNext(dd, nd, rec, ok, later)
 	}
 	if m := reMonthEnd.FindStringSubmatch(s); m != nil {
 		first := models.Date{Year: today.Year, Month: today.Month, Day: 1}
@@ -201,15 +304,29 @@ func dateForm(s string, today, anchor models.Date, mode dateMode) (d models.Date
 		}
 		return checked(addMonths(first, 1).AddDays(-1))
 	}
+	if m := reNMonthEnd.FindStringSubmatch(s); m != nil {
+		mon := atoi(m[1])
+		if mon < 1 || mon > 12 {
+			return models.Date{}, models.Date{}, true, false
+		}
+		end := monthEnd(anchor.Year, time.Month(mon))
+		dd, nd, rec, ok := checked(end)
+		return withNext(dd, nd, rec, ok, monthEnd(anchor.Year+1, time.Month(mon)))
+	}
 	if reYearEnd.MatchString(s) {
 		return valid(today.Year, 12, 31)
 	}
-	return models.Date{}, false, false
+	return models.Date{}, models.Date{}, false, false
+}
+
+// monthEnd is the last day of month m of year y.
+func monthEnd(y int, m time.Month) models.Date {
+	return models.NewDate(y, m+1, 0)
 }
 
 // weekday resolves 周N with an optional 上/本/这/下/下下 in front. Weeks start
 // on Monday, as on a Chinese calendar.
-func weekday(today models.Date, which, day string, mode dateMode) models.Date {
+func weekday(today models.Date, which, day string) models.Date {
 	n := 7
 	if day != "日" && day != "天" {
 		n = atoi(day)
@@ -224,11 +341,7 @@ func weekday(today models.Date, which, day string, mode dateMode) models.Date {
 	case strings.HasPrefix(which, "上"):
 		weeks = -1
 	}
-	d := monday.AddDays(7*weeks + n - 1)
-	if mode == future && weeks == 0 && d.Before(today) {
-		d = d.AddDays(7)
-	}
-	return d
+	return monday.AddDays(7*weeks + n - 1)
 }
 
 // addMonths moves d by n months, keeping the day but not past the month's

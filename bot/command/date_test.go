@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,10 @@ func TestParseDate(t *testing.T) {
 		{"leading jiezhi", "截止3月20日", day(2023, 3, 20)},
 		{"bracket remark", "3月17日（周五）", day(2023, 3, 17)},
 		{"leap day", "2024-02-29", day(2024, 2, 29)},
+		{"april end", "4月底", day(2023, 4, 30)},
+		{"past month end stays", "2月底", day(2023, 2, 28)},
+		{"month end before", "5月底前", day(2023, 5, 31)},
+		{"ten working days", "10个工作日", day(2023, 3, 29)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,6 +123,11 @@ func TestParseDeadline(t *testing.T) {
 	jan31 := time.Date(2023, 1, 31, 9, 0, 0, 0, shanghai)
 	// 23:30 UTC on the 14th is already the 15th in Shanghai.
 	lateUTC := time.Date(2023, 3, 14, 23, 30, 0, 0, time.UTC)
+	// Before the holidays of the seed's year and the next.
+	sep27 := time.Date(2023, 9, 27, 9, 0, 0, 0, shanghai)    // Wednesday before 2023 National Day
+	jan19 := time.Date(2023, 1, 19, 9, 0, 0, 0, shanghai)    // Thursday before 2023 Spring Festival
+	feb7 := time.Date(2024, 2, 7, 9, 0, 0, 0, shanghai)      // Wednesday before 2024 Spring Festival
+	sep26y24 := time.Date(2024, 9, 26, 9, 0, 0, 0, shanghai) // Thursday before 2024 National Day
 	cases := []struct {
 		name string
 		now  time.Time
@@ -126,29 +136,47 @@ func TestParseDeadline(t *testing.T) {
 	}{
 		{"future year-less stays", wednesday, "3月31日", day(2023, 3, 31)},
 		{"today is not past", wednesday, "3月15日", day(2023, 3, 15)},
-		{"past year-less rolls to next year", wednesday, "1月10日", day(2024, 1, 10)},
-		{"yesterday's date rolls", wednesday, "3-14", day(2024, 3, 14)},
-		{"explicit past year is kept", wednesday, "2023-01-10", day(2023, 1, 10)},
-		{"past day of month rolls to next month", wednesday, "10号", day(2023, 4, 10)},
 		{"future day of month stays", wednesday, "20号", day(2023, 3, 20)},
-		{"past monday rolls to next week", wednesday, "周一", day(2023, 3, 20)},
-		{"past ben zhou rolls too", wednesday, "本周一", day(2023, 3, 20)},
+		{"bare past weekday is the coming one", wednesday, "周一", day(2023, 3, 20)},
 		{"coming friday", wednesday, "周五", day(2023, 3, 17)},
 		{"next friday", wednesday, "下周五", day(2023, 3, 24)},
+		{"next monday", wednesday, "下周一", day(2023, 3, 20)},
 		{"n days", wednesday, "15天", day(2023, 3, 30)},
+		{"n days within", wednesday, "15天内", day(2023, 3, 30)},
 		{"month end", wednesday, "月底", day(2023, 3, 31)},
-		{"december: january rolls", dec20, "1月5日", day(2024, 1, 5)},
-		{"december: day of month rolls into january", dec20, "5号", day(2024, 1, 5)},
+		{"month end before", wednesday, "月底前", day(2023, 3, 31)},
+		{"april end", wednesday, "4月底", day(2023, 4, 30)},
+		{"may end before", wednesday, "5月底前", day(2023, 5, 31)},
+		{"february end", wednesday, "2024年2月29日", day(2024, 2, 29)},
+		{"june end mo", wednesday, "6月末", day(2023, 6, 30)},
+		{"june end fen", wednesday, "6月份底", day(2023, 6, 30)},
+		{"chinese month end", wednesday, "四月底前", day(2023, 4, 30)},
+		{"this month end as a number", wednesday, "3月底", day(2023, 3, 31)},
+		{"year end", wednesday, "年底", day(2023, 12, 31)},
+		{"year end before", wednesday, "年底前", day(2023, 12, 31)},
+		{"dot date", wednesday, "4.15", day(2023, 4, 15)},
+		{"ten working days", wednesday, "10个工作日", day(2023, 3, 29)},
+		{"ten working days within", wednesday, "10个工作日内", day(2023, 3, 29)},
+		{"working days without ge", wednesday, "5工作日", day(2023, 3, 22)},
+		{"chinese working days", wednesday, "十个工作日内", day(2023, 3, 29)},
+		{"working days over 2023 National Day", sep27, "3个工作日", day(2023, 10, 8)},
+		{"ten working days over 2023 National Day", sep27, "10个工作日", day(2023, 10, 17)},
+		{"calendar days over 2023 National Day", sep27, "10天", day(2023, 10, 7)},
+		{"working days over 2023 Spring Festival", jan19, "2个工作日", day(2023, 1, 28)},
+		{"five working days over 2023 Spring Festival", jan19, "5个工作日内", day(2023, 1, 31)},
+		{"working days over 2024 Spring Festival", feb7, "3个工作日", day(2024, 2, 18)},
+		{"working days over 2024 National Day", sep26y24, "5个工作日", day(2024, 10, 9)},
 		{"december: next month end", dec20, "下月底", day(2024, 1, 31)},
 		{"december: next monday", dec20, "下周一", day(2023, 12, 25)},
 		{"december: two weeks cross year", dec20, "两周", day(2024, 1, 3)},
+		{"december: 1月底 is next year's once asked", dec20, "2024年1月31日", day(2024, 1, 31)},
 		{"january 31 plus a month clamps", jan31, "1个月", day(2023, 2, 28)},
 		{"day in loc not UTC", lateUTC, "今天", day(2023, 3, 15)},
 		{"leap day next year", wednesday, "2月29日", day(2024, 2, 29)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := ParseDeadline(c.in, c.now, shanghai)
+			got, err := ParseDeadline(c.in, c.now, shanghai, nil)
 			if err != nil {
 				t.Fatalf("ParseDeadline(%q): %v", c.in, err)
 			}
@@ -156,6 +184,95 @@ func TestParseDeadline(t *testing.T) {
 				t.Fatalf("ParseDeadline(%q) = %v, want %v", c.in, got, c.want)
 			}
 		})
+	}
+}
+
+// A deadline in the past is never moved silently: the error says which day
+// was probably meant, so the bot can ask.
+func TestParseDeadlinePast(t *testing.T) {
+	mar20 := time.Date(2023, 3, 20, 9, 0, 0, 0, shanghai) // Monday
+	dec20 := time.Date(2023, 12, 20, 9, 0, 0, 0, shanghai)
+	cases := []struct {
+		name     string
+		now      time.Time
+		in       string
+		date     models.Date
+		next     models.Date
+		question string
+	}{
+		{"year-less past day asks for next year", mar20, "3月15日", day(2023, 3, 15), day(2024, 3, 15),
+			"3月15日已经过去，是指明年3月15日吗？回复 是 或重新输入"},
+		{"dotted past day", mar20, "3.15", day(2023, 3, 15), day(2024, 3, 15), "是指明年3月15日吗"},
+		{"yesterday's date", mar20, "3-19", day(2023, 3, 19), day(2024, 3, 19), "3月19日已经过去"},
+		{"past day of month asks for next month", mar20, "10号", day(2023, 3, 10), day(2023, 4, 10),
+			"3月10日已经过去，是指4月10日吗？回复 是 或重新输入"},
+		{"past month end asks for next year", mar20, "2月底", day(2023, 2, 28), day(2024, 2, 29), "是指2024年2月29日吗"},
+		{"past month end before", mar20, "1月底前", day(2023, 1, 31), day(2024, 1, 31), "是指明年1月31日吗"},
+		{"ben zhou past", time.Date(2023, 3, 15, 9, 0, 0, 0, shanghai), "本周一", day(2023, 3, 13), day(2023, 3, 20), "是指3月20日吗"},
+		{"december: january", dec20, "1月5日", day(2023, 1, 5), day(2024, 1, 5), "是指明年1月5日吗"},
+		{"december: day of month into january", dec20, "5号", day(2023, 12, 5), day(2024, 1, 5), "是指2024年1月5日吗"},
+		{"explicit year is not asked", mar20, "2023-01-10", day(2023, 1, 10), models.Date{}, "2023年1月10日已经过去了"},
+		{"days ago is not asked", mar20, "3天前", day(2023, 3, 17), models.Date{}, "已经过去了"},
+		{"yesterday is not asked", mar20, "昨天", day(2023, 3, 19), models.Date{}, "已经过去了"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseDeadline(c.in, c.now, shanghai, nil)
+			var past *PastError
+			if !errors.As(err, &past) {
+				t.Fatalf("ParseDeadline(%q) = %v, %v; want a PastError", c.in, got, err)
+			}
+			if !got.IsZero() {
+				t.Errorf("ParseDeadline(%q) returned %v with its error", c.in, got)
+			}
+			if past.Date != c.date || past.Next != c.next {
+				t.Errorf("ParseDeadline(%q): past %v next %v, want %v and %v", c.in, past.Date, past.Next, c.date, c.next)
+			}
+			if q := past.Question(); !strings.Contains(q, c.question) {
+				t.Errorf("question %q, want it to contain %q", q, c.question)
+			}
+			if models.ErrorCode(err) != models.EInvalid {
+				t.Errorf("code %q, want invalid", models.ErrorCode(err))
+			}
+		})
+	}
+}
+
+// An extension counts its relative forms from the current deadline.
+func TestParseDeadlineFrom(t *testing.T) {
+	deadline := day(2023, 3, 31)
+	cases := []struct {
+		name string
+		base models.Date
+		in   string
+		want models.Date
+	}{
+		{"fifteen days from the deadline", deadline, "15天", day(2023, 4, 15)},
+		{"two weeks from the deadline", deadline, "两周", day(2023, 4, 14)},
+		{"a month from the deadline", deadline, "1个月", day(2023, 4, 30)},
+		{"ten working days from the deadline over 清明", deadline, "10个工作日", day(2023, 4, 17)},
+		{"ten working days over 2024 National Day", day(2024, 9, 27), "10个工作日", day(2024, 10, 16)},
+		{"ten working days over 2023 National Day", day(2023, 9, 28), "10个工作日", day(2023, 10, 18)},
+		{"named days do not move", deadline, "4月20日", day(2023, 4, 20)},
+		{"month end does not move", deadline, "4月底", day(2023, 4, 30)},
+		{"zero base is today", models.Date{}, "15天", day(2023, 3, 30)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseDeadlineFrom(c.in, c.base, wednesday, shanghai, nil)
+			if err != nil {
+				t.Fatalf("ParseDeadlineFrom(%q, %v): %v", c.in, c.base, err)
+			}
+			if got != c.want {
+				t.Fatalf("ParseDeadlineFrom(%q, %v) = %v, want %v", c.in, c.base, got, c.want)
+			}
+		})
+	}
+	// An overdue deadline plus a few days can still lie in the past.
+	_, err := ParseDeadlineFrom("3天", day(2023, 3, 1), wednesday, shanghai, nil)
+	var past *PastError
+	if !errors.As(err, &past) || !past.Next.IsZero() {
+		t.Fatalf("3天 from an old deadline: %v, want a PastError without a question", err)
 	}
 }
 
@@ -180,7 +297,9 @@ func TestParseDateErrors(t *testing.T) {
 		for _, f := range []struct {
 			name  string
 			parse func(string, time.Time, *time.Location) (models.Date, error)
-		}{{"ParseDate", ParseDate}, {"ParseDeadline", ParseDeadline}} {
+		}{{"ParseDate", ParseDate}, {"ParseDeadline", func(s string, now time.Time, loc *time.Location) (models.Date, error) {
+			return ParseDeadline(s, now, loc, nil)
+		}}} {
 			t.Run(c.name+" "+f.name, func(t *testing.T) {
 				d, err := f.parse(c.in, wednesday, shanghai)
 				if err == nil {

@@ -133,8 +133,11 @@ func FuzzParseDate(f *testing.F) {
 		now := wednesday.AddDate(0, 0, int(offset)%2000)
 		d, err := ParseDate(s, now, shanghai)
 		checkDate(t, "ParseDate", s, d, err)
-		dl, errl := ParseDeadline(s, now, shanghai)
+		dl, errl := ParseDeadline(s, now, shanghai, nil)
 		checkDate(t, "ParseDeadline", s, dl, errl)
+		if errl == nil && dl.Before(models.DateOf(now, shanghai)) {
+			t.Fatalf("ParseDeadline(%q) = %v is in the past", s, dl)
+		}
 		if err == nil && errl == nil && dl.Before(d) {
 			t.Fatalf("ParseDeadline(%q) = %v is before ParseDate's %v", s, dl, d)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"hazardbot/calendar"
 	"hazardbot/models"
 )
 
@@ -97,7 +98,7 @@ func ParsePeriod(s string, now time.Time, loc *time.Location, campaign *Period) 
 		}
 		return Period{from, today, "近" + m[1] + "天"}, nil
 	}
-	if d, recognized, err := parseDate(c, today, today, asGiven); err == nil {
+	if d, recognized, err := parseDate(c, asOf(today, today)); err == nil {
 		return Period{d, d, d.Chinese()}, nil
 	} else if recognized {
 		return Period{}, err
@@ -134,7 +135,7 @@ func ParsePeriod(s string, now time.Time, loc *time.Location, campaign *Period) 
 // end as anchor, so "3月1日至15日" stays in March and "2022年12月1日至12月31日"
 // stays in 2022.
 func rangePeriod(left, right string, today models.Date) (Period, error) {
-	from, _, err := parseDate(left, today, today, asGiven)
+	from, _, err := parseDate(left, asOf(today, today))
 	if err != nil {
 		return Period{}, err
 	}
@@ -143,7 +144,7 @@ func rangePeriod(left, right string, today models.Date) (Period, error) {
 	case "今", "今天", "今日", "现在", "目前":
 		to = today
 	default:
-		to, _, err = parseDate(right, today, from, asGiven)
+		to, _, err = parseDate(right, asOf(today, from))
 		if err != nil {
 			return Period{}, err
 		}
@@ -185,4 +186,10 @@ func periodPrefix(s string) (word string, ok bool) {
 		}
 	}
 	return best, best != ""
+}
+
+// asOf reads dates of a span as given (past days stay past), year-less ones
+// in anchor's year.
+func asOf(today, anchor models.Date) reading {
+	return reading{today: today, anchor: anchor, base: today, mode: asGiven, cal: calendar.Official()}
 }
