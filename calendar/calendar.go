@@ -57,7 +57,7 @@ var official []byte
 type Calendar struct {
 	off   map[Day]string // holiday name by day
 	on    map[Day]bool   // 调休 working weekend days
-	years map[int]string         // the source of each covered year
+	years map[int]string // the source of each covered year
 }
 
 // file is the shape of holidays.yaml and of a configured calendar file.
