@@ -439,9 +439,9 @@ func TestAdminLedgerImport(t *testing.T) {
 				Number string `json:"number"`
 			} `json:"rows"`
 			Errors []struct {
-				Line    int    `json:"Line"`
-				Column  string `json:"Column"`
-				Message string `json:"Message"`
+				Line    int    `json:"line"`
+				Column  string `json:"column"`
+				Message string `json:"message"`
 			} `json:"errors"`
 		}
 		t.Run("dry run as raw body writes nothing", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -55,24 +56,22 @@ func (s *Server) importLedger(c *gin.Context) {
 	var r io.Reader = c.Request.Body
 	name := c.Query("name")
 	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt == "multipart/form-data" {
-		fh, err := c.FormFile("file")
-		if err != nil {
-			s.fail(c, invalid("请在表单字段 file 中上传台账文件（.xlsx 或 .csv）"))
-			return
-		}
-		f, err := fh.Open()
+		// The file part is read as a stream, not parsed into a form first,
+		// so the upload is held once (by the reader's spool) and never in
+		// memory.
+		part, err := filePart(c.Request)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
-		defer f.Close()
-		r, name = f, fh.Filename
+		defer part.Close()
+		r, name = part, part.FileName()
 	}
 	res, err := report.ReadLedger(r, name)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.fail(c, invalid("台账文件超过 %d MB", report.MaxImportSize>>20))
+			s.fail(c, invalid("文件太大：超过导入上限 %d MB，请分批导入", report.MaxImportSize>>20))
 			return
 		}
 		s.fail(c, err)
@@ -89,6 +88,28 @@ func (s *Server) importLedger(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, li)
+}
+
+// filePart finds the multipart field "file" of an upload.
+func filePart(r *http.Request) (*multipart.Part, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, invalid("上传格式不对，请在表单字段 file 中上传台账文件（.xlsx 或 .csv）")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return nil, invalid("文件太大：超过导入上限 %d MB，请分批导入", report.MaxImportSize>>20)
+			}
+			return nil, invalid("请在表单字段 file 中上传台账文件（.xlsx 或 .csv）")
+		}
+		if part.FormName() == "file" {
+			return part, nil
+		}
+		part.Close()
+	}
 }
 
 // photo: GET /api/v1/photos/{id} serves a stored photo from the files

@@ -17,6 +17,8 @@ var (
 	textDate = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$`)
 	// 20230315
 	compactDate = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})$`)
+	// 3月6日, 3月6号, 3.6, 3/6: a day of the sheet's year.
+	monthDayDate = regexp.MustCompile(`^(\d{1,2})\s*[./月]\s*(\d{1,2})\s*[日号]?$`)
 	// An Excel serial day number, possibly with a time fraction.
 	serialDate = regexp.MustCompile(`^\d{1,6}(?:\.\d+)?$`)
 )
@@ -29,6 +31,38 @@ const (
 	// serial1904 is how many days later Excel's 1904 date system starts.
 	serial1904 = 1462
 )
+
+// monthDay is a date written without its year (3月6日); the zero value
+// means none.
+type monthDay struct{ month, day int }
+
+func (md monthDay) ok() bool { return md.month != 0 }
+
+// in places the day in year y, or says why it cannot be.
+func (md monthDay) in(y int) (models.Date, string) {
+	if !models.ValidDate(y, time.Month(md.month), md.day) {
+		return models.Date{}, fmt.Sprintf("没有%d年%d月%d日这一天，请检查日期", y, md.month, md.day)
+	}
+	return models.Date{Year: y, Month: time.Month(md.month), Day: md.day}, ""
+}
+
+// parseLedgerDate reads a ledger cell's date as parseCellDate does, and
+// also a day without its year (3月6日, 3.6), which comes back as md for the
+// caller to place in the sheet's year.
+func parseLedgerDate(s string, date1904 bool) (d models.Date, md monthDay, msg string) {
+	n := strings.TrimSpace(models.Narrow(s))
+	if m := monthDayDate.FindStringSubmatch(n); m != nil {
+		mo, _ := strconv.Atoi(m[1])
+		day, _ := strconv.Atoi(m[2])
+		// 2月29日 exists in some years; check against a leap year.
+		if mo < 1 || mo > 12 || !models.ValidDate(2024, time.Month(mo), day) {
+			return d, md, fmt.Sprintf("没有%d月%d日这一天，请检查日期", mo, day)
+		}
+		return d, monthDay{mo, day}, ""
+	}
+	d, msg = parseCellDate(s, date1904)
+	return d, md, msg
+}
 
 // parseCellDate reads a date as it comes out of a ledger cell. An empty cell
 // is the zero Date; a problem comes back as a Chinese message for the user.
@@ -59,7 +93,7 @@ func parseCellDate(s string, date1904 bool) (models.Date, string) {
 	if r := []rune(s); len(r) > 20 {
 		s = string(r[:20]) + "…"
 	}
-	return models.Date{}, fmt.Sprintf("“%s”不是日期，请写成 2023-03-15 或 2023年3月15日", s)
+	return models.Date{}, fmt.Sprintf("“%s”不是日期，请写成 2023-03-15、2023年3月15日 或 3月15日", s)
 }
 
 func checkedDate(ys, ms, ds string) (models.Date, string) {

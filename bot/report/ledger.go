@@ -33,6 +33,7 @@ type LedgerRow struct {
 	Committee      string      // 督办 — 市级专委会督办销号 (the special committee's name)
 	Deadline       models.Date // 整改时限
 	Remarks        string      // 备注, after the generated number and state lines
+	Rectification  string      // 整改情况: what the unit reported having done, in 备注
 
 	State       string // Chinese state name, e.g. 整改中
 	Overdue     bool   // the deadline has passed while still open
@@ -371,7 +372,8 @@ func dateSerial(d models.Date) int {
 // official layout has no number column and officials need the number to find
 // the hazard in chat (查询 YH2023-0012); then the state, the days overdue
 // and the supervision colour, so the paper ledger shows where each hazard
-// stands; then the hazard's own remarks. The title is left untouched so the
+// stands; then 整改情况, what the unit reported having done (整改措施 keeps
+// what was required); then the hazard's own remarks. The title is left untouched so the
 // ledger reads like the hand-kept one and re-imports cleanly.
 func RemarksText(r LedgerRow) string {
 	var lines []string
@@ -394,6 +396,9 @@ func RemarksText(r LedgerRow) string {
 	}
 	if len(state) > 0 {
 		lines = append(lines, strings.Join(state, "，"))
+	}
+	if r.Rectification != "" {
+		lines = append(lines, rectificationPrefix+r.Rectification)
 	}
 	if r.Remarks != "" {
 		lines = append(lines, r.Remarks)

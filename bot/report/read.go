@@ -1,27 +1,41 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 
 	"hazardbot/models"
 )
 
-// MaxImportSize is the largest ledger file ReadLedger accepts. A city's
-// ledger is a few thousand rows, far below it; the limit keeps an upload
-// from exhausting memory, as both formats are read whole.
-const MaxImportSize = 32 << 20
+// Limits bound what ReadLedger reads, so that no upload — a zip bomb, a
+// sheet with one cell in column XFD on every row, a CSV of a million lines
+// — can take more than a bounded amount of memory or time. Every file is
+// read as a stream and refused as soon as it passes a limit.
+type Limits struct {
+	Rows    int   // rows with content in the sheet (header and footer included)
+	Columns int   // the rightmost column holding content
+	Bytes   int64 // the upload, and for an .xlsx the sum of its uncompressed parts
+}
+
+// DefaultLimits are far above any county's or city's ledger (a few thousand
+// rows of ten columns) and far below what would strain the server.
+var DefaultLimits = Limits{Rows: 50_000, Columns: 64, Bytes: 64 << 20}
+
+// MaxImportSize is the largest ledger file ReadLedger accepts by default.
+const MaxImportSize = 64 << 20
 
 // ImportRow is one hazard read from a ledger file, before any check against
 // the directory (unknown units are the caller's to find).
@@ -37,14 +51,15 @@ type ImportRow struct {
 	Committee      string // 督办 — 市级专委会督办销号
 	Deadline       models.Date
 	Remarks        string // 备注 without the exported number and state lines
+	Rectification  string // 整改情况, from the exported 备注 (what the unit reported doing)
 }
 
 // ImportError is a problem with one cell or row, told the way a person finds
 // it in the file: 第5行 检查日期：….
 type ImportError struct {
-	Line    int
-	Column  string // the Chinese header of the column, "" for the whole row
-	Message string // Chinese, safe to show
+	Line    int    `json:"line"`
+	Column  string `json:"column,omitempty"` // the Chinese header of the column, "" for the whole row
+	Message string `json:"message"`          // Chinese, safe to show
 }
 
 // Error formats the problem as the user reads it: 第7行 检查日期：….
@@ -64,107 +79,101 @@ type ImportResult struct {
 	Errors []ImportError
 }
 
-// ReadLedger reads a ledger file: an .xlsx in the layout of the official
-// attachment (as WriteLedger writes it or as offices fill it in by hand) or
-// a CSV in UTF-8, UTF-8 with BOM, GBK (what Excel writes in China) or
-// UTF-16 (Excel's "Unicode text"). The format is told by content; name only
-// improves the message for a broken file.
-//
-// The header row is found by its words, so the title and 填报单位 rows may be
-// missing and extra columns are ignored. Reading stops at the 情况小结 footer
-// and at the first blank row. Empty rows and the blank template's
-// placeholder rows (序号 only, or "……") are skipped. Row problems go to
-// ImportResult.Errors; an error is returned only for a file that is not a
-// ledger at all, as a *models.Error with a message for the user.
+// ReadLedger reads a ledger file within DefaultLimits; see ReadLedgerLimits.
 func ReadLedger(r io.Reader, name string) (*ImportResult, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxImportSize+1))
+	return ReadLedgerLimits(r, name, DefaultLimits)
+}
+
+// ReadLedgerLimits reads a ledger file: an .xlsx in the layout of the
+// official attachment (as WriteLedger writes it or as offices fill it in by
+// hand) or a CSV in UTF-8, UTF-8 with BOM, GBK (what Excel writes in China)
+// or UTF-16 (Excel's "Unicode text"). The format is told by content; name
+// only improves the message for a broken file.
+//
+// The header row is found by its words, so the 附件 label, the title and
+// 填报单位 rows may be there or not and extra columns are ignored. Reading
+// stops at the 情况小结 footer. Blank rows and the blank template's
+// placeholder rows (序号 only, or "……") are skipped. A date without a year
+// (3月6日, 3.6) takes the sheet's year: from 填报时间, else from the
+// 情况小结 period, else from the row's other date; a 整改时限 that would
+// fall before its 检查日期 is in the next year.
+//
+// The file is read as a stream: an upload over lim.Bytes, an .xlsx whose
+// parts uncompress to more, a sheet with content beyond lim.Columns or more
+// than lim.Rows rows is refused as soon as that is known, with a message
+// naming the limit. Row problems go to ImportResult.Errors; an error is
+// returned only for a file that cannot be read as a ledger at all, as a
+// *models.Error with a message for the user.
+func ReadLedgerLimits(r io.Reader, name string, lim Limits) (*ImportResult, error) {
+	if lim.Rows <= 0 || lim.Columns <= 0 || lim.Bytes <= 0 {
+		lim = DefaultLimits
+	}
+	// The upload is spooled to a temporary file: a zip needs random access,
+	// and the file's bytes need not sit in memory.
+	f, err := os.CreateTemp("", "hazardbot-import-*")
+	if err != nil {
+		return nil, fmt.Errorf("report: import spool: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := io.Copy(f, io.LimitReader(r, lim.Bytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("report: read ledger: %w", err)
 	}
-	if len(data) > MaxImportSize {
-		return nil, models.Errorf(models.EInvalid, "文件太大（超过 %d MB），请分批导入", MaxImportSize>>20)
+	if n > lim.Bytes {
+		return nil, errTooBig(lim)
 	}
+	var magic [8]byte
+	k, _ := f.ReadAt(magic[:], 0)
+	head := magic[:k]
 	ext := strings.ToLower(filepath.Ext(name))
-	var t *table
 	switch {
-	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		t, err = readXLSX(data)
-	case bytes.HasPrefix(data, []byte("\xD0\xCF\x11\xE0")):
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return readXLSX(f, n, lim)
+	case bytes.HasPrefix(head, []byte("\xD0\xCF\x11\xE0")):
 		return nil, models.Errorf(models.EInvalid, "这是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 后再导入")
 	case ext == ".xlsx" || ext == ".xlsm" || ext == ".xls":
 		return nil, models.Errorf(models.EInvalid, "文件“%s”不是有效的 Excel 文件，可能已损坏", filepath.Base(name))
-	default:
-		t, err = readCSV(data)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return t.parse()
+	return readCSV(f, n, lim)
 }
 
-// table is a sheet as rows of cell texts, whatever the file format.
-type table struct {
-	format   string
-	rows     []tableRow
-	date1904 bool // dates in the workbook count from 1904 (old Mac Excel)
+func errTooBig(lim Limits) error {
+	return models.Errorf(models.EInvalid, "文件太大：超过导入上限 %d MB，请分批导入", lim.Bytes>>20)
 }
 
-type tableRow struct {
-	line  int
-	cells []string
+func errTooManyRows(lim Limits) error {
+	return models.Errorf(models.EInvalid, "行数太多：超过导入上限 %d 行，请分批导入", lim.Rows)
+}
+
+func errTooManyColumns(lim Limits, line, col int) error {
+	return models.Errorf(models.EInvalid, "第%d行第%d列有内容，超过导入上限 %d 列；台账只有十列，请删除多余的列后再导入", line, col, lim.Columns)
 }
 
 func errNotLedger() error {
 	return models.Errorf(models.EInvalid, "没有找到台账表头，请使用《重点隐患问题动态整改台账》模板（表头应有“重点隐患”“隐患内容”“责任单位”等列）")
 }
 
-func readXLSX(data []byte) (t *table, err error) {
-	// A malformed upload must not take the server down with it; excelize is
-	// not hardened against every broken zip or XML.
-	defer func() {
-		if p := recover(); p != nil {
-			t, err = nil, models.Errorf(models.EInvalid, "Excel 文件已损坏，无法读取")
-		}
-	}()
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit:    16 * MaxImportSize,
-		UnzipXMLSizeLimit: 4 * MaxImportSize,
-	})
-	if err != nil {
-		return nil, models.Errorf(models.EInvalid, "Excel 文件已损坏，无法读取")
-	}
-	defer f.Close()
-	props, _ := f.GetWorkbookProps()
-	date1904 := props.Date1904 != nil && *props.Date1904
-	sheets := f.GetSheetList()
-	for _, sheet := range sheets {
-		// Raw values: a date cell gives its serial number, not a text in a
-		// locale-dependent format such as 3/15/23.
-		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
-		if err != nil {
-			continue
-		}
-		t := &table{format: "xlsx", date1904: date1904}
-		for i, cells := range rows {
-			t.rows = append(t.rows, tableRow{line: i + 1, cells: cells})
-		}
-		if _, ok := t.findHeader(); ok || len(sheets) == 1 {
-			return t, nil
-		}
-	}
-	return nil, errNotLedger()
-}
+// errStop ends a sheet's reading early without an error: its header is not
+// in the first rows, or the footer has been read.
+var errStop = errors.New("report: stop reading")
 
-func readCSV(data []byte) (*table, error) {
-	text, err := decodeText(data)
+func readCSV(f *os.File, size int64, lim Limits) (*ImportResult, error) {
+	text, err := decodeText(f, size)
 	if err != nil {
 		return nil, err
 	}
-	r := csv.NewReader(strings.NewReader(text))
-	r.Comma = sniffDelimiter(text)
+	br := bufio.NewReaderSize(text, 64<<10)
+	comma, err := sniffDelimiter(br)
+	if err != nil {
+		return nil, fmt.Errorf("report: read csv: %w", err)
+	}
+	r := csv.NewReader(br)
+	r.Comma = comma
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
-	t := &table{format: "csv"}
+	r.ReuseRecord = true
+	p := newParser("csv", false, lim)
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -179,51 +188,125 @@ func readCSV(data []byte) (*table, error) {
 			return nil, models.Errorf(models.EInvalid, "CSV 文件第%d行格式不对，请检查引号是否成对", line)
 		}
 		line, _ := r.FieldPos(0)
-		t.rows = append(t.rows, tableRow{line: line, cells: rec})
+		cells := rec
+		if len(cells) > lim.Columns {
+			for i := len(cells) - 1; i >= lim.Columns; i-- {
+				if strings.TrimSpace(cells[i]) != "" {
+					return nil, errTooManyColumns(lim, line, i+1)
+				}
+			}
+			cells = cells[:lim.Columns]
+		}
+		// ReuseRecord shares the slice between reads; the strings are new.
+		if err := p.feed(line, slicesClone(cells)); err != nil {
+			if errors.Is(err, errStop) {
+				break
+			}
+			return nil, err
+		}
 	}
-	return t, nil
+	return p.result()
 }
 
-// decodeText turns CSV bytes into text. Excel in China saves "CSV" in GBK
-// and "CSV UTF-8" with a BOM; anything that is not valid UTF-8 is taken as
-// GB18030, GBK's superset.
-func decodeText(data []byte) (string, error) {
-	if bytes.HasPrefix(data, []byte("\xFF\xFE")) || bytes.HasPrefix(data, []byte("\xFE\xFF")) {
-		b, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
-		if err != nil {
-			return "", models.Errorf(models.EInvalid, "文件编码无法识别，请另存为 CSV UTF-8 或 .xlsx")
-		}
-		return string(b), nil
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+// decodeText returns the CSV's text as UTF-8. Excel in China saves "CSV" in
+// GBK and "CSV UTF-8" with a BOM; anything that is not valid UTF-8 is taken
+// as GB18030, GBK's superset. The file is checked in one streaming pass and
+// then decoded as a stream.
+func decodeText(f *os.File, size int64) (io.Reader, error) {
+	var bom [3]byte
+	k, _ := f.ReadAt(bom[:], 0)
+	b := bom[:k]
+	if bytes.HasPrefix(b, []byte("\xFF\xFE")) || bytes.HasPrefix(b, []byte("\xFE\xFF")) {
+		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+		return transform.NewReader(io.NewSectionReader(f, 0, size), dec), nil
 	}
-	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
-	if bytes.IndexByte(data, 0) >= 0 {
-		return "", errNotLedger() // binary, not text
+	start := int64(0)
+	if bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
+		start = 3
 	}
-	if utf8.Valid(data) {
-		return string(data), nil
-	}
-	b, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+	valid, binary, err := scanText(io.NewSectionReader(f, start, size-start))
 	if err != nil {
-		return "", models.Errorf(models.EInvalid, "文件编码无法识别，请另存为 CSV UTF-8 或 .xlsx")
+		return nil, fmt.Errorf("report: read csv: %w", err)
 	}
-	return string(b), nil
+	if binary {
+		return nil, errNotLedger()
+	}
+	src := io.NewSectionReader(f, start, size-start)
+	if valid {
+		return src, nil
+	}
+	return transform.NewReader(src, simplifiedchinese.GB18030.NewDecoder()), nil
+}
+
+// scanText reads r once: is it valid UTF-8, and does it hold a NUL byte
+// (binary, not text)?
+func scanText(r io.Reader) (valid, binary bool, err error) {
+	valid = true
+	buf := make([]byte, 64<<10)
+	var carry []byte
+	for {
+		n, rerr := r.Read(buf)
+		chunk := append(carry, buf[:n]...)
+		if bytes.IndexByte(chunk, 0) >= 0 {
+			return false, true, nil
+		}
+		// Keep an incomplete character at the end for the next chunk.
+		cut := len(chunk)
+		for i := 1; i <= 3 && i <= len(chunk); i++ {
+			if utf8.RuneStart(chunk[len(chunk)-i]) {
+				if !utf8.FullRune(chunk[len(chunk)-i:]) {
+					cut = len(chunk) - i
+				}
+				break
+			}
+		}
+		if valid && !utf8.Valid(chunk[:cut]) {
+			valid = false
+		}
+		carry = append(carry[:0:0], chunk[cut:]...)
+		if errors.Is(rerr, io.EOF) {
+			if len(carry) > 0 {
+				valid = false
+			}
+			return valid, false, nil
+		}
+		if rerr != nil {
+			return false, false, rerr
+		}
+	}
 }
 
 // sniffDelimiter picks tab for tab-separated text (Excel's "Unicode text")
 // and comma otherwise, by the first non-empty line.
-func sniffDelimiter(text string) rune {
-	for line := range strings.Lines(text) {
-		if strings.TrimSpace(line) == "" {
-			continue
+func sniffDelimiter(br *bufio.Reader) (rune, error) {
+	for size := 4 << 10; ; size *= 2 {
+		b, err := br.Peek(size)
+		text := string(b)
+		for line := range strings.Lines(text) {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if !strings.HasSuffix(line, "\n") && err == nil {
+				break // the line goes on past what was peeked
+			}
+			if strings.Count(line, "\t") > strings.Count(line, ",") {
+				return '\t', nil
+			}
+			return ',', nil
 		}
-		if strings.Count(line, "\t") > strings.Count(line, ",") {
-			return '\t'
+		if err != nil || size >= br.Size() {
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+				return ',', err
+			}
+			if strings.Count(text, "\t") > strings.Count(text, ",") {
+				return '\t', nil
+			}
+			return ',', nil
 		}
-		return ','
 	}
-	return ','
 }
-
 // field is one thing an import row holds, and where it is in the table.
 type field int
 
@@ -282,67 +365,231 @@ func normHeader(s string) string {
 	}, models.Narrow(s))
 }
 
-// header says in which column each field is and where the data begins.
+// header says in which column each field is.
 type header struct {
-	col   [numFields]int // -1 when absent
-	first int            // index in table.rows of the first data row
+	col [numFields]int // -1 when absent
 }
 
-// headerScanRows is how far down the header is looked for: past a title,
-// 填报单位 and a few lines of notes, but not through a whole unrelated sheet.
+// headerScanRows is how far down the header is looked for: past a 附件
+// label, a title, 填报单位 and a few lines of notes, but not through a whole
+// unrelated sheet.
 const headerScanRows = 30
 
-// findHeader finds the header row: the first row naming 重点隐患 and at least
-// two other ledger columns. A second row under it holding 县市区 /
-// 市级专委会督办销号 is the lower half of the attachment's two-row header.
-func (t *table) findHeader() (header, bool) {
-	var h header
-	for i := 0; i < len(t.rows) && i < headerScanRows; i++ {
-		col, n := mapHeader(t.rows[i].cells)
-		if col[fTitle] < 0 || n < 3 {
-			continue
-		}
-		h.col, h.first = col, i+1
-		if i+1 < len(t.rows) {
-			next := t.rows[i+1].cells
-			sub, _ := mapHeader(next)
-			if (sub[fCounty] >= 0 || sub[fCommittee] >= 0) && onlyHeaderWords(next) {
-				for f, c := range sub {
-					if h.col[f] < 0 {
-						h.col[f] = c
-					}
-				}
-				h.first = i + 2
-			}
-		}
-		// 督办 without its lower row: its two columns are county then committee.
-		if s := h.col[fSupervise]; s >= 0 {
-			if h.col[fCounty] < 0 {
-				h.col[fCounty] = s
-			}
-			if h.col[fCommittee] < 0 && h.col[fCounty] == s {
-				h.col[fCommittee] = s + 1
-			}
-		}
-		return h, true
-	}
-	return h, false
+// tableRow is one row of a sheet as cell texts, whatever the file format.
+type tableRow struct {
+	line  int
+	cells []string
 }
 
-// mapHeader maps the cells of one row to fields; the first column naming a
-// field wins. n counts the fields found.
-func mapHeader(cells []string) (col [numFields]int, n int) {
-	for i := range col {
-		col[i] = -1
+// parser turns a sheet's rows, fed one at a time, into an ImportResult. It
+// keeps the rows above the header until the header is found, and after it
+// only what each hazard needs.
+type parser struct {
+	format   string
+	date1904 bool // dates in the workbook count from 1904 (old Mac Excel)
+	lim      Limits
+
+	pre     []tableRow // rows read before the header was settled
+	h       header
+	found   bool // the header row has been seen
+	settled bool // and the row under it (a possible lower header half) too
+	content int  // rows with content, for the row limit
+	done    bool // the footer was read
+
+	fillDate   models.Date // 填报时间 above the table
+	footerYear int         // the first year of the 情况小结 period
+
+	rows    []ImportRow
+	partial []partialDates // beside rows: dates written without a year
+	errs    []ImportError
+}
+
+// partialDates holds a row's dates written without a year (3月6日), to be
+// completed when the whole sheet has been read.
+type partialDates struct {
+	insp, dead monthDay
+}
+
+func newParser(format string, date1904 bool, lim Limits) *parser {
+	return &parser{format: format, date1904: date1904, lim: lim}
+}
+
+// feed takes the next row. It returns errStop when the rest of the sheet
+// need not be read (the footer came, or there is no header in sight).
+func (p *parser) feed(line int, cells []string) error {
+	if p.done {
+		return errStop
 	}
-	for i, c := range cells {
-		f, ok := headerAliases[normHeader(c)]
-		if ok && col[f] < 0 {
-			col[f] = i
-			n++
+	if isBlank(cells) {
+		return nil
+	}
+	p.content++
+	if p.content > p.lim.Rows {
+		return errTooManyRows(p.lim)
+	}
+	if !p.settled {
+		p.pre = append(p.pre, tableRow{line, cells})
+		if !p.found {
+			if col, n := mapHeader(cells); col[fTitle] >= 0 && n >= 3 {
+				p.found, p.h.col = true, col
+				p.scanMeta()
+				return nil
+			}
+			if len(p.pre) >= headerScanRows || isFooter(cells) {
+				return errStop
+			}
+			return nil
+		}
+		// The row under the header: the lower half of the attachment's
+		// two-row header, or already data.
+		p.settled = true
+		p.pre = nil
+		sub, _ := mapHeader(cells)
+		if (sub[fCounty] >= 0 || sub[fCommittee] >= 0) && onlyHeaderWords(cells) {
+			for f, c := range sub {
+				if p.h.col[f] < 0 {
+					p.h.col[f] = c
+				}
+			}
+			p.fixSupervise()
+			return nil
+		}
+		p.fixSupervise()
+	}
+	if isFooter(cells) {
+		p.footerYear = footerYear(cells)
+		p.done = true
+		return errStop
+	}
+	p.readRow(tableRow{line, cells})
+	return nil
+}
+
+// fixSupervise places the two 督办 columns when the header names only 督办:
+// county then committee.
+func (p *parser) fixSupervise() {
+	if s := p.h.col[fSupervise]; s >= 0 {
+		if p.h.col[fCounty] < 0 {
+			p.h.col[fCounty] = s
+		}
+		if p.h.col[fCommittee] < 0 && p.h.col[fCounty] == s {
+			p.h.col[fCommittee] = s + 1
 		}
 	}
-	return col, n
+}
+
+// scanMeta reads 填报时间 from the rows above the header.
+func (p *parser) scanMeta() {
+	for _, r := range p.pre {
+		for _, c := range r.cells {
+			n := normHeader(c)
+			i := strings.Index(n, "填报时间")
+			if i < 0 {
+				continue
+			}
+			if d, msg := parseCellDate(n[i+len("填报时间"):], p.date1904); msg == "" && !d.IsZero() {
+				p.fillDate = d
+			}
+		}
+	}
+}
+
+var yearWord = regexp.MustCompile(`((?:19|20)\d{2})\s*年`)
+
+// footerYear is the first year the 情况小结 sentence names.
+func footerYear(cells []string) int {
+	for _, c := range cells {
+		if m := yearWord.FindStringSubmatch(models.Narrow(c)); m != nil {
+			var y int
+			fmt.Sscan(m[1], &y)
+			return y
+		}
+	}
+	return 0
+}
+
+// result completes the dates written without a year and returns what the
+// sheet holds.
+func (p *parser) result() (*ImportResult, error) {
+	if !p.found {
+		return nil, errNotLedger()
+	}
+	year := p.fillDate.Year
+	if year == 0 {
+		year = p.footerYear
+	}
+	res := &ImportResult{Format: p.format, Errors: p.errs}
+	for i, r := range p.rows {
+		pd := p.partial[i]
+		if pd.insp.ok() || pd.dead.ok() {
+			var errs []ImportError
+			r, errs = completeDates(r, pd, year, p.fillDate)
+			if len(errs) > 0 {
+				res.Errors = append(res.Errors, errs...)
+				continue
+			}
+		}
+		res.Rows = append(res.Rows, r)
+	}
+	sortErrors(res.Errors)
+	return res, nil
+}
+
+// completeDates gives a row's year-less dates their year: the sheet's (a
+// 检查日期 after the 填报时间 is of the year before), else the row's other
+// date's; a 整改时限 before the 检查日期 is of the year after.
+func completeDates(r ImportRow, pd partialDates, sheetYear int, filled models.Date) (ImportRow, []ImportError) {
+	var errs []ImportError
+	if pd.insp.ok() {
+		y := sheetYear
+		if y == 0 {
+			y = r.Deadline.Year
+		}
+		if y == 0 {
+			errs = append(errs, ImportError{Line: r.Line, Column: hdrInspection, Message: noYear(pd.insp)})
+		} else if d, msg := pd.insp.in(y); msg != "" {
+			errs = append(errs, ImportError{Line: r.Line, Column: hdrInspection, Message: msg})
+		} else {
+			if !filled.IsZero() && filled.Before(d) {
+				if prev, msg := pd.insp.in(y - 1); msg == "" {
+					d = prev
+				}
+			}
+			r.InspectionDate = d
+		}
+	}
+	if pd.dead.ok() {
+		y := r.InspectionDate.Year
+		if y == 0 {
+			y = sheetYear
+		}
+		if y == 0 {
+			errs = append(errs, ImportError{Line: r.Line, Column: hdrDeadline, Message: noYear(pd.dead)})
+		} else if d, msg := pd.dead.in(y); msg != "" {
+			errs = append(errs, ImportError{Line: r.Line, Column: hdrDeadline, Message: msg})
+		} else {
+			if !r.InspectionDate.IsZero() && d.Before(r.InspectionDate) {
+				if next, msg := pd.dead.in(y + 1); msg == "" {
+					d = next
+				}
+			}
+			r.Deadline = d
+		}
+	}
+	return r, errs
+}
+
+func noYear(md monthDay) string {
+	return fmt.Sprintf("“%d月%d日”没有年份，表中也没有填报时间或情况小结可参照，请写成 2023年%d月%d日", md.month, md.day, md.month, md.day)
+}
+
+// sortErrors orders problems by line, keeping each line's order.
+func sortErrors(errs []ImportError) {
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Line < errs[j-1].Line; j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
 }
 
 // onlyHeaderWords reports a row holding header words and nothing else: the
@@ -363,42 +610,20 @@ func cell(cells []string, i int) string {
 	return strings.TrimSpace(cells[i])
 }
 
-func (t *table) parse() (*ImportResult, error) {
-	h, ok := t.findHeader()
-	if !ok {
-		return nil, errNotLedger()
+// mapHeader maps the cells of one row to fields; the first column naming a
+// field wins. n counts the fields found.
+func mapHeader(cells []string) (col [numFields]int, n int) {
+	for i := range col {
+		col[i] = -1
 	}
-	res := &ImportResult{Format: t.format}
-	for i := h.first; i < len(t.rows); i++ {
-		row := t.rows[i]
-		if isFooter(row.cells) {
-			break
-		}
-		if isBlank(row.cells) {
-			// The table ends here. Data further down is almost always a
-			// mistake, so say so rather than drop it silently.
-			for _, later := range t.rows[i+1:] {
-				if isFooter(later.cells) {
-					break
-				}
-				if cell(later.cells, h.col[fTitle]) != "" {
-					res.Errors = append(res.Errors, ImportError{Line: later.line,
-						Message: fmt.Sprintf("第%d行是空行，表格到那里就结束了，以下内容没有导入；请删除空行后重新导入", row.line)})
-					break
-				}
-			}
-			break
-		}
-		r, errs, skip := t.readRow(row, h)
-		switch {
-		case skip:
-		case len(errs) > 0:
-			res.Errors = append(res.Errors, errs...)
-		default:
-			res.Rows = append(res.Rows, r)
+	for i, c := range cells {
+		f, ok := headerAliases[normHeader(c)]
+		if ok && col[f] < 0 {
+			col[f] = i
+			n++
 		}
 	}
-	return res, nil
+	return col, n
 }
 
 func isBlank(cells []string) bool {
@@ -425,24 +650,25 @@ func isPlaceholder(s string) bool {
 	return strings.Trim(s, ".。…·") == ""
 }
 
-// readRow reads one data row. skip is true for rows holding nothing but a
-// 序号 or the template's "……" (and for rows whose only content is in
-// columns the ledger does not have).
-func (t *table) readRow(row tableRow, h header) (r ImportRow, errs []ImportError, skip bool) {
+// readRow reads one data row. Rows holding nothing but a 序号 or the
+// template's "……" (or content only in columns the ledger does not have) are
+// skipped.
+func (p *parser) readRow(row tableRow) {
 	var v [numFields]string
-	skip = true
+	skip := true
 	for f := range numFields {
 		if f == fSupervise {
 			continue
 		}
-		v[f] = cell(row.cells, h.col[f])
+		v[f] = cell(row.cells, p.h.col[f])
 		if f != fSeq && !isPlaceholder(v[f]) {
 			skip = false
 		}
 	}
 	if skip {
-		return r, nil, true
+		return
 	}
+	var errs []ImportError
 	bad := func(f field, format string, args ...any) {
 		errs = append(errs, ImportError{Line: row.line, Column: fieldNames[f], Message: fmt.Sprintf(format, args...)})
 	}
@@ -455,15 +681,25 @@ func (t *table) readRow(row tableRow, h header) (r ImportRow, errs []ImportError
 		}
 	}
 	var dates [2]models.Date
+	var pd partialDates
 	for i, f := range []field{fInspection, fDeadline} {
-		d, msg := parseCellDate(v[f], t.date1904)
+		d, md, msg := parseLedgerDate(v[f], p.date1904)
 		if msg != "" {
 			bad(f, "%s", msg)
 		}
 		dates[i] = d
+		if i == 0 {
+			pd.insp = md
+		} else {
+			pd.dead = md
+		}
 	}
-	number, remarks := splitRemarks(v[fRemarks])
-	return ImportRow{
+	if len(errs) > 0 {
+		p.errs = append(p.errs, errs...)
+		return
+	}
+	number, rectification, remarks := splitRemarks(v[fRemarks])
+	p.rows = append(p.rows, ImportRow{
 		Line:           row.line,
 		Number:         number,
 		Title:          v[fTitle],
@@ -475,7 +711,9 @@ func (t *table) readRow(row tableRow, h header) (r ImportRow, errs []ImportError
 		Committee:      v[fCommittee],
 		Deadline:       dates[1],
 		Remarks:        remarks,
-	}, errs, false
+		Rectification:  rectification,
+	})
+	p.partial = append(p.partial, pd)
 }
 
 var (
@@ -485,17 +723,22 @@ var (
 	stateLine = regexp.MustCompile(`^(?:待交办|整改中|待复查|已销号|已撤销)?(?:，?逾期(?:\d+天)?)?(?:，?[红黄蓝]色挂牌)?$`)
 )
 
-// splitRemarks undoes RemarksText: the number line and the state line after
-// it are taken out, so a re-imported export keeps the user's remarks only.
-func splitRemarks(s string) (number, remarks string) {
+// rectificationPrefix starts the 备注 line that tells what the unit
+// reported having done (整改情况).
+const rectificationPrefix = "整改情况："
+
+// splitRemarks undoes RemarksText: the number line, the state line after it
+// and the 整改情况 line are taken out, so a re-imported export keeps the
+// user's remarks only.
+func splitRemarks(s string) (number, rectification, remarks string) {
 	lines := strings.Split(s, "\n")
 	first := strings.TrimSpace(models.Narrow(lines[0]))
 	if !numberLine.MatchString(first) {
-		return "", s
+		return "", "", s
 	}
 	n, err := models.ParseNumber(first, 0)
 	if err != nil {
-		return "", s
+		return "", "", s
 	}
 	lines = lines[1:]
 	if len(lines) > 0 {
@@ -503,5 +746,11 @@ func splitRemarks(s string) (number, remarks string) {
 			lines = lines[1:]
 		}
 	}
-	return n.String(), strings.TrimSpace(strings.Join(lines, "\n"))
+	if len(lines) > 0 {
+		if l, ok := strings.CutPrefix(strings.TrimSpace(lines[0]), rectificationPrefix); ok {
+			rectification = strings.TrimSpace(l)
+			lines = lines[1:]
+		}
+	}
+	return n.String(), rectification, strings.TrimSpace(strings.Join(lines, "\n"))
 }

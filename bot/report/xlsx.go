@@ -1,0 +1,407 @@
+package report
+
+import (
+	"archive/zip"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"hazardbot/models"
+)
+
+// The .xlsx reader is a small streaming one over archive/zip and
+// encoding/xml rather than excelize's: excelize loads every part but the
+// worksheets into memory and parses the shared strings into a tree several
+// times their size, so a crafted workbook within the size limit could still
+// take gigabytes. Here the zip's declared sizes are checked before anything
+// is uncompressed (archive/zip refuses a part that inflates past its
+// declared size), the sheet's declared dimension is checked before its rows,
+// and rows are read one at a time; only the shared strings and the hazards
+// themselves are kept.
+
+func errCorrupt() error { return models.Errorf(models.EInvalid, "Excel 文件已损坏，无法读取") }
+
+func errTooBigUnzipped(lim Limits) error {
+	return models.Errorf(models.EInvalid, "Excel 文件解压后超过导入上限 %d MB，请分批导入", lim.Bytes>>20)
+}
+
+// xlsxSheet is one worksheet of the workbook, in the workbook's order.
+type xlsxSheet struct {
+	name string
+	part *zip.File
+}
+
+func readXLSX(f *os.File, size int64, lim Limits) (res *ImportResult, err error) {
+	// A malformed upload must not take the server down with it.
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, errCorrupt()
+		}
+	}()
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		return nil, errCorrupt()
+	}
+	parts := map[string]*zip.File{}
+	var total uint64
+	for _, zf := range zr.File {
+		total += zf.UncompressedSize64
+		if total > uint64(lim.Bytes) {
+			return nil, errTooBigUnzipped(lim)
+		}
+		parts[strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(zf.Name, `\`, "/"), "/"))] = zf
+	}
+	wb := parts["xl/workbook.xml"]
+	if wb == nil {
+		return nil, errCorrupt()
+	}
+	date1904, sheets, err := readWorkbook(wb, parts)
+	if err != nil {
+		return nil, err
+	}
+	if len(sheets) == 0 {
+		return nil, errCorrupt()
+	}
+	var sst []string
+	sstRead := false
+	for _, sh := range sheets {
+		if !sstRead {
+			// Read only once a sheet is to be read, so a workbook refused
+			// for its shape costs nothing more.
+			if part := parts["xl/sharedstrings.xml"]; part != nil {
+				if sst, err = readSharedStrings(part); err != nil {
+					return nil, err
+				}
+			}
+			sstRead = true
+		}
+		p := newParser("xlsx", date1904, lim)
+		if err := readSheet(sh.part, sst, p, lim); err != nil && !errors.Is(err, errStop) {
+			return nil, err
+		}
+		if p.found || len(sheets) == 1 {
+			return p.result()
+		}
+	}
+	return nil, errNotLedger()
+}
+
+// readWorkbook reads the date system and the worksheets in order.
+func readWorkbook(wb *zip.File, parts map[string]*zip.File) (date1904 bool, sheets []xlsxSheet, err error) {
+	type sheetRef struct{ name, rid string }
+	var refs []sheetRef
+	err = eachElement(wb, func(d *xml.Decoder, e xml.StartElement) error {
+		switch e.Name.Local {
+		case "workbookPr":
+			v := attr(e, "date1904")
+			date1904 = v == "1" || v == "true"
+		case "sheet":
+			refs = append(refs, sheetRef{attr(e, "name"), attr(e, "id")})
+		}
+		return nil
+	})
+	if err != nil {
+		return false, nil, err
+	}
+	targets := map[string]string{}
+	if rels := parts["xl/_rels/workbook.xml.rels"]; rels != nil {
+		err = eachElement(rels, func(d *xml.Decoder, e xml.StartElement) error {
+			if e.Name.Local == "Relationship" {
+				t := strings.ReplaceAll(attr(e, "Target"), `\`, "/")
+				if strings.HasPrefix(t, "/") {
+					t = strings.TrimPrefix(t, "/")
+				} else {
+					t = path.Join("xl", t)
+				}
+				targets[attr(e, "Id")] = strings.ToLower(path.Clean(t))
+			}
+			return nil
+		})
+		if err != nil {
+			return false, nil, err
+		}
+	}
+	seen := map[*zip.File]bool{}
+	for _, r := range refs {
+		if part := parts[targets[r.rid]]; part != nil && !seen[part] {
+			seen[part] = true
+			sheets = append(sheets, xlsxSheet{r.name, part})
+		}
+	}
+	if len(sheets) == 0 {
+		// No usable relationships: take the worksheet parts by name.
+		var names []string
+		for n := range parts {
+			if strings.HasPrefix(n, "xl/worksheets/") && strings.HasSuffix(n, ".xml") {
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			sheets = append(sheets, xlsxSheet{n, parts[n]})
+		}
+	}
+	return date1904, sheets, nil
+}
+
+// eachElement calls fn for every start element of a part.
+func eachElement(part *zip.File, fn func(*xml.Decoder, xml.StartElement) error) error {
+	rc, err := part.Open()
+	if err != nil {
+		return errCorrupt()
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(rc)
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return errCorrupt()
+		}
+		if e, ok := tok.(xml.StartElement); ok {
+			if err := fn(d, e); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func attr(e xml.StartElement, name string) string {
+	for _, a := range e.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// readSharedStrings reads the workbook's string table: each <si> is the
+// text of its <t> elements, phonetic runs (<rPh>) left out.
+func readSharedStrings(part *zip.File) ([]string, error) {
+	rc, err := part.Open()
+	if err != nil {
+		return nil, errCorrupt()
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(rc)
+	var (
+		out       []string
+		b         strings.Builder
+		inSI, inT bool
+		phonetic  int
+	)
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, errCorrupt()
+		}
+		switch e := tok.(type) {
+		case xml.StartElement:
+			switch e.Name.Local {
+			case "si":
+				inSI = true
+				b.Reset()
+			case "rPh":
+				phonetic++
+			case "t":
+				inT = inSI && phonetic == 0
+			}
+		case xml.EndElement:
+			switch e.Name.Local {
+			case "si":
+				out = append(out, b.String())
+				inSI = false
+			case "rPh":
+				phonetic--
+			case "t":
+				inT = false
+			}
+		case xml.CharData:
+			if inT {
+				b.Write(e)
+			}
+		}
+	}
+}
+
+// readSheet streams one worksheet's rows into p.
+func readSheet(part *zip.File, sst []string, p *parser, lim Limits) error {
+	rc, err := part.Open()
+	if err != nil {
+		return errCorrupt()
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(rc)
+	var (
+		cells         []string
+		line, col     int // the current row (1-based) and cell column (1-based)
+		typ           string
+		val, inline   strings.Builder
+		inV, inIS     bool
+		inT, phonetic int
+	)
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return errCorrupt()
+		}
+		switch e := tok.(type) {
+		case xml.StartElement:
+			switch e.Name.Local {
+			case "dimension":
+				if err := checkDimension(attr(e, "ref"), lim); err != nil {
+					return err
+				}
+			case "row":
+				if r, err := strconv.Atoi(attr(e, "r")); err == nil && r > line {
+					line = r
+				} else {
+					line++
+				}
+				if line > 1<<20 {
+					return errCorrupt()
+				}
+				cells, col = cells[:0], 0
+			case "c":
+				col++
+				if ref := attr(e, "r"); ref != "" {
+					c, ok := columnOf(ref)
+					if !ok {
+						return errCorrupt()
+					}
+					col = c
+				}
+				typ = attr(e, "t")
+				val.Reset()
+				inline.Reset()
+			case "v":
+				inV = true
+			case "is":
+				inIS = true
+			case "rPh":
+				phonetic++
+			case "t":
+				if inIS && phonetic == 0 {
+					inT++
+				}
+			}
+		case xml.EndElement:
+			switch e.Name.Local {
+			case "v":
+				inV = false
+			case "is":
+				inIS = false
+			case "rPh":
+				phonetic--
+			case "t":
+				if inT > 0 {
+					inT--
+				}
+			case "c":
+				text, err := cellText(typ, val.String(), inline.String(), sst)
+				if err != nil {
+					return err
+				}
+				if strings.TrimSpace(text) == "" {
+					continue
+				}
+				if col > lim.Columns {
+					return errTooManyColumns(lim, line, col)
+				}
+				for len(cells) < col {
+					cells = append(cells, "")
+				}
+				cells[col-1] = text
+			case "row":
+				if err := p.feed(line, slices.Clone(cells)); err != nil {
+					return err
+				}
+			case "sheetData":
+				return nil
+			}
+		case xml.CharData:
+			switch {
+			case inV:
+				val.Write(e)
+			case inT > 0:
+				inline.Write(e)
+			}
+		}
+	}
+}
+
+// cellText is a cell's value as text: shared and inline strings as written,
+// numbers (and so dates) raw, as Excel stores them.
+func cellText(typ, v, inline string, sst []string) (string, error) {
+	switch typ {
+	case "s":
+		i, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || i < 0 || i >= len(sst) {
+			return "", errCorrupt()
+		}
+		return sst[i], nil
+	case "inlineStr":
+		return inline, nil
+	case "e":
+		return "", nil // #N/A and the like hold nothing to import
+	}
+	return v, nil
+}
+
+// checkDimension refuses a sheet whose declared used range passes the
+// limits, before any of its rows is read.
+func checkDimension(ref string, lim Limits) error {
+	_, last, ok := strings.Cut(ref, ":")
+	if !ok {
+		last = ref
+	}
+	col, ok := columnOf(last)
+	if !ok {
+		return nil // a dimension is a hint; the rows are checked anyway
+	}
+	if col > lim.Columns {
+		return models.Errorf(models.EInvalid, "表格有 %d 列（到第 %s 列），超过导入上限 %d 列；台账只有十列，请删除多余的列后再导入",
+			col, strings.TrimRight(last, "0123456789$"), lim.Columns)
+	}
+	digits := strings.TrimLeft(last, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$")
+	if rows, err := strconv.Atoi(digits); err == nil && rows > lim.Rows+headerScanRows {
+		return models.Errorf(models.EInvalid, "表格有 %d 行，超过导入上限 %d 行，请分批导入", rows, lim.Rows)
+	}
+	return nil
+}
+
+// columnOf is the 1-based column of a cell reference such as "B5" or "$XFD$7".
+func columnOf(ref string) (int, bool) {
+	col, n := 0, 0
+	for _, r := range ref {
+		switch {
+		case r == '$':
+			continue
+		case r >= 'A' && r <= 'Z':
+			col = col*26 + int(r-'A'+1)
+		case r >= 'a' && r <= 'z':
+			col = col*26 + int(r-'a'+1)
+		default:
+			return col, n > 0 && col <= 16384
+		}
+		n++
+		if n > 3 {
+			return 0, false
+		}
+	}
+	return col, n > 0 && col <= 16384
+}
+
