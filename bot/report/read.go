@@ -307,6 +307,7 @@ func sniffDelimiter(br *bufio.Reader) (rune, error) {
 		}
 	}
 }
+
 // field is one thing an import row holds, and where it is in the table.
 type field int
 

@@ -24,7 +24,9 @@ import (
 // and rows are read one at a time; only the shared strings and the hazards
 // themselves are kept.
 
-func errCorrupt() error { return models.Errorf(models.EInvalid, "Excel 文件已损坏，无法读取") }
+func errCorrupt() error {
+	return models.Errorf(models.EInvalid, "Excel 文件已损坏，无法读取")
+}
 
 func errTooBigUnzipped(lim Limits) error {
 	return models.Errorf(models.EInvalid, "Excel 文件解压后超过导入上限 %d MB，请分批导入", lim.Bytes>>20)
@@ -404,4 +406,3 @@ func columnOf(ref string) (int, bool) {
 	}
 	return col, n > 0 && col <= 16384
 }
-
