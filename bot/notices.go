@@ -33,8 +33,11 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		if h.State == models.StateRectifying {
 			err = add("contacts", contacts, b.assignCard(tx, h, a))
 		} else {
-			err = add("supervisors", reviewers, text(fmt.Sprintf("新上报隐患待交办：%s %s\n%s，上报人：%s\n交办请发：交办 %d 责任单位 时限",
-				h.Number, h.Title, b.where(tx, h), a.Display(), h.Seq)))
+			msg := fmt.Sprintf("新上报隐患待交办：%s %s\n%s，上报人：%s", h.Number, h.Title, b.where(tx, h), a.Display())
+			if ev.Note != "" {
+				msg += "\n" + ev.Note
+			}
+			err = add("supervisors", reviewers, text(fmt.Sprintf("%s\n交办请发：交办 %d 责任单位 时限", msg, h.Seq)))
 		}
 	case models.ActAssign:
 		err = add("contacts", contacts, b.assignCard(tx, h, a))

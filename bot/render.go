@@ -99,6 +99,8 @@ func reportDone(h *models.Hazard, d *draft, photos int64) string {
 	}
 	if h.State == models.StateRectifying {
 		fmt.Fprintf(&b, "\n已交办%s，整改时限%s。", d.Unit, h.Deadline.Chinese())
+	} else if d.UnitID != 0 {
+		fmt.Fprintf(&b, "\n已通知督办员，所填责任单位（%s）由督办员核实后交办。", d.Unit)
 	} else {
 		b.WriteString("\n已通知督办员交办。")
 	}

@@ -23,8 +23,9 @@ func (tx *Tx) FindUser(id string) (*User, error) {
 	return &u, nil
 }
 
-// Actor returns who userid is: a known, active directory user with their
-// unit and roles, or an unknown sender with no roles. One query: it runs on
+// Actor returns who userid is: a known, active directory user of an active
+// unit with their unit and roles, or else a stranger with no roles (a
+// deactivated user, or one whose unit was deactivated, is a stranger). One query: it runs on
 // every message.
 func (tx *Tx) Actor(userid string) (*Actor, error) {
 	var row struct {
@@ -37,7 +38,7 @@ func (tx *Tx) Actor(userid string) (*Actor, error) {
 			units.id AS unit_id, units.code AS unit_code, units.name AS unit_name, units.kind AS unit_kind,
 			units.parent_id AS unit_parent_id, units.path AS unit_path, units.sector AS unit_sector, units.active AS unit_active`).
 		Joins("JOIN units ON units.id = users.unit_id").
-		Where("users.userid = ? AND users.active = ?", userid, true).Take(&row).Error
+		Where("users.userid = ? AND users.active = ? AND units.active = ?", userid, true, true).Take(&row).Error
 	if err == gorm.ErrRecordNotFound {
 		return &Actor{UserID: userid}, nil
 	}
@@ -247,10 +248,11 @@ func shared(a, b string) int {
 	return n
 }
 
-// RootUnits returns the active units with no parent (the city committee).
+// RootUnits returns the active city-wide units: those with no parent and of
+// TopKind (the city committee).
 func (tx *Tx) RootUnits() ([]Unit, error) {
 	var list []Unit
-	err := tx.DB.Where("parent_id IS NULL AND active = ?", true).Order("id").Find(&list).Error
+	err := tx.DB.Where("parent_id IS NULL AND kind = ? AND active = ?", TopKind, true).Order("id").Find(&list).Error
 	return list, err
 }
 

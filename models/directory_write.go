@@ -14,7 +14,9 @@ type UnitSpec struct {
 	Code   string   `json:"code"`
 	Name   string   `json:"name"`
 	Kind   UnitKind `json:"kind"`
-	Parent string   `json:"parent"` // the parent's code; "" for the root
+	// Parent is the parent's code. "" keeps an existing unit's parent; a
+	// new unit without one must be of TopKind (the city committee).
+	Parent string `json:"parent"`
 	Sector string   `json:"sector,omitempty"`
 	// Active, when set, activates or deactivates the unit.
 	Active *bool `json:"active,omitempty"`
@@ -51,6 +53,16 @@ func (tx *Tx) SaveUnit(spec UnitSpec) (*Unit, error) {
 	u, err := tx.FindUnitByCode(spec.Code)
 	if err != nil && ErrorCode(err) != ENotFound {
 		return nil, err
+	}
+	if u != nil && spec.Parent == "" && u.ParentID != nil {
+		// A rename that does not mention the parent keeps it: a unit
+		// never becomes a root by omission.
+		if parent, err = tx.FindUnit(*u.ParentID); err != nil {
+			return nil, err
+		}
+	}
+	if parent == nil && spec.Kind != TopKind {
+		return nil, Errorf(EInvalid, "单位 %s（%s）需要上级单位（parent）：只有安委会（%s）可以没有上级", spec.Code, spec.Name, TopKind)
 	}
 	now := tx.Now().UTC()
 	if u == nil {
@@ -221,6 +233,21 @@ type ImportResult struct {
 // Re-importing the same file changes nothing and duplicates nothing.
 func (tx *Tx) ImportDirectory(d DirectoryInput) (ImportResult, error) {
 	var r ImportResult
+	var roots, strays []string
+	for _, u := range d.Units {
+		if u.Parent == "" {
+			roots = append(roots, u.Code)
+			if u.Kind != TopKind {
+				strays = append(strays, u.Code)
+			}
+		}
+	}
+	if len(roots) > 1 && len(strays) > 0 {
+		// Several top-level units are several cities, which only
+		// committees can be; a county file is written under its city.
+		return r, Errorf(EInvalid, "通讯录有 %d 个最上级单位（%s），其中 %s 不是安委会（%s）：请把它们放在上级单位之下",
+			len(roots), strings.Join(roots, "、"), strings.Join(strays, "、"), TopKind)
+	}
 	seen := map[string]bool{}
 	for _, u := range d.Units {
 		if seen[u.Code] {

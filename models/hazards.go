@@ -59,8 +59,10 @@ func (in *HazardInput) validate() error {
 }
 
 // CreateHazard records a new hazard reported by actor, numbers it and writes
-// its first event. A report naming a responsible unit goes straight to
-// rectifying.
+// its first event. A report by a directory member naming a responsible unit
+// goes straight to rectifying; a stranger's waits as reported (待交办) for
+// the county's supervisor whatever unit it names, the unit kept on the
+// event's note and its county taken as the hazard's region.
 func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error) {
 	in.normalise()
 	if err := in.validate(); err != nil {
@@ -92,12 +94,20 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 			return nil, nil, Errorf(EInvalid, "区域必须是一个县市区")
 		}
 	}
+	note := ""
 	if in.UnitID != nil {
 		u := units[*in.UnitID]
 		if u == nil || !u.Active {
 			return nil, nil, Errorf(EInvalid, "责任单位不存在或已停用")
 		}
-		h.State = StateRectifying
+		if actor.Known() || in.State != "" {
+			h.State = StateRectifying
+		} else {
+			// A stranger may report but assigns nothing: the report waits
+			// for the county's supervisor, who reads the unit named here.
+			h.UnitID = nil
+			note = "上报人所指责任单位：" + u.Name + "（待督办员核实交办）"
+		}
 		if h.RegionID == nil {
 			if r, err := tx.RegionOf(u); err != nil {
 				return nil, nil, err
@@ -149,7 +159,7 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 	if in.State != "" {
 		action = ActImport
 	}
-	ev := &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, CreatedAt: now}
+	ev := &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, Note: note, CreatedAt: now}
 	if err := tx.DB.Create(ev).Error; err != nil {
 		return nil, nil, fmt.Errorf("models: create event: %w", err)
 	}
@@ -252,7 +262,7 @@ func (tx *Tx) InScope(a *Actor, h *Hazard) (scoped, responsible bool, err error)
 	if h.UnitID != nil {
 		responsible = a.Unit.Contains(units[*h.UnitID])
 	}
-	if a.Unit.IsRoot() {
+	if a.Unit.CityWide() {
 		scoped = true
 	}
 	return scoped, responsible, nil

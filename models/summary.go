@@ -127,7 +127,7 @@ func (tx *Tx) summaryQuery(f SummaryFilter) (*gorm.DB, error) {
 	if f.Sector != "" {
 		q = q.Where("sector = ?", f.Sector)
 	}
-	if f.Scope != nil && !f.Scope.IsRoot() {
+	if f.Scope != nil && !f.Scope.CityWide() {
 		ids, err := tx.SubtreeIDs(f.Scope)
 		if err != nil {
 			return nil, err

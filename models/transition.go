@@ -69,6 +69,9 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		if u == nil || !u.Active {
 			return nil, Errorf(EInvalid, "责任单位不存在或已停用")
 		}
+		if !actor.Unit.CityLevel() && !actor.Unit.Contains(u) {
+			return nil, Errorf(EForbidden, "%s不在你单位（%s）的管辖范围内，不能交办给它", u.Name, actor.Unit.ShortName())
+		}
 		deadline := c.Deadline
 		if deadline.IsZero() {
 			deadline = h.Deadline
@@ -194,7 +197,7 @@ func levelOf(a *Actor) string {
 	switch {
 	case a.Unit == nil:
 		return LevelCounty
-	case a.Unit.IsRoot():
+	case a.Unit.CityWide():
 		return LevelCity
 	case a.Unit.Kind == KindSpecialCommittee:
 		return LevelSpecialCommittee

@@ -57,8 +57,22 @@ func (u *Unit) Contains(o *Unit) bool {
 	return u != nil && o != nil && strings.HasPrefix(o.Path, u.Path)
 }
 
-// IsRoot reports whether the unit has no parent.
-func (u *Unit) IsRoot() bool { return u.ParentID == nil }
+// TopKind is the kind of the unit at the top of a city's tree (市安委会).
+// Only a unit of this kind with no parent has city-wide scope; a parentless
+// unit of any other kind (a county saved without its parent) is a stray,
+// and its scope is its own subtree.
+const TopKind = KindCommittee
+
+// CityWide reports whether the unit's scope is the whole city: it has no
+// parent and is of TopKind.
+func (u *Unit) CityWide() bool { return u != nil && u.ParentID == nil && u.Kind == TopKind }
+
+// CityLevel reports whether the unit acts for the whole city: the city
+// committee, or a municipal special committee (专委会), which supervises its
+// sector in every county. A city-level supervisor may assign to any unit.
+func (u *Unit) CityLevel() bool {
+	return u != nil && (u.CityWide() || u.Kind == KindSpecialCommittee)
+}
 
 // Role is what a user may do.
 type Role string

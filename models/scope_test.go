@@ -1,0 +1,202 @@
+package models_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"hazardbot/models"
+	"hazardbot/models/modelstest"
+)
+
+// An attacker outside the directory names a unit in a report: the report
+// waits for the county's supervisor and assigns nothing.
+func TestStrangersReportButAssignNothing(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		setup(t, s)
+		// lisi is deactivated: as good as a stranger.
+		if err := s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.DeactivateUser("lisi"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		for _, who := range []string{"mallory", "lisi"} {
+			t.Run(who, func(t *testing.T) {
+				in := gasLeak(s, t)
+				in.RegionID = nil
+				in.UnitID = unitID(t, s, "gasco")
+				in.Deadline = models.NewDate(2023, 3, 20)
+				h := report(t, s, who, in)
+				if h.State != models.StateReported || h.UnitID != nil {
+					t.Fatalf("state %s, unit %v: want reported (待交办) with no unit", h.State, h.UnitID)
+				}
+				if h.RegionID == nil || *h.RegionID != *unitID(t, s, "maojian") {
+					t.Fatalf("region = %v, want the named unit's county, so its supervisor sees it", h.RegionID)
+				}
+				var evs []models.Event
+				s.InTx(ctx, func(tx *models.Tx) error { evs, _ = tx.Events(h.ID, 0); return nil })
+				if len(evs) != 1 || !strings.Contains(evs[0].Note, "十堰示例燃气有限公司") {
+					t.Fatalf("events %+v: want one report event naming the unit the reporter gave", evs)
+				}
+				// The county supervisor then assigns it as usual.
+				if _, err := act(s, "wangwu", h.Num(), models.ActAssign, models.Change{UnitID: unitID(t, s, "gasco")}); err != nil {
+					t.Fatalf("the county supervisor assigns the stranger's report: %v", err)
+				}
+			})
+		}
+	})
+}
+
+// A user whose unit was deactivated is a stranger too.
+func TestDeactivatedUnitMakesItsUsersStrangers(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		setup(t, s)
+		if a := actor(t, s, "zwsup"); !a.Has(models.RoleSupervisor) {
+			t.Fatalf("zwsup before: %+v", a)
+		}
+		if err := s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.DeactivateUnit("zhangwan"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if a := actor(t, s, "zwsup"); a.Known() || a.Has(models.RoleSupervisor) {
+			t.Fatalf("zwsup of a deactivated unit still acts as %+v", a)
+		}
+	})
+}
+
+func TestAssignTargetMustLieInTheAssignersScope(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		setup(t, s)
+		h := report(t, s, "zhangsan", gasLeak(s, t)) // 茅箭, 燃气, 待交办
+		change := func(code string) models.Change {
+			return models.Change{UnitID: unitID(t, s, code), Deadline: models.NewDate(2023, 3, 31)}
+		}
+		// 茅箭's supervisor cannot hand 茅箭's hazard to 张湾's bureau
+		// (which would give 张湾 the hazard and its ranking).
+		_, err := act(s, "wangwu", h.Num(), models.ActAssign, change("zw_ajj"))
+		if models.ErrorCode(err) != models.EForbidden || !strings.Contains(models.ErrorMessage(err), "张湾区应急管理局不在你单位（茅箭区）的管辖范围内") {
+			t.Fatalf("county supervisor assigning outside the county: err = %v", err)
+		}
+		if got := reload(t, s, h); got.UnitID != nil || got.State != models.StateReported || got.Version != h.Version {
+			t.Fatalf("a refused assignment changed the hazard: %+v", got)
+		}
+		if _, err := act(s, "wangwu", h.Num(), models.ActAssign, change("gasco")); err != nil {
+			t.Fatalf("county supervisor assigning inside the county: %v", err)
+		}
+		// City-level roles are excepted: the city and the gas committee
+		// reassign anywhere.
+		for _, who := range []string{"zhaoliu", "gassup"} {
+			if _, err := act(s, who, h.Num(), models.ActAssign, change("zw_ajj")); err != nil {
+				t.Fatalf("%s assigning across counties: %v", who, err)
+			}
+		}
+	})
+}
+
+func reload(t *testing.T, s *models.Store, h *models.Hazard) *models.Hazard {
+	t.Helper()
+	var got *models.Hazard
+	if err := s.InTx(ctx, func(tx *models.Tx) error {
+		var err error
+		got, err = tx.FindHazardByNumber(h.Num())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// A careless admin renames a county without its parent, posts a county's
+// file alone, or a file with several roots.
+func TestCarelessDirectoryEditsNeverMakeACityWideUnit(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		setup(t, s)
+		h := report(t, s, "zhangsan", gasLeak(s, t)) // in 茅箭
+		save := func(spec models.UnitSpec) (*models.Unit, error) {
+			var u *models.Unit
+			err := s.InTx(ctx, func(tx *models.Tx) error {
+				var err error
+				u, err = tx.SaveUnit(spec)
+				return err
+			})
+			return u, err
+		}
+		// A rename that omits the parent keeps it.
+		u, err := save(models.UnitSpec{Code: "zhangwan", Name: "张湾区安全生产委员会", Kind: models.KindRegion})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.ParentID == nil || *u.ParentID != *unitID(t, s, "shiyan") || u.CityWide() {
+			t.Fatalf("renamed 张湾: parent %v, city-wide %v", u.ParentID, u.CityWide())
+		}
+		if _, err := act(s, "zwsup", h.Num(), models.ActWithdraw, models.Change{Note: "x"}); models.ErrorCode(err) != models.EForbidden {
+			t.Fatalf("张湾's supervisor after the rename acts on 茅箭's hazard: err = %v", err)
+		}
+		// A new unit of any kind but committee needs a parent.
+		_, err = save(models.UnitSpec{Code: "newcounty", Name: "新县安委会", Kind: models.KindRegion})
+		if models.ErrorCode(err) != models.EInvalid || !strings.Contains(models.ErrorMessage(err), "需要上级单位") {
+			t.Fatalf("a parentless county: err = %v", err)
+		}
+		// A file of two counties side by side (no city above) is refused
+		// whole; a file of one county updates it in place.
+		two := models.DirectoryInput{Units: []models.UnitSpec{
+			{Code: "maojian", Name: "茅箭区安委会", Kind: models.KindRegion},
+			{Code: "zhangwan", Name: "张湾区安委会", Kind: models.KindRegion},
+		}}
+		err = s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.ImportDirectory(two); return err })
+		if models.ErrorCode(err) != models.EInvalid || !strings.Contains(models.ErrorMessage(err), "2 个最上级单位") {
+			t.Fatalf("two roots: err = %v", err)
+		}
+		if got := unitByCode(t, s, "zhangwan"); got.Name != "张湾区安全生产委员会" {
+			t.Fatalf("a refused file changed 张湾: %+v", got)
+		}
+		one := models.DirectoryInput{Units: []models.UnitSpec{
+			{Code: "zhangwan", Name: "张湾区安委会", Kind: models.KindRegion},
+			{Code: "zw_town", Name: "花果街道", Kind: models.KindTown, Parent: "zhangwan"},
+		}}
+		if err := s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.ImportDirectory(one); return err }); err != nil {
+			t.Fatalf("one county's file: %v", err)
+		}
+		if got := unitByCode(t, s, "zhangwan"); got.ParentID == nil || got.Name != "张湾区安委会" {
+			t.Fatalf("张湾 after its own file: %+v", got)
+		}
+		// Two committees side by side are two cities: allowed.
+		cities := models.DirectoryInput{Units: []models.UnitSpec{
+			{Code: "shiyan", Name: "十堰市安委会", Kind: models.KindCommittee},
+			{Code: "xiangyang", Name: "襄阳市安委会", Kind: models.KindCommittee},
+		}}
+		if err := s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.ImportDirectory(cities); return err }); err != nil {
+			t.Fatalf("two committees: %v", err)
+		}
+	})
+}
+
+// A parentless unit left over from before (not a committee) has only its
+// own subtree as scope.
+func TestStrayRootIsNotCityWide(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		setup(t, s)
+		h := report(t, s, "zhangsan", gasLeak(s, t)) // in 茅箭
+		if err := s.DB.Exec("UPDATE units SET parent_id = NULL, path = ? WHERE code = ?", "/"+uintStr(*unitID(t, s, "zhangwan"))+"/", "zhangwan").Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := act(s, "zwsup", h.Num(), models.ActList, models.Change{Colour: models.ColourRed}); models.ErrorCode(err) != models.EForbidden {
+			t.Fatalf("a stray root's supervisor lists another county's hazard: err = %v", err)
+		}
+		if _, err := act(s, "zhaoliu", h.Num(), models.ActList, models.Change{Colour: models.ColourRed}); err != nil {
+			t.Fatalf("the city committee: %v", err)
+		}
+	})
+}
+
+func unitByCode(t *testing.T, s *models.Store, code string) *models.Unit {
+	t.Helper()
+	var u *models.Unit
+	if err := s.InTx(ctx, func(tx *models.Tx) error {
+		var err error
+		u, err = tx.FindUnitByCode(code)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func uintStr(n uint) string { return strconv.FormatUint(uint64(n), 10) }
