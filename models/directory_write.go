@@ -11,13 +11,13 @@ import (
 
 // UnitSpec describes a unit to create or update, by its code.
 type UnitSpec struct {
-	Code   string   `json:"code"`
-	Name   string   `json:"name"`
-	Kind   UnitKind `json:"kind"`
+	Code string   `json:"code"`
+	Name string   `json:"name"`
+	Kind UnitKind `json:"kind"`
 	// Parent is the parent's code. "" keeps an existing unit's parent; a
 	// new unit without one must be of TopKind (the city committee).
 	Parent string `json:"parent"`
-	Sector string   `json:"sector,omitempty"`
+	Sector string `json:"sector,omitempty"`
 	// Active, when set, activates or deactivates the unit.
 	Active *bool `json:"active,omitempty"`
 }
