@@ -398,7 +398,7 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 		}
 		defer st.Close()
 		var holder *int64
-		st.DB.Raw("SELECT IS_USED_LOCK('hazardbot_migrate')").Scan(&holder)
+		st.DB.Raw("SELECT IS_USED_LOCK(CONCAT('hazardbot_migrate:', DATABASE()))").Scan(&holder)
 		if holder != nil {
 			t.Fatalf("the migration lock is still held by connection %d after every migrate returned", *holder)
 		}

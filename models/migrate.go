@@ -70,6 +70,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	// processes' migrations exclusive; a named lock can. It is held by one
 	// dedicated connection for the whole run and released (or dropped with
 	// that connection) at the end; the migrations use the pool as usual.
+	// The lock is named after the database: migrations of two databases on
+	// one server need not wait for each other.
 	sqlDB, err := s.DB.DB()
 	if err != nil {
 		return err
@@ -80,13 +82,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	defer lock.Close()
 	var got sql.NullInt64
-	if err := lock.QueryRowContext(ctx, "SELECT GET_LOCK('hazardbot_migrate', 120)").Scan(&got); err != nil {
+	if err := lock.QueryRowContext(ctx, "SELECT GET_LOCK(CONCAT('hazardbot_migrate:', DATABASE()), 120)").Scan(&got); err != nil {
 		return fmt.Errorf("models: migration lock: %w", err)
 	}
 	if !got.Valid || got.Int64 != 1 {
 		return fmt.Errorf("models: migration lock not acquired within 120s")
 	}
-	defer lock.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('hazardbot_migrate')")
+	defer lock.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(CONCAT('hazardbot_migrate:', DATABASE()))")
 	return run(db)
 }
 
