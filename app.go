@@ -32,6 +32,7 @@ type app struct {
 	client   *wecom.Client
 	fake     *wecomtest.Fake   // demo mode only
 	sealer   *wecomtest.Sealer // demo mode only: the WeCom side of the callback, for the terminal chat
+	agentID  int64             // the app's AgentId (in demo mode the fake's)
 	metrics  *wecom.Metrics
 	registry *prometheus.Registry
 	files    bot.Files
@@ -107,6 +108,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		}
 		log.Info("demo mode: no WeCom settings, using an in-process fake WeCom API", "directory_units_loaded", n)
 	}
+	a.agentID = wcfg.AgentID
 	if a.crypto, err = wecom.NewCrypto(token, aesKey, wcfg.CorpID); err != nil {
 		store.Close()
 		return nil, err

@@ -61,7 +61,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 // router builds the HTTP handler over the app.
 func (a *app) router(jobs handlers.JobRunner) http.Handler {
 	return handlers.New(handlers.Deps{
-		Store: a.store, Bot: a.bot, Crypto: a.crypto, AgentID: int64(a.cfg.WeCom.AgentID), Metrics: a.metrics,
+		Store: a.store, Bot: a.bot, Crypto: a.crypto, AgentID: a.agentID, Metrics: a.metrics,
 		Registry: a.registry, Config: a.cfg, Jobs: jobs, Files: a.files, Log: a.log,
 	}).Router()
 }

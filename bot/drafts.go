@@ -57,11 +57,20 @@ func (b *Bot) SweepDrafts(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// inboundKeep is how long a handled callback's dedupe row is kept: a week,
+// or the callback window when that is longer, so that every callback the
+// window admits is still recognised when posted again.
+func inboundKeep(window time.Duration) time.Duration {
+	return max(7*24*time.Hour, window)
+}
+
 // Housekeeping is the periodic tidy-up run as the draft_sweep job: it
 // keeps idle drafts (SweepDrafts), forgets the per-member send log older
 // than an hour (the limit looks back one minute), and forgets handled
-// callbacks older than a week (WeCom retries within seconds; the table
-// would otherwise grow with every message ever received).
+// callbacks older than a week or the callback window, whichever is longer:
+// a callback inside the window must still find its row, or a captured
+// request posted again would be handled again (WeCom itself retries within
+// seconds; the table would otherwise grow with every message ever received).
 func (b *Bot) Housekeeping(ctx context.Context) error {
 	if _, err := b.SweepDrafts(ctx); err != nil {
 		return err
@@ -70,6 +79,6 @@ func (b *Bot) Housekeeping(ctx context.Context) error {
 	if _, err := b.store.PruneSends(ctx, now.Add(-time.Hour)); err != nil {
 		return err
 	}
-	_, err := b.store.PruneInbound(now.Add(-7 * 24 * time.Hour))
+	_, err := b.store.PruneInbound(now.Add(-inboundKeep(b.cfg.WeCom.CallbackWindow)))
 	return err
 }

@@ -45,6 +45,11 @@ type Config struct {
 	Supervision Supervision `yaml:"supervision"`
 	// Calendar adds years to the official holiday and 调休 calendar.
 	Calendar Calendar `yaml:"calendar"`
+	// MetricsToken, when set, is the bearer token /metrics requires; empty leaves /metrics open
+	// (for a scraper on a private network).
+	MetricsToken string `yaml:"metrics_token" secret:"true"`
+	// HTTP tunes the HTTP server: timeouts and which proxies to believe.
+	HTTP HTTP `yaml:"http"`
 
 	loc *time.Location     // set by Validate so Location does not reload tzdata on every call
 	cal *calendar.Calendar // set by Validate from calendar.file
@@ -76,6 +81,25 @@ type WeCom struct {
 	AESKey string `yaml:"aes_key" secret:"true"`
 	// APIBase is the API host; private (e.g. government) deployments and tests use their own.
 	APIBase string `yaml:"api_base"`
+	// CallbackWindow is how far a callback's timestamp (and its message's CreateTime) may be from
+	// now, either way; older or newer callbacks are refused, so a captured request cannot be
+	// replayed later. Handled callbacks are remembered at least this long.
+	CallbackWindow time.Duration `yaml:"callback_window"`
+}
+
+// HTTP tunes the HTTP server.
+type HTTP struct {
+	// ReadHeaderTimeout is how long a client may take to send the request headers.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout is how long a client may take to send the whole request, body included.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout is how long a request may take from the end of its headers to the end of the answer.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout is how long a kept-alive connection may wait for its next request.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// TrustedProxies lists the addresses or CIDR ranges of reverse proxies whose
+	// X-Forwarded-For is believed; empty believes none, so the peer address is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Storage says where files live.
@@ -201,7 +225,7 @@ func Default() *Config {
 		Addr:     ":8080",
 		DB:       DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
 		Timezone: "Asia/Shanghai",
-		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com"},
+		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com", CallbackWindow: time.Hour},
 		Storage:  Storage{Driver: "dir", Dir: "data"},
 		Log:      Log{Level: "info", Format: "text"},
 		Dialogue: Dialogue{Idle: 30 * time.Minute},
@@ -230,6 +254,8 @@ func Default() *Config {
 			ColourYellow: {Name: "黄色", Meaning: "县市区安委会/专委会督办"},
 			ColourBlue:   {Name: "蓝色", Meaning: "行业部门督办"},
 		}},
+		HTTP: HTTP{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second,
+			IdleTimeout: 60 * time.Second, TrustedProxies: []string{}},
 		loc: shanghai,
 	}
 }

@@ -165,6 +165,40 @@ func (v *validator) check() {
 	}
 
 	v.checkColours()
+	v.checkHTTP()
+}
+
+// checkHTTP wants every timeout set (a zero would mean none, the slow-client hole the timeouts
+// close) and every trusted proxy an IP address or a CIDR range.
+func (v *validator) checkHTTP() {
+	c := v.c
+	if n := len(c.MetricsToken); n > 0 && n < 16 {
+		v.addf("metrics_token", "must be at least 16 characters (or empty to leave /metrics open)")
+	}
+	h := c.HTTP
+	for _, f := range []struct {
+		path string
+		d    time.Duration
+	}{
+		{"http.read_header_timeout", h.ReadHeaderTimeout},
+		{"http.read_timeout", h.ReadTimeout},
+		{"http.write_timeout", h.WriteTimeout},
+		{"http.idle_timeout", h.IdleTimeout},
+	} {
+		if f.d <= 0 {
+			v.addf(f.path, "must be a positive duration such as 15s, got %s", f.d)
+		}
+	}
+	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 && h.ReadHeaderTimeout > h.ReadTimeout {
+		v.addf("http.read_header_timeout", "must not exceed %s (%s), got %s", v.name("http.read_timeout"), h.ReadTimeout, h.ReadHeaderTimeout)
+	}
+	for _, p := range h.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				v.addf("http.trusted_proxies", "must list IP addresses or CIDR ranges such as 10.0.0.0/8, got %q", p)
+			}
+		}
+	}
 }
 
 // checkWeCom allows all-or-nothing credentials: a partial set is almost always a typo in a
@@ -198,6 +232,9 @@ func (v *validator) checkWeCom() {
 		} else if _, err := base64.StdEncoding.DecodeString(w.AESKey + "="); err != nil {
 			v.addf("wecom.aes_key", "must contain only base64 characters (A-Z a-z 0-9 + /)")
 		}
+	}
+	if w.CallbackWindow < time.Minute || w.CallbackWindow > 24*time.Hour {
+		v.addf("wecom.callback_window", "must be a duration between 1m and 24h such as 1h, got %s", w.CallbackWindow)
 	}
 	if u, err := url.Parse(w.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		v.addf("wecom.api_base", "must be an http(s) URL such as https://qyapi.weixin.qq.com, got %q", w.APIBase)

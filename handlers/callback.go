@@ -28,9 +28,16 @@ func callbackKind(m bot.Message) string {
 }
 
 // openFailure maps a wecom callback error to its status and metric outcome.
+// A signed callback that is refused (stale, or for another app) is 403:
+// it is well formed, and WeCom has no business sending it.
 func openFailure(err error) (int, string) {
-	if errors.Is(err, wecom.ErrBadSignature) {
+	switch {
+	case errors.Is(err, wecom.ErrBadSignature):
 		return http.StatusForbidden, "bad_signature"
+	case errors.Is(err, wecom.ErrStale):
+		return http.StatusForbidden, "stale"
+	case errors.Is(err, wecom.ErrWrongAgent):
+		return http.StatusForbidden, "wrong_agent"
 	}
 	return http.StatusBadRequest, "bad_request"
 }
@@ -56,7 +63,8 @@ func (s *Server) callbackVerify(c *gin.Context) {
 
 // callbackReceive takes one message: verify and decrypt, let the bot
 // handle it (deduplicated by message id in the database), and answer with
-// the sealed passive reply. A request that fails verification touches
+// the sealed passive reply. A request that fails verification, or that
+// wecom.Admit refuses (outside the time window, another app), touches
 // nothing. An internal error is logged once and answered with the generic
 // message, so the user knows, and WeCom does not retry into the same fault.
 func (s *Server) callbackReceive(c *gin.Context) {
@@ -79,6 +87,12 @@ func (s *Server) callbackReceive(c *gin.Context) {
 	q := c.Request.URL.Query()
 	nonce := q.Get("nonce")
 	msg, err := s.d.Crypto.Open(q.Get("msg_signature"), q.Get("timestamp"), nonce, body)
+	if err == nil {
+		err = wecom.Admit(msg, q.Get("timestamp"), s.d.Store.Now(), s.d.Config.WeCom.CallbackWindow, s.d.AgentID)
+		if err != nil {
+			s.log.Warn("callback refused", "user", msg.UserID, "err", err)
+		}
+	}
 	if err != nil {
 		status, outcome := openFailure(err)
 		s.d.Metrics.ObserveCallback("unknown", outcome, time.Since(start))

@@ -59,6 +59,33 @@ func (c *Crypto) Open(msgSignature, timestamp, nonce string, body []byte) (bot.M
 	return DecodeInbound(inner)
 }
 
+// Admit decides whether a message Open returned may be handled: its inner
+// AgentID must be agentID, and both the request's timestamp query parameter
+// and the message's CreateTime must lie within window of now, either way.
+// The signature covers the timestamp and the encrypted CreateTime, so a
+// request captured on the way (a proxy log, a leaked capture) cannot be
+// posted again once the window has passed; within the window the handled
+// message's dedupe row answers it. The error wraps ErrStale or
+// ErrWrongAgent and never quotes the payload.
+func Admit(m bot.Message, timestamp string, now time.Time, window time.Duration, agentID int64) error {
+	if m.AgentID != agentID {
+		return fmt.Errorf("%w (AgentID %d)", ErrWrongAgent, m.AgentID)
+	}
+	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: timestamp is not a number", ErrBadRequest)
+	}
+	for _, f := range []struct {
+		name string
+		at   time.Time
+	}{{"timestamp", time.Unix(ts, 0)}, {"CreateTime", m.Time}} {
+		if d := now.Sub(f.at); d > window || d < -window {
+			return fmt.Errorf("%w: %s is %s from now", ErrStale, f.name, d.Round(time.Second))
+		}
+	}
+	return nil
+}
+
 // Seal renders reply as the encrypted passive reply to user toUser, ready
 // to be written as the callback's response body (Content-Type text/xml).
 // The plaintext is a text message, or — when reply.ButtonText is set, as

@@ -41,6 +41,16 @@ var (
 	// ErrWrongCorp means the payload decrypted but was addressed to another
 	// corp (its receive id is not our CorpID). It wraps ErrBadRequest.
 	ErrWrongCorp = fmt.Errorf("%w: payload is for another corp", ErrBadRequest)
+
+	// ErrStale means a correctly signed callback's timestamp or its
+	// message's CreateTime is outside the accepted window: a captured
+	// request posted again later (see Admit). It wraps ErrBadRequest.
+	ErrStale = fmt.Errorf("%w: outside the callback time window", ErrBadRequest)
+
+	// ErrWrongAgent means a correctly signed callback carries a message for
+	// another app of the corp (its inner AgentID is not ours). It wraps
+	// ErrBadRequest.
+	ErrWrongAgent = fmt.Errorf("%w: message is for another app", ErrBadRequest)
 )
 
 // pkcs7Block is the block size WeCom pads its plaintext to. It is not the
