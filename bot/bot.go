@@ -127,7 +127,7 @@ func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, boo
 	}
 	cmd, perr := command.Parse(msg.Text, b.now(), b.loc())
 	switch cmd.Name {
-	case command.Query, command.Mine, command.Stats, command.Help:
+	case command.Query, command.Mine, command.Stats, command.Help, command.Greet:
 	default:
 		return Reply{}, false, nil
 	}
@@ -152,7 +152,9 @@ func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, boo
 		return Reply{}, false, err
 	}
 	reply := c.reply
-	reply.Text = fitText(reply.Text)
+	if reply.Text, err = c.fit(reply.Text); err != nil {
+		return Reply{}, false, err
+	}
 	enc, _ := json.Marshal(reply)
 	stored, dup, err := tx.RecordInbound(key, msg.UserID, string(enc))
 	if err != nil {
@@ -217,7 +219,11 @@ func (c *turn) finish(key string, reply *Reply) error {
 	if err := c.saveDialogue(); err != nil {
 		return err
 	}
-	reply.Text = fitText(reply.Text)
+	text, err := c.fit(reply.Text)
+	if err != nil {
+		return err
+	}
+	reply.Text = text
 	enc, _ := json.Marshal(reply)
 	return c.tx.FinishInbound(key, string(enc))
 }
@@ -328,7 +334,17 @@ func (c *turn) runText(cmd command.Command, err error) error {
 	case command.Resume:
 		return c.resume()
 	case command.Query:
+		if cmd.Text != "" {
+			return c.search(cmd.Text)
+		}
 		return c.query(cmd.Number)
+	case command.Greet:
+		c.say("%s", greeting(c.actor))
+		if c.dlg != nil && c.dlg.Flow == flowReport {
+			c.reply.Text += "\n" + fmt.Sprintf(msgDraftKept, c.dlg.Draft.brief())
+		}
+	case command.More:
+		return c.more()
 	case command.Photos:
 		return c.sendPhotos(cmd.Number)
 	case command.Mine:

@@ -167,8 +167,8 @@ func TestGuidedReportWithPhotoAndLocation(t *testing.T) {
 		if len(c.to("zhengshiyi")) != 0 {
 			t.Fatal("another county's supervisor was told")
 		}
-		// The dialogue is over: a bare word gets a short hint, not the manual.
-		c.expect("zhangsan", "你好", "没看懂这条消息")
+		// The dialogue is over: a word that is no command gets a short hint.
+		c.expect("zhangsan", "辛苦了", "没看懂这条消息")
 	})
 }
 
@@ -327,8 +327,8 @@ func TestStatsSentence(t *testing.T) {
 		c.say("wangwu", "复查 1 通过")
 		c.say("lisi", "整改 2 已整改")
 		c.clock.Set(time.Date(2023, 3, 15, 9, 0, 0, 0, modelstest.Shanghai))
-		c.expect("wangwu", "统计", "情况小结：2023年2月23日至3月15日，茅箭区检查发现重点隐患问题3个，已整改完成2个，已销号1个，逾期1个，整改率33.3%", "按行业", "燃气 3/2/1/1/33.3%")
-		c.expect("sunqi", "统计 本月", "2023年3月1日至3月15日，十堰市检查发现重点隐患问题3个", "按区域", "茅箭区 3/2/1/1/33.3%")
+		c.expect("wangwu", "统计", "情况小结：2023年2月23日至3月15日，茅箭区检查发现重点隐患问题3个，已整改完成2个，已销号1个，逾期1个，整改率33.3%", "按行业", "燃气：发现3 整改2 销号1 逾期1 整改率33.3%")
+		c.expect("sunqi", "统计 本月", "2023年3月1日至3月15日，十堰市检查发现重点隐患问题3个", "按区域", "茅箭区：发现3 整改2 销号1 逾期1 整改率33.3%")
 		c.expect("sunqi", "统计 本周 张湾区", "张湾区检查发现重点隐患问题0个", "（本期没有隐患）")
 		c.expect("sunqi", "统计 下个世纪", "没有找到区域或行业“下个世纪”")
 	})

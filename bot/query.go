@@ -192,13 +192,13 @@ func (c *turn) stats(cmd command.Command) error {
 	if by == models.BySector {
 		head = "按行业"
 	}
-	fmt.Fprintf(&b, "%s（发现/整改完成/销号/逾期/整改率）：\n", head)
+	fmt.Fprintf(&b, "%s：\n", head)
 	shown := 0
 	for _, r := range rows {
 		if r.Found == 0 && r.Overdue == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "%s %d/%d/%d/%d/%s\n", r.Name, r.Found, r.Rectified, r.Closed, r.Overdue, report.FormatRate(r.Figures))
+		b.WriteString(report.BreakdownLine(r) + "\n")
 		shown++
 	}
 	if shown == 0 {

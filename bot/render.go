@@ -44,13 +44,31 @@ func welcome(a *models.Actor) string {
 	return name + "你好！这里是重点隐患整改台账。发送“上报”登记隐患，“查询 编号”查看进度，“帮助”查看全部命令。"
 }
 
+// greeting answers 你好 and 在吗: who the bot is and the few commands
+// that get a person started, for their roles.
+func greeting(a *models.Actor) string {
+	var b strings.Builder
+	if a.Name != "" {
+		b.WriteString(a.Name + "，")
+	}
+	b.WriteString("你好！我是重点隐患整改台账助手，常用：\n")
+	b.WriteString("· 上报 —— 登记隐患，可先发照片\n")
+	b.WriteString("· 查询 12 或 查询 燃气 —— 查进度、按关键词找\n")
+	b.WriteString("· 我的 —— 我的待办\n")
+	if a.Known() {
+		b.WriteString("· 统计 本周 —— 本周情况小结\n")
+	}
+	b.WriteString("发送“帮助”查看全部命令。")
+	return b.String()
+}
+
 // helpText lists the commands this user may use.
 func helpText(a *models.Actor) string {
 	var b strings.Builder
 	b.WriteString("可用命令：\n")
 	line := func(s string) { b.WriteString("· " + s + "\n") }
 	line("上报 —— 按提示登记隐患，可附照片和位置")
-	line("查询 编号 —— 例如：查询 12")
+	line("查询 编号 或 关键词 —— 例如：查询 12、查询 燃气")
 	line("我的 —— 我的待办和上报")
 	line("照片 编号 —— 看整改前后的照片")
 	if a.Known() {

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -21,8 +22,14 @@ type HazardFilter struct {
 	Overdue    bool // only overdue now
 	ReporterID string
 	AfterID    uint
-	Limit      int // 0: no limit
-	Desc       bool
+	// Viewer keeps only what this actor may read (CanSee): hazards in their
+	// unit's subtree and hazards they reported.
+	Viewer *Actor
+	// Keyword keeps hazards with every word (split on spaces) in the title,
+	// description, enterprise, location or the responsible unit's name.
+	Keyword string
+	Limit   int // 0: no limit
+	Desc    bool
 }
 
 func (tx *Tx) hazardQuery(f HazardFilter) (*gorm.DB, error) {
@@ -45,8 +52,28 @@ func (tx *Tx) hazardQuery(f HazardFilter) (*gorm.DB, error) {
 	if f.ReporterID != "" {
 		q = q.Where("reporter_id = ?", f.ReporterID)
 	}
+	if a := f.Viewer; a != nil {
+		switch {
+		case !a.Known():
+			q = q.Where("reporter_id = ?", a.UserID)
+		case !a.Unit.IsRoot():
+			ids, err := tx.SubtreeIDs(a.Unit)
+			if err != nil {
+				return nil, err
+			}
+			q = q.Where("(region_id IN ? OR unit_id IN ? OR committee_id IN ? OR reporter_id = ?)", ids, ids, ids, a.UserID)
+		}
+	}
+	for _, w := range strings.Fields(f.Keyword) {
+		like := "%" + likeEscaper.Replace(w) + "%"
+		q = q.Where("(title LIKE ? ESCAPE '!' OR description LIKE ? ESCAPE '!' OR enterprise LIKE ? ESCAPE '!' OR location LIKE ? ESCAPE '!'"+
+			" OR unit_id IN (SELECT id FROM units WHERE name LIKE ? ESCAPE '!'))", like, like, like, like, like)
+	}
 	return q, nil
 }
+
+// likeEscaper makes a typed word match literally inside LIKE ... ESCAPE '!'.
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 
 // FindHazards returns the hazards f selects.
 func (tx *Tx) FindHazards(f HazardFilter) ([]Hazard, error) {

@@ -30,6 +30,7 @@ var migrations = []migration{
 	{2, "covering index for summaries", migrate2},
 	{3, "files kept in the database", migrate3},
 	{4, "sends per member, for the WeCom rate limit", migrate4},
+	{40, "the next page of a long chat reply, per user", migrate40},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -308,4 +309,15 @@ func migrate4(db *gorm.DB) error {
 		At     time.Time `gorm:"not null;index:idx_sends_user_at,priority:2;index:idx_sends_at"`
 	}
 	return db.Table("sends").AutoMigrate(&send{})
+}
+
+// migrate40 adds the rest of each user's last long chat reply, read by 更多
+// on whichever replica takes it.
+func migrate40(db *gorm.DB) error {
+	type page struct {
+		UserID    string `gorm:"column:userid;primaryKey;size:64"`
+		Data      string `gorm:"type:text"`
+		UpdatedAt time.Time
+	}
+	return db.Table("pages").AutoMigrate(&page{})
 }

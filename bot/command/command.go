@@ -47,6 +47,8 @@ const (
 	Resume           Name = "resume"            // 继续
 	Skip             Name = "skip"              // 跳过
 	Photos           Name = "photos"            // 照片: a hazard's photos
+	Greet            Name = "greet"             // 你好, 在吗
+	More             Name = "more"              // 更多: the next page of a long reply
 )
 
 // Command is one parsed message. Which arguments are set depends on Name; the
@@ -73,7 +75,8 @@ type Command struct {
 	Date     models.Date
 	DateText string
 
-	// Text is the free text: Rectify's measures, the reason of a Review
+	// Text is the free text: Query's search words (space-separated; Number
+	// is then zero), Rectify's measures, the reason of a Review
 	// send-back, Extend and Withdraw, Edit's new value, Help's and Mine's
 	// topic. Line breaks are kept.
 	Text string
@@ -157,6 +160,13 @@ var answers = map[string]Name{
 	"继续": Resume, "继续上报": Resume, "continue": Resume, "resume": Resume,
 
 	"跳过": Skip, "略过": Skip, "不填": Skip, "skip": Skip,
+
+	"你好": Greet, "您好": Greet, "你好啊": Greet, "您好啊": Greet, "在吗": Greet, "在不在": Greet,
+	"在么": Greet, "在": Greet, "有人吗": Greet, "嗨": Greet, "哈喽": Greet, "早": Greet, "早上好": Greet,
+	"上午好": Greet, "中午好": Greet, "下午好": Greet, "晚上好": Greet, "老师好": Greet, "领导好": Greet,
+	"hi": Greet, "hello": Greet, "hey": Greet, "你好你好": Greet, "您好您好": Greet,
+
+	"更多": More, "下一页": More, "下页": More, "还有吗": More, "继续看": More, "more": More, "next": More,
 }
 
 // sortedWords is words' keys, longest first.
@@ -179,7 +189,7 @@ var sortedWords = func() []string {
 var usages = map[Name]string{
 	Help:             "帮助",
 	Report:           "上报（按提示逐项填写）；或 上报 后换行写“隐患：…”“单位：…”等",
-	Query:            "查询 编号，例如：查询 YH2023-0012 或 查询 12",
+	Query:            "查询 编号 或 关键词，例如：查询 12、查询 燃气、查询 人民南路",
 	Mine:             "我的",
 	Stats:            "统计 [时间] [区域或行业]，例如：统计 本周 茅箭区、统计 2月1日至3月15日",
 	Assign:           "交办 编号 责任单位 [时限]，例如：交办 12 茅箭区应急管理局 3月31日",
@@ -196,6 +206,8 @@ var usages = map[Name]string{
 	Resume:           "继续",
 	Skip:             "跳过",
 	Photos:           "照片 编号，例如：照片 12",
+	Greet:            "你好",
+	More:             "更多",
 }
 
 // Usage is the syntax of a command with an example, in Chinese:
@@ -218,7 +230,7 @@ func Parse(text string, now time.Time, loc *time.Location) (Command, error) {
 	if s == "" {
 		return Command{}, nil
 	}
-	if n, ok := answers[strings.ToLower(trimEndPunct(s))]; ok {
+	if n, ok := answers[strings.ToLower(strings.TrimRight(trimEndPunct(s), "?!~。.，, "))]; ok {
 		return Command{Name: n}, nil
 	}
 	year := models.DateOf(now, loc).Year
@@ -241,10 +253,21 @@ func Parse(text string, now time.Time, loc *time.Location) (Command, error) {
 		}
 		return c, err
 	}
-	if n, err := models.ParseNumber(trimEndPunct(s), year); err == nil {
+	if n, err := models.ParseNumber(bareNumber(trimEndPunct(s)), year); err == nil {
 		return Command{Name: Query, Implicit: true, Number: n}, nil
 	}
 	return Command{}, nil
+}
+
+// bareNumber drops the 第 and 号 around a number typed alone: "第12号",
+// "12号" → "12". A date answer ("15号") still reaches a dialogue waiting
+// for one, since the query is Implicit.
+func bareNumber(s string) string {
+	t := strings.TrimSuffix(strings.TrimPrefix(s, "第"), "号")
+	if t != "" && t[len(t)-1] >= '0' && t[len(t)-1] <= '9' {
+		return t
+	}
+	return s
 }
 
 // parser holds one command's arguments while they are read.
@@ -290,8 +313,16 @@ func (p *parser) parse() (Command, error) {
 		return p.edit(c)
 	}
 
-	// Every other command names a hazard first.
+	// Every other command names a hazard first; 查询 may instead name
+	// words to search for.
+	before := p.rest
 	n, err := p.number()
+	if err != nil && p.name == Query && !p.glued {
+		p.rest = before
+		if c.Text = strings.Join(strings.FieldsFunc(p.tail(), isSep), " "); c.Text != "" {
+			return c, nil
+		}
+	}
 	if err != nil {
 		return c, err
 	}

@@ -97,6 +97,18 @@ func TestParse(t *testing.T) {
 			Units: []string{"茅箭区应急管理局"}, Date: day(2023, 3, 31), DateText: "月底"}},
 		{"assign past year-less deadline is left for the bot to ask", "交办 12 某局 1月10日", Command{Name: Assign, Number: no(12),
 			Units: []string{"某局"}, DateText: "1月10日"}},
+		{"query by keyword", "查询 燃气", Command{Name: Query, Text: "燃气"}},
+		{"query by two words", "查询：人民南路，液化气", Command{Name: Query, Text: "人民南路 液化气"}},
+		{"query ascii word", "查询 abc", Command{Name: Query, Text: "abc"}},
+		{"glued word is not a search", "查询一下", Command{}},
+		{"bare hao", "12号", Command{Name: Query, Implicit: true, Number: no(12)}},
+		{"bare di hao", "第12号", Command{Name: Query, Implicit: true, Number: no(12)}},
+		{"bare di", "第12", Command{Name: Query, Implicit: true, Number: no(12)}},
+		{"greeting", "你好", Command{Name: Greet}},
+		{"greeting with punctuation", "您好！", Command{Name: Greet}},
+		{"greeting zai ma", "在吗？", Command{Name: Greet}},
+		{"greeting hi", "Hi", Command{Name: Greet}},
+		{"more", "更多", Command{Name: More}},
 		{"assign in working days", "交办 12 某局 10个工作日内", Command{Name: Assign, Number: no(12),
 			Units: []string{"某局"}, Date: day(2023, 3, 29), DateText: "10个工作日内"}},
 		{"assign month end", "交办 12 某局 4月底前", Command{Name: Assign, Number: no(12),
@@ -209,8 +221,7 @@ func TestParseErrors(t *testing.T) {
 		want Name
 		msgs []string // each must appear in the message
 	}{
-		{"query without number", "查询", Query, []string{"缺少隐患编号", "例如：查询 YH2023-0012"}},
-		{"query bad number", "查询 abc", Query, []string{"隐患编号“abc”不对", "YH2023-0012"}},
+		{"query without number", "查询", Query, []string{"缺少隐患编号", "例如：查询 12、查询 燃气"}},
 		{"assign without unit", "交办 12", Assign, []string{"请写明责任单位", "例如：交办 12 茅箭区应急管理局 3月31日"}},
 		{"assign only a deadline", "交办 12 3月31日", Assign, []string{"请写明责任单位"}},
 		{"assign impossible deadline", "交办 12 某局 2月30日", Assign, []string{"“2月30日”不是有效日期"}},

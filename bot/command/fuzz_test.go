@@ -50,7 +50,10 @@ func FuzzParse(f *testing.F) {
 		if Usage(c.Name) == "" {
 			t.Fatalf("Parse(%q) returned unknown name %q", text, c.Name)
 		}
-		if numbered[c.Name] && (c.Number.Seq <= 0 || c.Number.Year < 1900) {
+		if c.Name == Query && c.Number.Seq == 0 && strings.TrimSpace(c.Text) == "" {
+			t.Fatalf("Parse(%q) = %+v: a query with neither number nor words", text, c)
+		}
+		if numbered[c.Name] && !(c.Name == Query && c.Text != "") && (c.Number.Seq <= 0 || c.Number.Year < 1900) {
 			t.Fatalf("Parse(%q) = %+v without a valid number", text, c)
 		}
 		if !c.Date.IsZero() && !models.ValidDate(c.Date.Year, c.Date.Month, c.Date.Day) {

@@ -221,9 +221,9 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 	fmt.Fprintf(&b, "近7天：新发现%d个，整改完成%d个，销号%d个；整改率%s→%s。\n",
 		week.Found, rectified, closed, report.FormatRate(before), report.FormatRate(total))
 	if len(rows) > 0 {
-		b.WriteString("分区域（发现/整改完成/销号/逾期/整改率）：\n")
+		b.WriteString("分区域：\n")
 		for _, r := range rows {
-			fmt.Fprintf(&b, "%s %d/%d/%d/%d/%s\n", r.Name, r.Found, r.Rectified, r.Closed, r.Overdue, report.FormatRate(r.Figures))
+			b.WriteString(report.BreakdownLine(r) + "\n")
 		}
 	}
 	b.WriteString("整改台账见随后的附件。")

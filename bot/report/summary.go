@@ -69,3 +69,13 @@ func FormatRate(f models.Figures) string {
 	}
 	return s + "%"
 }
+
+// BreakdownLine is one unit's (or sector's) figures in words, one line as
+// a phone shows it: "茅箭区：发现12 整改8 销号5 逾期1 整改率41.7%".
+func BreakdownLine(r models.SummaryRow) string {
+	s := fmt.Sprintf("%s：发现%d 整改%d 销号%d 逾期%d", r.Name, r.Found, r.Rectified, r.Closed, r.Overdue)
+	if r.Found > 0 {
+		s += " 整改率" + FormatRate(r.Figures)
+	}
+	return s
+}
