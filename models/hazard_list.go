@@ -56,7 +56,7 @@ func (tx *Tx) hazardQuery(f HazardFilter) (*gorm.DB, error) {
 		switch {
 		case !a.Known():
 			q = q.Where("reporter_id = ?", a.UserID)
-		case !a.Unit.IsRoot():
+		case !a.Unit.CityWide():
 			ids, err := tx.SubtreeIDs(a.Unit)
 			if err != nil {
 				return nil, err
