@@ -119,7 +119,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		store.Close()
 		return nil, err
 	}
-	a.bot = bot.New(store, cfg, log)
+	a.bot = bot.New(store, cfg, log, bot.WithFiles(a.files))
 	return a, nil
 }
 

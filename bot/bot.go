@@ -19,15 +19,27 @@ type Bot struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	replies *replyCache
+	files   Files // where ledgers asked for in chat are kept
 }
+
+// Option configures a Bot.
+type Option func(*Bot)
+
+// WithFiles keeps the files the bot generates (ledgers asked for in chat)
+// in files, where the sender reads them; without it 台账 cannot be sent.
+func WithFiles(files Files) Option { return func(b *Bot) { b.files = files } }
 
 // New returns a bot over store. cfg supplies the time zone, the dialogue
 // idle timeout and the names of the supervision colours.
-func New(store *models.Store, cfg *config.Config, log *slog.Logger) *Bot {
+func New(store *models.Store, cfg *config.Config, log *slog.Logger, opts ...Option) *Bot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{store: store, cfg: cfg, log: log, replies: newReplyCache(8192)}
+	b := &Bot{store: store, cfg: cfg, log: log, replies: newReplyCache(8192)}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
 }
 
 // Store returns the ledger the bot works on.
@@ -127,7 +139,7 @@ func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, boo
 	}
 	cmd, perr := command.Parse(msg.Text, b.now(), b.loc())
 	switch cmd.Name {
-	case command.Query, command.Mine, command.Stats, command.Help, command.Greet:
+	case command.Query, command.Mine, command.Stats, command.Help, command.Greet, command.Ranking:
 	default:
 		return Reply{}, false, nil
 	}
@@ -347,6 +359,10 @@ func (c *turn) runText(cmd command.Command, err error) error {
 		return c.more()
 	case command.Photos:
 		return c.sendPhotos(cmd.Number)
+	case command.Ledger:
+		return c.ledger(cmd)
+	case command.Ranking:
+		return c.ranking(cmd)
 	case command.Mine:
 		return c.mine()
 	case command.Stats:

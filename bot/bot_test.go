@@ -27,6 +27,7 @@ type chat struct {
 	b     *bot.Bot
 	clock *modelstest.Clock
 	seq   atomic.Int64
+	files bot.DirFiles
 }
 
 func newChat(t *testing.T, s *models.Store) *chat {
@@ -36,7 +37,8 @@ func newChat(t *testing.T, s *models.Store) *chat {
 	if _, err := s.ImportDirectoryFile(ctx, config.ShiyanDirectory); err != nil {
 		t.Fatal(err)
 	}
-	return &chat{t: t, s: s, b: bot.New(s, config.Default(), nil), clock: clock}
+	files := bot.DirFiles{Dir: t.TempDir()}
+	return &chat{t: t, s: s, b: bot.New(s, config.Default(), nil, bot.WithFiles(files)), clock: clock, files: files}
 }
 
 func (c *chat) send(m bot.Message) bot.Reply {

@@ -136,47 +136,11 @@ func (c *turn) stats(cmd command.Command) error {
 	if !c.actor.Known() {
 		return models.Errorf(models.EForbidden, "%s", msgNeedDirectory)
 	}
-	var campaign *command.Period
-	camp, err := c.tx.CampaignOn(c.b.today())
+	sp, err := c.span(cmd.PeriodText, cmd.Filters)
 	if err != nil {
 		return err
 	}
-	if camp != nil {
-		campaign = &command.Period{From: camp.Start, To: camp.End, Label: camp.Name}
-		if campaign.To.After(c.b.today()) {
-			campaign.To = c.b.today()
-		}
-	}
-	period, err := command.ParsePeriod(cmd.PeriodText, c.b.now(), c.b.loc(), campaign)
-	if err != nil {
-		return err
-	}
-	f := models.SummaryFilter{From: period.From, To: period.To, Scope: c.actor.Unit}
-	scopeName := c.actor.Unit.ShortName()
-	by := models.ByRegion
-	if r, err := c.tx.RegionOf(c.actor.Unit); err != nil {
-		return err
-	} else if r != nil {
-		by = models.BySector
-	}
-	for _, w := range cmd.Filters {
-		if s, ok := matchSector(w); ok {
-			f.Sector = s
-			scopeName += s + "行业"
-			by = models.ByRegion
-			continue
-		}
-		u, err := c.resolveUnit(w, "区域或行业", models.KindRegion)
-		if err != nil {
-			return err
-		}
-		f.RegionID = &u.ID
-		scopeName = u.ShortName()
-		by = models.BySector
-	}
-	if f.Sector != "" && f.RegionID != nil {
-		scopeName += f.Sector + "行业"
-	}
+	period, f, scopeName, by := sp.Period, sp.Filter, sp.Name, sp.By
 	total, err := c.tx.Summary(f)
 	if err != nil {
 		return err

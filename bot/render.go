@@ -73,6 +73,10 @@ func helpText(a *models.Actor) string {
 	line("照片 编号 —— 看整改前后的照片")
 	if a.Known() {
 		line("统计 [时间] [区域或行业] —— 例如：统计 本周")
+		line("排名 [时间] —— 考核排名")
+	}
+	if mayPullLedger(a) {
+		line("台账 [时间] [区域或行业] —— 发来 Excel 台账")
 	}
 	if a.Has(models.RoleContact) {
 		line("接收 编号")

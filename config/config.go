@@ -50,6 +50,8 @@ type Config struct {
 	MetricsToken string `yaml:"metrics_token" secret:"true"`
 	// HTTP tunes the HTTP server: timeouts and which proxies to believe.
 	HTTP HTTP `yaml:"http"`
+	// Digests chooses who gets the daily and weekly digests.
+	Digests Digests `yaml:"digests"`
 
 	loc *time.Location     // set by Validate so Location does not reload tzdata on every call
 	cal *calendar.Calendar // set by Validate from calendar.file
@@ -185,6 +187,16 @@ type Outbox struct {
 	Poll time.Duration `yaml:"poll"`
 }
 
+// Digests chooses who gets the daily and weekly digests.
+type Digests struct {
+	// Roles lists the roles whose members get their own unit's digests and the weekly ledger, e.g.
+	// [leader, supervisor]: a county's supervisors get that county's.
+	Roles []string `yaml:"roles"`
+}
+
+// DigestRoles are the roles digests.roles may name.
+var DigestRoles = []string{"leader", "supervisor", "admin", "contact", "inspector"}
+
 // Supervision describes 红黄蓝分级管理: what each colour means is configuration, not code.
 type Supervision struct {
 	// Colours maps red, yellow and blue to their description.
@@ -248,7 +260,8 @@ func Default() *Config {
 			CampaignReminders: "0 9 * * *",
 			DraftSweep:        "*/5 * * * *",
 		},
-		Outbox: Outbox{Workers: 2, GiveUpAfter: 24 * time.Hour, PerUserPerMinute: 30, Poll: time.Second},
+		Outbox:  Outbox{Workers: 2, GiveUpAfter: 24 * time.Hour, PerUserPerMinute: 30, Poll: time.Second},
+		Digests: Digests{Roles: []string{"leader", "supervisor"}},
 		Supervision: Supervision{Colours: Colours{
 			ColourRed:    {Name: "红色", Meaning: "市安委会挂牌督办"},
 			ColourYellow: {Name: "黄色", Meaning: "县市区安委会/专委会督办"},

@@ -149,6 +149,14 @@ func (v *validator) check() {
 
 	v.checkReminders()
 	v.checkSchedule()
+	if len(c.Digests.Roles) == 0 {
+		v.addf("digests.roles", "must name at least one role, such as leader,supervisor")
+	}
+	for _, r := range c.Digests.Roles {
+		if !slices.Contains(DigestRoles, r) {
+			v.addf("digests.roles", "has unknown role %q (use %s)", r, strings.Join(DigestRoles, ", "))
+		}
+	}
 
 	o := c.Outbox
 	if o.Workers < 1 {

@@ -49,6 +49,8 @@ const (
 	Photos           Name = "photos"            // 照片: a hazard's photos
 	Greet            Name = "greet"             // 你好, 在吗
 	More             Name = "more"              // 更多: the next page of a long reply
+	Ledger           Name = "ledger"            // 台账: the .xlsx of the asker's scope
+	Ranking          Name = "ranking"           // 排名: 考核排名
 )
 
 // Command is one parsed message. Which arguments are set depends on Name; the
@@ -136,6 +138,9 @@ var words = map[string]Name{
 
 	"撤销": Withdraw, "作废": Withdraw, "withdraw": Withdraw,
 
+	"台账": Ledger, "导出台账": Ledger, "要台账": Ledger, "ledger": Ledger,
+	"排名": Ranking, "考核排名": Ranking, "排行": Ranking, "ranking": Ranking,
+
 	"照片": Photos, "查看照片": Photos, "看照片": Photos, "photos": Photos, "photo": Photos,
 
 	"修改": Edit, "改": Edit, "更改": Edit, "edit": Edit,
@@ -208,6 +213,8 @@ var usages = map[Name]string{
 	Photos:           "照片 编号，例如：照片 12",
 	Greet:            "你好",
 	More:             "更多",
+	Ledger:           "台账 [时间] [区域或行业]，例如：台账、台账 本月 茅箭区、台账 燃气",
+	Ranking:          "排名 [时间]，例如：排名、排名 本月",
 }
 
 // Usage is the syntax of a command with an example, in Chinese:
@@ -307,7 +314,7 @@ func (p *parser) parse() (Command, error) {
 		return c, nil
 	case Report:
 		return p.report(c)
-	case Stats:
+	case Stats, Ledger, Ranking:
 		return p.stats(c)
 	case Edit:
 		return p.edit(c)

@@ -3,9 +3,8 @@ package notify
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,17 +14,31 @@ import (
 	"hazardbot/models"
 )
 
-// LedgerDir is where, under the storage directory, weekly ledgers are written.
-const LedgerDir = "ledgers"
-
-// leaderGroups returns the active leaders grouped by their unit, units in
-// directory order, so that each unit's digest is computed once.
-func leaderGroups(tx *models.Tx) ([]*models.Unit, map[uint][]string, error) {
-	dir, err := loadDirectory(tx, models.RoleLeader)
+// digestGroups returns the active members of the digest roles (config
+// digests.roles) grouped by their unit, units in directory order, so that
+// each unit's digest is computed once.
+func (n *Notifier) digestGroups(tx *models.Tx) ([]*models.Unit, map[uint][]string, error) {
+	var roles []models.Role
+	for _, r := range n.cfg.Digests.Roles {
+		roles = append(roles, models.Role(r))
+	}
+	if len(roles) == 0 {
+		roles = []models.Role{models.RoleLeader}
+	}
+	dir, err := loadDirectory(tx, roles...)
 	if err != nil {
 		return nil, nil, err
 	}
-	byUnit := dir.byRole[models.RoleLeader]
+	byUnit := map[uint][]string{}
+	for _, r := range roles {
+		for id, users := range dir.byRole[r] {
+			for _, u := range users {
+				if !slices.Contains(byUnit[id], u) {
+					byUnit[id] = append(byUnit[id], u)
+				}
+			}
+		}
+	}
 	var units []*models.Unit
 	for id := range byUnit {
 		if u := dir.units[id]; u != nil && u.Active {
@@ -46,7 +59,7 @@ func (n *Notifier) DailyDigest(ctx context.Context, now time.Time) (SweepResult,
 	var msgs []message
 	err := n.store.InTx(ctx, func(tx *models.Tx) error {
 		msgs = nil
-		units, leaders, err := leaderGroups(tx)
+		units, leaders, err := n.digestGroups(tx)
 		if err != nil {
 			return err
 		}
@@ -138,7 +151,7 @@ func (n *Notifier) WeeklyDigest(ctx context.Context, now time.Time) (SweepResult
 	var files []string
 	err := n.store.InTx(ctx, func(tx *models.Tx) error {
 		msgs, files = nil, nil
-		units, leaders, err := leaderGroups(tx)
+		units, leaders, err := n.digestGroups(tx)
 		if err != nil {
 			return err
 		}
@@ -151,12 +164,12 @@ func (n *Notifier) WeeklyDigest(ctx context.Context, now time.Time) (SweepResult
 			if err != nil {
 				return err
 			}
-			rel := path.Join(LedgerDir, fmt.Sprintf("%s-%s.xlsx", today, u.Code))
-			if err := n.writeLedger(tx, f, meta, rel); err != nil {
+			rel := path.Join(bot.LedgerDir, fmt.Sprintf("%s-%s.xlsx", today, u.Code))
+			if err := bot.PutLedger(tx, n.files(), f, meta, rel); err != nil {
 				return err
 			}
 			files = append(files, rel)
-			name := fmt.Sprintf("%s-%s.xlsx", report.SheetName, today)
+			name := bot.LedgerFileName("", today)
 			for _, l := range leaders[u.ID] {
 				msgs = append(msgs,
 					message{key: key(KindWeekly, week, l), user: l, out: bot.Outgoing{Kind: bot.OutText, Text: text}},
@@ -226,36 +239,24 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 			b.WriteString(report.BreakdownLine(r) + "\n")
 		}
 	}
+	top, err := rankingText(tx, sf, u)
+	if err != nil {
+		return fail(err)
+	}
+	if top != "" {
+		b.WriteString(top + "\n")
+	}
 	b.WriteString("整改台账见随后的附件。")
 	lines := strings.Split(b.String(), "\n")
 	return fitLines(lines[0], lines[1:len(lines)-1], lines[len(lines)-1]), meta, hf, nil
 }
 
-// writeLedger writes the ledger file at rel in the notifier's files. It is
-// built in a temporary file first (the ledger streams from this
-// transaction) and stored before the transaction that queues its message
-// commits, so the sender never looks for a file that is not there.
-func (n *Notifier) writeLedger(tx *models.Tx, f models.HazardFilter, meta report.LedgerMeta, rel string) error {
-	files := n.Files
-	if files == nil {
-		files = bot.DirFiles{Dir: n.cfg.Storage.Dir}
+// files is where generated ledgers are kept.
+func (n *Notifier) files() bot.Files {
+	if n.Files == nil {
+		return bot.DirFiles{Dir: n.cfg.Storage.Dir}
 	}
-	tmp, err := os.CreateTemp("", "ledger-*.xlsx")
-	if err != nil {
-		return fmt.Errorf("ledger file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := report.WriteHazardLedger(tx, f, meta, tmp); err != nil {
-		return err
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("ledger file: %w", err)
-	}
-	if _, err := files.Put(context.Background(), rel, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", tmp); err != nil {
-		return fmt.Errorf("ledger file: %w", err)
-	}
-	return nil
+	return n.Files
 }
 
 // queue enqueues a job's messages, delayed past quiet hours, and logs it.
@@ -280,4 +281,37 @@ func (n *Notifier) queue(ctx context.Context, what string, today models.Date, ms
 func isoWeek(t time.Time) string {
 	y, w := t.ISOWeek()
 	return fmt.Sprintf("%d-W%02d", y, w)
+}
+
+// rankingText names the top and bottom three of the 考核排名 over the
+// digest's span: regions for a city or committee scope, responsible units
+// inside one county. Only groups that found something are ranked; with
+// fewer than two there is nothing to say.
+func rankingText(tx *models.Tx, f models.SummaryFilter, u *models.Unit) (string, error) {
+	region, err := tx.RegionOf(u)
+	if err != nil {
+		return "", err
+	}
+	by := models.ByRegion
+	if region != nil {
+		by = models.ByUnit
+	}
+	rows, err := tx.Ranking(f, by)
+	if err != nil {
+		return "", err
+	}
+	rows = slices.DeleteFunc(rows, func(r models.RankRow) bool { return r.Found == 0 })
+	if len(rows) < 2 {
+		return "", nil
+	}
+	name := func(r models.RankRow) string { return fmt.Sprintf("%s%s", r.Name, report.FormatRate(r.Figures)) }
+	k := min(3, len(rows)/2)
+	var top, bottom []string
+	for _, r := range rows[:k] {
+		top = append(top, name(r))
+	}
+	for _, r := range rows[len(rows)-k:] {
+		bottom = append(bottom, name(r))
+	}
+	return fmt.Sprintf("考核排名（整改率）前%d：%s；后%d：%s。全部排名请发“排名”。", k, strings.Join(top, "、"), k, strings.Join(bottom, "、")), nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"hazardbot/bot"
 	"hazardbot/bot/report"
+	"hazardbot/config"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
 )
@@ -34,12 +35,25 @@ func TestDailyDigest(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		e, hz := digestLedger(t, s)
 		e.clock.Set(at(2023, 3, 13, 8, 30))
+		// digests.roles: [leader] sends to leaders alone.
+		e.cfg.Digests.Roles = []string{"leader"}
 		res, err := e.n.DailyDigest(context.Background(), e.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := e.keysOn("2023-03-13"); !slices.Equal(got, []string{"daily:sunqi", "daily:zhouba"}) || res.Queued != 2 {
 			t.Fatalf("digests %v (queued %d)", got, res.Queued)
+		}
+		// The default adds supervisors, each with their own unit's digest.
+		e.cfg.Digests.Roles = config.Default().Digests.Roles
+		if _, err := e.n.DailyDigest(context.Background(), e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.keysOn("2023-03-13"); !slices.Contains(got, "daily:wangwu") || !slices.Contains(got, "daily:zwsup") || slices.Contains(got, "daily:lisi") {
+			t.Fatalf("digests with supervisors %v", got)
+		}
+		if a, b := e.body(e.row("daily|2023-03-13|wangwu")).Text, e.body(e.row("daily|2023-03-13|zhouba")).Text; a != b {
+			t.Fatalf("茅箭区's supervisor got\n%s\nits leader\n%s", a, b)
 		}
 		tests := []struct {
 			leader      string
@@ -79,9 +93,11 @@ func TestWeeklyDigest(t *testing.T) {
 			text         []string
 			numbers      []string
 		}{
+			{"wangwu", "maojian", []string{"茅箭区检查发现重点隐患问题2个"}, []string{hz[0].Number, hz[1].Number}},
 			{"zhouba", "maojian", []string{"茅箭区检查发现重点隐患问题2个，已整改完成1个，已销号1个，逾期0个，整改率50%", "2023年安全生产春季攻势", "茅箭区：发现2 整改1 销号1 逾期0 整改率50%"},
 				[]string{hz[0].Number, hz[1].Number}},
-			{"sunqi", "shiyan", []string{"2023年2月23日至3月12日，十堰市检查发现重点隐患问题3个", "张湾区：发现1 整改0 销号0 逾期1 整改率0%", "近7天：新发现3个，整改完成1个，销号1个；整改率—→33.3%"},
+			{"sunqi", "shiyan", []string{"2023年2月23日至3月12日，十堰市检查发现重点隐患问题3个", "张湾区：发现1 整改0 销号0 逾期1 整改率0%", "近7天：新发现3个，整改完成1个，销号1个；整改率—→33.3%",
+				"考核排名（整改率）前1：茅箭区50%；后1：张湾区0%"},
 				[]string{hz[0].Number, hz[1].Number, hz[2].Number}},
 		}
 		for _, tc := range tests {
