@@ -62,7 +62,7 @@ func chat(ctx context.Context, getenv func(string) string, stdout io.Writer, std
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.router(nil), ReadHeaderTimeout: 5 * time.Second}
+	srv := a.httpServer("", nil)
 	go srv.Serve(ln)
 	defer srv.Close()
 	bg, stop := context.WithCancel(ctx)

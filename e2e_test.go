@@ -42,7 +42,7 @@ func demoApp(t *testing.T) (*app, *terminal) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: a.router(nil)}
+	srv := a.httpServer("", nil)
 	go srv.Serve(ln)
 	var wg sync.WaitGroup
 	a.startBackground(ctx, &wg, false)

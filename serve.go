@@ -31,7 +31,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	var wg sync.WaitGroup
 	jobs := a.startBackground(bg, &wg, true)
 
-	srv := &http.Server{Addr: cfg.Addr, Handler: a.router(jobs), ReadHeaderTimeout: 10 * time.Second}
+	srv := a.httpServer(cfg.Addr, jobs)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	fmt.Fprintf(stdout, "hazardbot %s listening on %s (demo mode: %v)\n", version, cfg.Addr, a.demo)
@@ -58,10 +58,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	return err
 }
 
-// router builds the HTTP handler over the app.
-func (a *app) router(jobs handlers.JobRunner) http.Handler {
+// httpServer builds the HTTP server over the app, with the configured
+// timeouts, listening on addr.
+func (a *app) httpServer(addr string, jobs handlers.JobRunner) *http.Server {
 	return handlers.New(handlers.Deps{
 		Store: a.store, Bot: a.bot, Crypto: a.crypto, AgentID: a.agentID, Metrics: a.metrics,
 		Registry: a.registry, Config: a.cfg, Jobs: jobs, Files: a.files, Log: a.log,
-	}).Router()
+	}).HTTPServer(addr)
 }

@@ -70,6 +70,33 @@ func New(d Deps) *Server {
 // Router returns the HTTP handler with every route; it is built once.
 func (s *Server) Router() http.Handler { return s.engine() }
 
+// maxHeaderBytes caps a request's headers. WeCom's callbacks and the admin
+// API send a few hundred bytes; net/http's default of 1 MB is only room for
+// abuse.
+const maxHeaderBytes = 64 << 10
+
+// HTTPServer returns the server to listen on addr with the router and the
+// configured timeouts (http.*): a client must send its headers within
+// read_header_timeout and its whole request within read_timeout, so one
+// that dribbles a byte a second is cut off instead of holding a connection
+// and a goroutine for as long as it likes; write_timeout bounds a request
+// from its headers to its last byte out, and idle_timeout a kept-alive
+// connection waiting for its next request. Bodies are still capped by
+// each handler before they are read.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	h := s.d.Config.HTTP
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.Router(),
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		ReadTimeout:       h.ReadTimeout,
+		WriteTimeout:      h.WriteTimeout,
+		IdleTimeout:       h.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
 func (s *Server) engine() *gin.Engine {
 	s.once.Do(func() {
 		// Release mode keeps gin from printing every route and a debug
@@ -78,6 +105,15 @@ func (s *Server) engine() *gin.Engine {
 		gin.SetMode(gin.ReleaseMode)
 		e := gin.New()
 		e.HandleMethodNotAllowed = true
+		// gin believes X-Forwarded-For from any peer unless told otherwise,
+		// which lets any client write the access log's remote address.
+		// Only the configured proxies are believed (none by default).
+		if err := e.SetTrustedProxies(s.d.Config.HTTP.TrustedProxies); err != nil {
+			// Validate has checked the list; should it still not parse,
+			// believe nobody rather than everybody.
+			s.log.Error("http.trusted_proxies not usable, trusting no proxy", "err", err)
+			_ = e.SetTrustedProxies(nil)
+		}
 		// The recovery writer is discarded: gin's dump would include the
 		// request's headers (the bearer token). recovered logs instead.
 		e.Use(s.accessLog, gin.CustomRecoveryWithWriter(io.Discard, s.recovered))
