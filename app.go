@@ -123,7 +123,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	return a, nil
 }
 
-// demoDirectory loads the Shiyan directory into an empty database.
+// demoDirectory loads the Shiyan directory into an empty database and
+// marks it a demo database.
 func (a *app) demoDirectory(ctx context.Context) (int, error) {
 	var n int64
 	if err := a.store.InTx(ctx, func(tx *models.Tx) error {
@@ -137,6 +138,11 @@ func (a *app) demoDirectory(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	r, err := a.store.ImportDirectoryFile(ctx, config.ShiyanDirectory)
+	if err != nil {
+		return 0, err
+	}
+	// Mark the database as the demo's, so that the terminal chat may use it.
+	err = a.store.InTx(ctx, func(tx *models.Tx) error { return tx.SetSetting(models.SettingDemo, "shiyan") })
 	return r.Units, err
 }
 

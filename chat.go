@@ -24,6 +24,7 @@ import (
 	"hazardbot/bot"
 	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/config"
+	"hazardbot/models"
 )
 
 // chat runs an in-process bot (demo WeCom) and lets the person at the
@@ -43,15 +44,29 @@ func chat(ctx context.Context, getenv func(string) string, stdout io.Writer, std
 	if err != nil {
 		return err
 	}
-	// The terminal chat always uses the fake WeCom API, so nothing real is
-	// sent; it shares the configured database with `serve`.
-	cfg.WeCom = config.WeCom{APIBase: cfg.WeCom.APIBase}
-	cfg.Outbox.Poll = 200 * time.Millisecond
-	logLevel := slog.LevelWarn
-	if cfg.Log.Level == "debug" {
-		logLevel = slog.LevelDebug
+	// The terminal chat talks to an in-process fake WeCom API and runs its
+	// own sender: against a real database that sender would claim real
+	// outbox rows and "send" them to the fake. So it runs only in demo mode
+	// on a demo database.
+	if !cfg.DemoMode() {
+		return errors.New(msgChatConfigured)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	if err := demoDatabase(ctx, cfg); err != nil {
+		return err
+	}
+	cfg.Outbox.Poll = 200 * time.Millisecond
+	// Logs go to a file: a warning printed between two chat lines reads as
+	// if the bot had said it.
+	logPath := filepath.Join(cfg.Storage.Dir, "chat.log")
+	if err := os.MkdirAll(cfg.Storage.Dir, 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("chat: log file: %w", err)
+	}
+	defer logFile.Close()
+	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -74,7 +89,7 @@ func chat(ctx context.Context, getenv func(string) string, stdout io.Writer, std
 	t.user.Store(*as)
 	cancel := a.fake.Subscribe(t.pushed)
 	defer cancel()
-	fmt.Fprintf(stdout, "以 %s 的身份与隐患台账机器人对话。发送“帮助”查看命令，/quit 退出。\n", *as)
+	fmt.Fprintf(stdout, "以 %s 的身份与隐患台账机器人对话。发送“帮助”查看命令，/as 用户 切换身份，/quit 退出。日志写入 %s。\n", *as, logPath)
 	in := bufio.NewScanner(stdin)
 	in.Buffer(make([]byte, 64*1024), 64*1024)
 	// Lines ending in "\" continue on the next line, for one-shot reports.
@@ -107,6 +122,43 @@ func chat(ctx context.Context, getenv func(string) string, stdout io.Writer, std
 	return nil
 }
 
+// msgChatConfigured refuses the terminal chat on a configured server.
+const msgChatConfigured = `终端对话只用于演示：已配置企业微信（HAZARDBOT_WECOM_*），拒绝启动，以免它的发送程序替真实待发消息“发送”到假的企业微信。
+请不带企业微信配置、用一个演示数据库运行，例如：
+  HAZARDBOT_DB_DRIVER=sqlite HAZARDBOT_DB_DSN=demo.db hazardbot chat --as zhangsan
+The terminal chat is for the demo only: WeCom is configured, so it refuses to start (its sender would
+mark real outbox messages as sent to its in-process fake). Run it without WeCom settings on a demo database, e.g.
+  HAZARDBOT_DB_DRIVER=sqlite HAZARDBOT_DB_DSN=demo.db hazardbot chat --as zhangsan`
+
+// msgChatNotDemo refuses the terminal chat on a database demo mode did not seed.
+const msgChatNotDemo = `终端对话只用于演示数据库：配置的数据库（%s）已有数据，但不是演示模式建立的，拒绝启动，以免它的发送程序把真实待发消息当作已发送。
+请换一个新的演示数据库运行（首次运行会自动载入十堰演示通讯录），例如：
+  HAZARDBOT_DB_DRIVER=sqlite HAZARDBOT_DB_DSN=demo.db hazardbot chat --as zhangsan
+The terminal chat runs only on a demo database: the configured database (%s) holds data that demo mode
+did not create, so it refuses to start (its sender would mark real outbox messages as sent). Point it at a
+new database, which it seeds with the Shiyan demo directory, e.g.
+  HAZARDBOT_DB_DRIVER=sqlite HAZARDBOT_DB_DSN=demo.db hazardbot chat --as zhangsan`
+
+// demoDatabase refuses a database that demo mode did not create.
+func demoDatabase(ctx context.Context, cfg *config.Config) error {
+	s, err := openStore(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var ok bool
+	if err := s.InTx(ctx, func(tx *models.Tx) error {
+		ok, err = tx.IsDemo()
+		return err
+	}); err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf(msgChatNotDemo, cfg.DB.Driver, cfg.DB.Driver)
+	}
+	return nil
+}
+
 type terminal struct {
 	a    *app
 	base string
@@ -114,6 +166,9 @@ type terminal struct {
 	mu   sync.Mutex
 	user atomic.Value
 	seq  atomic.Int64
+	// shown are the pushes already printed, so that /as does not print
+	// them again.
+	shown map[string]bool
 }
 
 func (t *terminal) prompt() {
@@ -128,34 +183,69 @@ func (t *terminal) print(s string) {
 	fmt.Fprintln(t.out, s)
 }
 
-// pushed prints a message the bot sent through the API to the current user.
+// pushed prints a message the bot sent through the API to the current
+// user, once.
 func (t *terminal) pushed(m wecomtest.FakeMessage) {
 	user := t.user.Load().(string)
 	if !m.AtAll && !slices.Contains(m.To, user) {
 		return
 	}
+	key := fmt.Sprintf("%s|%s|%d|%s", m.MsgID, m.MsgType, m.Time.UnixNano(), m.ResponseCode)
+	t.mu.Lock()
+	if t.shown == nil {
+		t.shown = map[string]bool{}
+	}
+	seen := t.shown[key]
+	t.shown[key] = true
+	t.mu.Unlock()
+	if seen {
+		return
+	}
+	t.print(renderPush(m))
+}
+
+// renderPush writes a pushed message as the phone would show it; a field
+// the message does not carry is left out, never printed as <nil>.
+func renderPush(m wecomtest.FakeMessage) string {
+	str := func(v any) string {
+		if s, ok := v.(string); ok {
+			return strings.TrimSpace(s)
+		}
+		return ""
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n【推送 %s】%s", m.MsgType, m.Text)
-	if card, ok := m.Body["template_card"].(map[string]any); ok {
-		if d, ok := card["main_title"].(map[string]any); ok {
-			fmt.Fprintf(&b, "\n  %v", d["desc"])
+	fmt.Fprintf(&b, "\n【推送 %s】", m.MsgType)
+	card, isCard := m.Body["template_card"].(map[string]any)
+	if !isCard {
+		b.WriteString(m.Text)
+		return b.String()
+	}
+	if d, ok := card["main_title"].(map[string]any); ok {
+		b.WriteString(str(d["title"]))
+		if desc := str(d["desc"]); desc != "" {
+			b.WriteString("\n  " + desc)
 		}
-		if list, ok := card["horizontal_content_list"].([]any); ok {
-			for _, it := range list {
-				if kv, ok := it.(map[string]any); ok {
-					fmt.Fprintf(&b, "\n  %v：%v", kv["keyname"], kv["value"])
-				}
-			}
-		}
-		if list, ok := card["button_list"].([]any); ok {
-			for _, it := range list {
-				if btn, ok := it.(map[string]any); ok {
-					fmt.Fprintf(&b, "\n  [%v] 点击：/click %v", btn["text"], btn["key"])
-				}
+	} else {
+		b.WriteString(m.Text)
+	}
+	if sub := str(card["sub_title_text"]); sub != "" {
+		b.WriteString("\n  " + sub)
+	}
+	if list, ok := card["horizontal_content_list"].([]any); ok {
+		for _, it := range list {
+			if kv, ok := it.(map[string]any); ok && str(kv["keyname"]) != "" {
+				fmt.Fprintf(&b, "\n  %s：%s", str(kv["keyname"]), str(kv["value"]))
 			}
 		}
 	}
-	t.print(b.String())
+	if list, ok := card["button_list"].([]any); ok {
+		for _, it := range list {
+			if btn, ok := it.(map[string]any); ok && str(btn["key"]) != "" {
+				fmt.Fprintf(&b, "\n  [%s] 点击：/click %s", str(btn["text"]), str(btn["key"]))
+			}
+		}
+	}
+	return b.String()
 }
 
 // handle turns one typed line into a WeCom callback and prints the reply.

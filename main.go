@@ -72,7 +72,11 @@ bot pushes to USERID. Special lines:
   /click KEY         click a card button (KEY as printed with the card)
   /as USERID         switch user
   /quit              leave
-It runs its own in-process bot on the configured database and a fake WeCom API.
+It runs its own in-process bot and sender against a fake WeCom API, so it
+refuses to start when WeCom is configured or when the database holds data
+that demo mode did not create (run it on a new database, e.g.
+HAZARDBOT_DB_DSN=demo.db, which it seeds with the demo directory). Logs go
+to chat.log in the storage directory, not into the conversation.
 `,
 	"version": "hazardbot version\n\nPrints the version.\n",
 }

@@ -31,6 +31,7 @@ var migrations = []migration{
 	{3, "files kept in the database", migrate3},
 	{4, "sends per member, for the WeCom rate limit", migrate4},
 	{40, "the next page of a long chat reply, per user", migrate40},
+	{41, "settings of the database itself (the demo marker)", migrate41},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -320,4 +321,15 @@ func migrate40(db *gorm.DB) error {
 		UpdatedAt time.Time
 	}
 	return db.Table("pages").AutoMigrate(&page{})
+}
+
+// migrate41 adds a table of named facts about the database itself, such as
+// the marker demo mode writes when it seeds an empty database.
+func migrate41(db *gorm.DB) error {
+	type setting struct {
+		Name      string `gorm:"primaryKey;size:64"`
+		Value     string `gorm:"size:255;not null;default:''"`
+		UpdatedAt time.Time
+	}
+	return db.Table("settings").AutoMigrate(&setting{})
 }
