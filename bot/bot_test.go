@@ -72,6 +72,17 @@ func (c *chat) expect(user, text string, want ...string) string {
 	return got
 }
 
+// confirmNew confirms a report as a new hazard, answering 继续 when the bot
+// asks whether it repeats an open one, and returns the reply.
+func (c *chat) confirmNew(user string) string {
+	c.t.Helper()
+	got := c.say(user, "确认")
+	if strings.Contains(got, "重复：回复 合并") {
+		got = c.say(user, "继续")
+	}
+	return got
+}
+
 func (c *chat) photo(user, media string) string {
 	c.t.Helper()
 	return c.send(bot.Message{UserID: user, Kind: bot.KindImage, MediaID: media, PicURL: "http://pic/" + media}).Text
@@ -323,7 +334,7 @@ func TestStatsSentence(t *testing.T) {
 		c := newChat(t, s)
 		for i := range 3 {
 			c.say("zhangsan", fmt.Sprintf("上报\n隐患：隐患%d\n内容：内容\n区域：茅箭区\n行业：燃气\n单位：十堰市某燃气有限公司（示例）\n时限：3月5日", i))
-			c.say("zhangsan", "确认")
+			c.confirmNew("zhangsan")
 		}
 		c.say("lisi", "整改 1 已整改")
 		c.say("wangwu", "复查 1 通过")

@@ -64,6 +64,13 @@ type draft struct {
 	InspectionDate models.Date `json:"inspection_date"`
 	Grade          string      `json:"grade,omitempty"`
 	Remarks        string      `json:"remarks,omitempty"`
+	// FixedOnSpot (立查立改) files the hazard as rectified at once; Done
+	// says what was done.
+	FixedOnSpot bool   `json:"fixed_on_spot,omitempty"`
+	Done        string `json:"done,omitempty"`
+	// NotDuplicate is set once the reporter answered 继续 to the question
+	// whether the report repeats an open hazard.
+	NotDuplicate bool `json:"not_duplicate,omitempty"`
 }
 
 // has reports whether the draft has a value for f.
@@ -93,6 +100,8 @@ func (d *draft) has(f command.Field) bool {
 		return d.Grade != ""
 	case command.FieldRemarks:
 		return d.Remarks != ""
+	case command.FieldFixed:
+		return d.FixedOnSpot && (d.Done != "" || d.Measures != "")
 	}
 	return false
 }
@@ -127,6 +136,11 @@ func (d *draft) value(f command.Field) string {
 		return d.Grade
 	case command.FieldRemarks:
 		return d.Remarks
+	case command.FieldFixed:
+		if d.Done == "" {
+			return "是：" + d.Measures
+		}
+		return "是：" + d.Done
 	}
 	return ""
 }
@@ -134,9 +148,15 @@ func (d *draft) value(f command.Field) string {
 // missing returns the first required field not yet filled, or "".
 func (d *draft) missing() command.Field {
 	for _, f := range command.GuidedFields {
+		if d.FixedOnSpot && (f == command.FieldUnit || f == command.FieldDeadline) {
+			continue // fixed already: nobody is to be given a deadline
+		}
 		if !d.has(f) {
 			return f
 		}
+	}
+	if d.FixedOnSpot && !d.has(command.FieldFixed) {
+		return command.FieldFixed
 	}
 	return ""
 }
@@ -239,11 +259,16 @@ func (c *turn) nextQuestion() string {
 	}
 	d.Asking = "confirm"
 	n, _ := c.tx.DraftPhotos(c.actor.UserID)
-	return summaryText(&d.Draft, n)
+	if d.Draft.FixedOnSpot {
+		return summaryText(&d.Draft, n)
+	}
+	return summaryText(&d.Draft, n) + "\n" + msgFixedHow
 }
 
 func (c *turn) question(f command.Field) string {
 	switch f {
+	case command.FieldFixed:
+		return msgAskDone
 	case command.FieldRegion:
 		regions, _ := c.tx.Regions()
 		var names []string
@@ -265,6 +290,13 @@ func (c *turn) answer(cmd command.Command) error {
 		return c.rejectReason()
 	case flowDate:
 		return c.dateAnswer(cmd)
+	}
+	if d.Asking == askDuplicate {
+		if cmd.Name == command.None && isMergeWord(c.msg.Text) {
+			return c.merge()
+		}
+		c.say(msgDuplicateHow, d.Number)
+		return nil
 	}
 	if !d.PendingDate.IsZero() {
 		// The answer to "是指明年3月15日吗？": 是 takes that day; anything
@@ -316,6 +348,18 @@ func (c *turn) answer(cmd command.Command) error {
 		return nil
 	}
 	if d.Asking == "confirm" {
+		if done, ok := fixedAnswer(c.msg.Text); ok {
+			// "当场整改 已清理通道" at the summary: filed as fixed at once.
+			if err := c.setField(command.FieldFixed, done); err != nil {
+				c.errorHint = "\n" + msgConfirmHow
+				return err
+			}
+			if f := d.Draft.missing(); f != "" {
+				c.reply.Text = c.nextQuestion()
+				return nil
+			}
+			return c.submitReport()
+		}
 		// Field lines typed at the summary edit the draft.
 		fields, _ := command.ParseFields(c.msg.Text)
 		if len(fields) == 0 {
@@ -429,6 +473,12 @@ func (c *turn) setField(f command.Field, v string) error {
 		d.Measures = v
 	case command.FieldRemarks:
 		d.Remarks = v
+	case command.FieldFixed:
+		fixed, done := command.ParseFixed(v)
+		d.FixedOnSpot = fixed
+		if done != "" || !fixed {
+			d.Done = done
+		}
 	}
 	return nil
 }
@@ -497,6 +547,27 @@ func (c *turn) submitReport() error {
 	if d.UnitID != 0 {
 		in.UnitID = &d.UnitID
 	}
+	if !d.NotDuplicate {
+		dups, err := c.tx.FindDuplicates(in)
+		if err != nil {
+			return err
+		}
+		if len(dups) > 0 {
+			c.dlg.Asking, c.dlg.Number = askDuplicate, dups[0].Number
+			c.say(msgDuplicate, dups[0].Number, clip(dups[0].Title, 30))
+			return nil
+		}
+	}
+	if d.FixedOnSpot {
+		h, photos, err := c.b.createFixedOnSpot(c.tx, c.actor, in, d.Done)
+		if err != nil {
+			c.errorHint = "\n" + msgConfirmHow
+			return err
+		}
+		c.dropDlg = true
+		c.say("%s", fixedDone(h, photos))
+		return nil
+	}
 	h, photos, err := c.b.createHazard(c.tx, c.actor, in)
 	if err != nil {
 		c.errorHint = "\n" + msgConfirmHow
@@ -538,6 +609,12 @@ func (c *turn) resume() error {
 	if c.dlg.Flow == flowReject {
 		c.say(msgAskRejectReason, c.dlg.Number)
 		return nil
+	}
+	if c.dlg.Asking == askDuplicate {
+		// 继续: not the same hazard after all; file it as new.
+		c.dlg.Draft.NotDuplicate = true
+		c.dlg.Asking = "confirm"
+		return c.submitReport()
 	}
 	if c.dlg.Flow == flowDate {
 		c.say("%s", c.dlg.PendingAsk)

@@ -78,6 +78,15 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		}})
 	case models.ActApproveExtend:
 		err = add("contacts", contacts, text(fmt.Sprintf("%s 延期已批准，整改时限改为%s。", h.Number, h.Deadline.Chinese())))
+	case models.ActSupplement:
+		photos := ""
+		if r.Photos > 0 {
+			photos = fmt.Sprintf("（附照片%d张，查看：照片 %d）", r.Photos, h.Seq)
+		}
+		m := text(fmt.Sprintf("%s %s 收到补充上报（%s）：%s%s", h.Number, h.Title, a.Display(), clip(ev.Note, 200), photos))
+		if err = add("contacts", contacts, m); err == nil {
+			err = add("supervisors", reviewers, m)
+		}
 	case models.ActWithdraw:
 		m := text(fmt.Sprintf("%s %s 已撤销：%s", h.Number, h.Title, ev.Note))
 		if err = add("reporter", reporter, m); err == nil {

@@ -12,7 +12,7 @@ type Change struct {
 	Deadline Date   // assign: the deadline; request_extend: the new one
 	Colour   Colour // list
 	Level    string // list: county, special_committee or city ("" derives it)
-	Photos   bool   // submit: adopt the actor's pending photos as after-photos
+	Photos   bool   // submit, supplement: adopt the actor's pending photos (after-photos of a submit)
 }
 
 // Result is the outcome of a transition.
@@ -176,8 +176,14 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		return nil, fmt.Errorf("models: create event: %w", err)
 	}
 	res := &Result{Hazard: h, Event: ev, From: from}
-	if action == ActSubmit && c.Photos {
-		if res.Photos, err = tx.AdoptDraftPhotos(actor.UserID, h, ev, PhaseAfter); err != nil {
+	if c.Photos && (action == ActSubmit || action == ActSupplement) {
+		// A submission's photos show the fix; a repeat report's show the
+		// hazard as found again.
+		phase := PhaseAfter
+		if action == ActSupplement {
+			phase = PhaseBefore
+		}
+		if res.Photos, err = tx.AdoptDraftPhotos(actor.UserID, h, ev, phase); err != nil {
 			return nil, err
 		}
 	}

@@ -16,6 +16,7 @@ const (
 	ActApproveExtend Action = "approve_extend" // 同意延期
 	ActWithdraw      Action = "withdraw"       // 撤销
 	ActImport        Action = "import"         // 从台账导入
+	ActSupplement    Action = "supplement"     // 补充上报: a repeat report merged in
 )
 
 // ActionName is the Chinese verb of an action, for events and messages.
@@ -43,6 +44,8 @@ func ActionName(a Action) string {
 		return "撤销"
 	case ActImport:
 		return "导入"
+	case ActSupplement:
+		return "补充上报"
 	}
 	return string(a)
 }
@@ -62,6 +65,7 @@ var transitions = map[Action]struct {
 	ActRequestExtend: {[]State{StateReported, StateRectifying}, ""},
 	ActApproveExtend: {[]State{StateReported, StateRectifying}, ""},
 	ActWithdraw:      {[]State{StateReported, StateRectifying}, StateWithdrawn},
+	ActSupplement:    {[]State{StateReported, StateRectifying, StatePendingReview}, ""},
 }
 
 // Next returns the state that action leads to from state, or an invalid
@@ -111,7 +115,8 @@ func Permit(a *Actor, action Action, scoped, responsible bool) error {
 	}
 	var err error
 	switch action {
-	case ActReport:
+	case ActReport, ActSupplement:
+		// Anyone who may report may add to a hazard they found again.
 		return nil
 	case ActAssign:
 		err = need(RoleSupervisor, "只有督办员可以交办隐患")

@@ -26,13 +26,14 @@ const (
 	FieldInspectionDate Field = "inspection_date" // 检查日期
 	FieldGrade          Field = "grade"           // 隐患等级
 	FieldRemarks        Field = "remarks"         // 备注
+	FieldFixed          Field = "fixed"           // 当场整改 (立查立改): 是 and what was done
 )
 
 // Fields lists every field in the order a report card shows them: the
 // guided ones first, then the optional ones.
 var Fields = []Field{
 	FieldTitle, FieldDescription, FieldRegion, FieldSector, FieldUnit, FieldDeadline,
-	FieldEnterprise, FieldLocation, FieldMeasures, FieldInspectionDate, FieldGrade, FieldRemarks,
+	FieldEnterprise, FieldLocation, FieldMeasures, FieldInspectionDate, FieldGrade, FieldRemarks, FieldFixed,
 }
 
 // GuidedFields are the fields the guided 上报 asks for, in turn, when they
@@ -64,6 +65,7 @@ var fieldInfo = map[Field]struct{ name, example string }{
 	FieldInspectionDate: {"检查日期", "今天、3月15日"},
 	FieldGrade:          {"隐患等级", "一般 或 重大"},
 	FieldRemarks:        {"备注", "已现场责令停止卸油"},
+	FieldFixed:          {"当场整改", "是，已清理消防通道"},
 }
 
 // FieldName is the Chinese name of f for prompts and cards: 重点隐患, 整改时限…
@@ -108,6 +110,8 @@ var fieldAliases = map[string]Field{
 	"备注": FieldRemarks, "说明": FieldRemarks, "remarks": FieldRemarks, "note": FieldRemarks,
 
 	"位置": FieldLocation, "地址": FieldLocation, "地点": FieldLocation, "location": FieldLocation,
+
+	"当场整改": FieldFixed, "立查立改": FieldFixed, "现场整改": FieldFixed, "已当场整改": FieldFixed,
 
 	"等级": FieldGrade, "隐患等级": FieldGrade, "级别": FieldGrade, "grade": FieldGrade,
 }
