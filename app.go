@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"hazardbot/bot"
+	"hazardbot/bot/wechat"
+	"hazardbot/bot/wechat/wechattest"
 	"hazardbot/bot/wecom"
 	"hazardbot/bot/wecom/wecomtest"
 	"hazardbot/config"
@@ -39,6 +41,13 @@ type app struct {
 	demo     bool
 	// photoEvery is how often the photo fetcher looks for new photos.
 	photoEvery time.Duration
+
+	// The WeChat Official Account (wechat.go): nil when not configured.
+	wechat        *wechat.Callback
+	wechatClient  *wechat.Client
+	wechatFake    *wechattest.Fake   // demo mode only
+	wechatAccount wechattest.Account // demo mode only: the follower's side
+	groups        bot.Sender         // WeCom group pushes; nil when none
 }
 
 // loadConfig reads the configuration and builds the logger.
@@ -119,6 +128,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		store.Close()
 		return nil, err
 	}
+	if err := a.setupWeChat(); err != nil {
+		store.Close()
+		return nil, err
+	}
 	a.bot = bot.New(store, cfg, log, bot.WithFiles(a.files))
 	return a, nil
 }
@@ -153,7 +166,7 @@ func (a *app) fetchPhotos(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := a.bot.FetchPhotos(ctx, a.client, a.files); err != nil && !errors.Is(err, context.Canceled) {
+		if n, err := a.bot.FetchPhotos(ctx, a.downloader(), a.files); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Warn("photo fetcher", "err", err)
 		} else if n > 0 {
 			a.log.Info("photos fetched", "count", n)

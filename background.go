@@ -17,7 +17,7 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s-%d", host, os.Getpid())
 	m := notify.NewMetrics(a.registry)
-	w := notify.NewWorker(a.store, a.client, notify.WorkerOptions{
+	w := notify.NewWorker(a.store, a.sender(), notify.WorkerOptions{
 		Owner: owner, Concurrency: a.cfg.Outbox.Workers, GiveUpAfter: a.cfg.Outbox.GiveUpAfter,
 		Poll: a.cfg.Outbox.Poll, PerUserPerMinute: a.cfg.Outbox.PerUserPerMinute, Metrics: m, Log: a.log,
 	})

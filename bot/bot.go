@@ -134,7 +134,8 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 // written in one statement. ok is false when the message needs the full
 // path.
 func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, bool, error) {
-	if msg.Kind != KindText {
+	if msg.Kind != KindText || models.IsWeChatUser(msg.UserID) {
+		// WeChat followers are answered by their own rules (bot/wechat.go).
 		return Reply{}, false, nil
 	}
 	cmd, perr := command.Parse(msg.Text, b.now(), b.loc())
@@ -231,6 +232,11 @@ func (c *turn) finish(key string, reply *Reply) error {
 	if err := c.saveDialogue(); err != nil {
 		return err
 	}
+	// WeChat lets the account answer a follower by customer-service
+	// message for 48 hours after they last wrote, refused steps included.
+	if err := c.tx.TouchWeChat(c.msg.UserID, c.msg.Time); err != nil {
+		return err
+	}
 	text, err := c.fit(reply.Text)
 	if err != nil {
 		return err
@@ -262,6 +268,9 @@ func (c *turn) say(format string, args ...any) {
 }
 
 func (c *turn) run() error {
+	if models.IsWeChatUser(c.msg.UserID) {
+		return c.wechat()
+	}
 	switch c.msg.Kind {
 	case KindText:
 		return c.text()
@@ -308,6 +317,9 @@ func (c *turn) menuClick() error {
 }
 
 func (c *turn) text() error {
+	if ok, err := c.channelCommand(); ok {
+		return err
+	}
 	cmd, err := command.Parse(c.msg.Text, c.b.now(), c.b.loc())
 	return c.runText(cmd, err)
 }

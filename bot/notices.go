@@ -26,7 +26,12 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		out = append(out, noticeTo{tag, list, m})
 		return nil
 	}
-	reporter := func() ([]string, error) { return []string{h.ReporterID}, nil }
+	reporter := func() ([]string, error) {
+		if models.IsWeChatUser(h.ReporterID) {
+			return nil, nil // a public tipster hears only the outcome (tipOutcome)
+		}
+		return []string{h.ReporterID}, nil
+	}
 	var err error
 	switch ev.Action {
 	case models.ActReport:
@@ -102,11 +107,11 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		if len(users) == 0 {
 			continue
 		}
-		item, err := outboxItem(fmt.Sprintf("ev|%d|%s", ev.ID, n.tag), users, n.m)
+		list, err := channelItems(fmt.Sprintf("ev|%d|%s", ev.ID, n.tag), users, n.m)
 		if err != nil {
 			return err
 		}
-		items = append(items, item)
+		items = append(items, list...)
 		if ev.Action == models.ActSubmit && n.tag == "reviewers" {
 			// The evidence follows the review card.
 			photos, err := evidenceItems(tx, h, ev, users)
@@ -116,7 +121,11 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 			items = append(items, photos...)
 		}
 	}
-	_, err = tx.Enqueue(items...)
+	tips, err := b.tipOutcome(tx, r)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Enqueue(append(items, tips...)...)
 	return err
 }
 

@@ -52,6 +52,9 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// Digests chooses who gets the daily and weekly digests.
 	Digests Digests `yaml:"digests"`
+	// WeChat holds the WeChat Official Account (公众号) for enterprises and the public; no app_id means
+	// no WeChat channel.
+	WeChat WeChat `yaml:"wechat"`
 
 	loc *time.Location     // set by Validate so Location does not reload tzdata on every call
 	cal *calendar.Calendar // set by Validate from calendar.file
@@ -102,6 +105,22 @@ type HTTP struct {
 	// TrustedProxies lists the addresses or CIDR ranges of reverse proxies whose
 	// X-Forwarded-For is believed; empty believes none, so the peer address is the client.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// WeChat holds the WeChat Official Account (service account) settings.
+type WeChat struct {
+	// AppID is the account's AppID (开发者ID).
+	AppID string `yaml:"app_id"`
+	// AppSecret fetches access tokens.
+	AppSecret string `yaml:"app_secret" secret:"true"`
+	// Token is the server configuration's Token (令牌).
+	Token string `yaml:"token" secret:"true"`
+	// AESKey is the EncodingAESKey (43 characters); set it for safe mode (安全模式), which is then required.
+	AESKey string `yaml:"aes_key" secret:"true"`
+	// APIBase is the API host; tests use their own.
+	APIBase string `yaml:"api_base"`
+	// TemplateID is the template message used when a follower's 48-hour customer-service window is closed.
+	TemplateID string `yaml:"template_id"`
 }
 
 // Storage says where files live.
@@ -238,6 +257,7 @@ func Default() *Config {
 		DB:       DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
 		Timezone: "Asia/Shanghai",
 		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com", CallbackWindow: time.Hour},
+		WeChat:   WeChat{APIBase: "https://api.weixin.qq.com"},
 		Storage:  Storage{Driver: "dir", Dir: "data"},
 		Log:      Log{Level: "info", Format: "text"},
 		Dialogue: Dialogue{Idle: 30 * time.Minute},
@@ -309,6 +329,9 @@ func (c *Config) DemoMode() bool {
 	w := c.WeCom
 	return w.CorpID == "" && w.Secret == "" && w.Token == "" && w.AESKey == ""
 }
+
+// WeChatEnabled reports whether the WeChat Official Account channel is configured.
+func (c *Config) WeChatEnabled() bool { return c.WeChat.AppID != "" }
 
 // AdminEnabled reports whether the admin API is on (an admin token is set).
 func (c *Config) AdminEnabled() bool { return c.AdminToken != "" }

@@ -36,6 +36,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	c.WeCom.APIBase = strings.TrimRight(c.WeCom.APIBase, "/")
+	c.WeChat.APIBase = strings.TrimRight(c.WeChat.APIBase, "/")
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

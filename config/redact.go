@@ -154,3 +154,19 @@ func structAttrs(v reflect.Value) []slog.Attr {
 	}
 	return slices.Clip(attrs)
 }
+
+// String shows the WeChat settings with secrets as set/unset.
+func (w WeChat) String() string {
+	return fmt.Sprintf("{app_id:%s app_secret:%s token:%s aes_key:%s api_base:%s template_id:%s}",
+		w.AppID, mask(w.AppSecret), mask(w.Token), mask(w.AESKey), w.APIBase, w.TemplateID)
+}
+
+// GoString keeps %#v from printing secrets.
+func (w WeChat) GoString() string { return w.String() }
+
+// LogValue keeps slog from printing secrets.
+func (w WeChat) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("app_id", w.AppID), slog.String("app_secret", mask(w.AppSecret)),
+		slog.String("token", mask(w.Token)), slog.String("aes_key", mask(w.AESKey)),
+		slog.String("api_base", w.APIBase), slog.String("template_id", w.TemplateID))
+}

@@ -124,6 +124,7 @@ func (v *validator) check() {
 	}
 
 	v.checkWeCom()
+	v.checkWeChat()
 
 	if strings.TrimSpace(c.Storage.Dir) == "" {
 		v.addf("storage.dir", "must name a directory, such as data")
@@ -348,5 +349,34 @@ func (v *validator) checkColours() {
 		if !slices.Contains(colourCodes, k) {
 			v.addf("supervision.colours", "has unknown colour %q (use red, yellow, blue)", k)
 		}
+	}
+}
+
+// checkWeChat allows no WeChat settings (no channel) or a working set: app id, secret and token.
+func (v *validator) checkWeChat() {
+	w := v.c.WeChat
+	if w.AppID != "" || w.AppSecret != "" || w.Token != "" || w.AESKey != "" {
+		var missing []string
+		for _, f := range []struct{ path, val string }{
+			{"wechat.app_id", w.AppID}, {"wechat.app_secret", w.AppSecret}, {"wechat.token", w.Token},
+		} {
+			if f.val == "" {
+				missing = append(missing, v.name(f.path))
+			}
+		}
+		if len(missing) > 0 {
+			v.problems = append(v.problems, fmt.Sprintf(
+				"WeChat is partly configured: also set %s (or set none of the WeChat settings)", strings.Join(missing, ", ")))
+		}
+	}
+	if w.AESKey != "" {
+		if len(w.AESKey) != 43 {
+			v.addf("wechat.aes_key", "must be 43 characters")
+		} else if _, err := base64.StdEncoding.DecodeString(w.AESKey + "="); err != nil {
+			v.addf("wechat.aes_key", "must contain only base64 characters (A-Z a-z 0-9 + /)")
+		}
+	}
+	if u, err := url.Parse(w.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.addf("wechat.api_base", "must be an http(s) URL such as https://api.weixin.qq.com, got %q", w.APIBase)
 	}
 }

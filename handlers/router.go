@@ -16,6 +16,8 @@ func (s *Server) routes(e *gin.Engine) {
 
 	e.GET("/wecom/callback", s.callbackVerify)
 	e.POST("/wecom/callback", s.callbackReceive)
+	e.GET("/wechat/callback", s.wechatVerify)
+	e.POST("/wechat/callback", s.wechatReceive)
 
 	api := e.Group("/api/v1", s.adminAuth)
 	api.GET("/openapi.json", s.openAPI)

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hazardbot/bot"
+	"hazardbot/bot/wechat"
 	"hazardbot/bot/wecom"
 	"hazardbot/config"
 	"hazardbot/models"
@@ -32,10 +33,12 @@ type JobRunner interface {
 
 // Deps is everything the HTTP edge calls into; main wires it once.
 type Deps struct {
-	Store    *models.Store
-	Bot      *bot.Bot
-	Crypto   *wecom.Crypto // nil: the callback answers 503
-	AgentID  int64
+	Store   *models.Store
+	Bot     *bot.Bot
+	Crypto  *wecom.Crypto // nil: the callback answers 503
+	AgentID int64
+	// WeChat opens the Official Account's callbacks; nil answers 503.
+	WeChat   *wechat.Callback
 	Metrics  *wecom.Metrics       // may be nil
 	Registry *prometheus.Registry // served at /metrics; nil: an empty registry
 	Config   *config.Config

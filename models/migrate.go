@@ -32,6 +32,8 @@ var migrations = []migration{
 	{4, "sends per member, for the WeCom rate limit", migrate4},
 	{40, "the next page of a long chat reply, per user", migrate40},
 	{41, "settings of the database itself (the demo marker)", migrate41},
+	{70, "WeChat binding codes and last-seen times", migrate70},
+	{71, "public tips", migrate71},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -214,6 +214,11 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage, befo
 			}
 		}
 	}
+	// A channel's own limit (a group robot's 20 a minute) holds the row
+	// like the per-member limit does.
+	if bh := (*bot.Held)(nil); errors.As(err, &bh) {
+		err = held{bh.Until}
+	}
 	// The outcome is recorded even when ctx has just ended: a sent row left
 	// pending would be sent again.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

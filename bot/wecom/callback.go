@@ -71,6 +71,14 @@ func Admit(m bot.Message, timestamp string, now time.Time, window time.Duration,
 	if m.AgentID != agentID {
 		return fmt.Errorf("%w (AgentID %d)", ErrWrongAgent, m.AgentID)
 	}
+	return Fresh(timestamp, m.Time, now, window)
+}
+
+// Fresh is the callback time window, shared by every callback (WeCom's and
+// the WeChat Official Account's): the request's signed timestamp and the
+// message's CreateTime (zero: not checked) must both lie within window of
+// now, either way. The error wraps ErrStale.
+func Fresh(timestamp string, created, now time.Time, window time.Duration) error {
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
 		return fmt.Errorf("%w: timestamp is not a number", ErrBadRequest)
@@ -78,7 +86,10 @@ func Admit(m bot.Message, timestamp string, now time.Time, window time.Duration,
 	for _, f := range []struct {
 		name string
 		at   time.Time
-	}{{"timestamp", time.Unix(ts, 0)}, {"CreateTime", m.Time}} {
+	}{{"timestamp", time.Unix(ts, 0)}, {"CreateTime", created}} {
+		if f.at.IsZero() {
+			continue
+		}
 		if d := now.Sub(f.at); d > window || d < -window {
 			return fmt.Errorf("%w: %s is %s from now", ErrStale, f.name, d.Round(time.Second))
 		}

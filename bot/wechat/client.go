@@ -1,0 +1,451 @@
+package wechat
+
+// Why this client calls the endpoints itself and uses silenceper/wechat
+// only for its request structs (message.CustomerMessage,
+// message.TemplateMessage) and util.CommonError: officialaccount hard-codes
+// https://api.weixin.qq.com in every URL, takes no context, keeps its own
+// token cache (which cannot join the cross-replica lock of
+// wecom.TokenStore), and its errors quote URLs that carry the access token.
+// wechat.api_base (HAZARDBOT_WECHAT_API_BASE) must move every call, tests
+// and demo mode point it at a fake, so the URL is built in one place here.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/util"
+
+	"hazardbot/bot"
+	"hazardbot/bot/wecom"
+	"hazardbot/models"
+)
+
+// DefaultAPIBase is the Official Account API host.
+const DefaultAPIBase = "https://api.weixin.qq.com"
+
+// ServiceWindow is how long after a follower's last message the account
+// may write to them by customer-service message; after it only a template
+// message reaches them.
+const ServiceWindow = 48 * time.Hour
+
+// Config is what the client needs to reach one Official Account.
+type Config struct {
+	AppID, AppSecret string
+	APIBase          string // default DefaultAPIBase
+	// TemplateID is the template message used outside ServiceWindow. Its
+	// fields are first, keyword1, keyword2 and remark (the classic
+	// 通知/待办 template); without one, such a message fails for good.
+	TemplateID string
+	Timeout    time.Duration // per request; default 10 s
+}
+
+// LastSeen tells when a follower last wrote (zero: never).
+// models.Store implements it.
+type LastSeen interface {
+	WeChatLastSeen(openid string) (time.Time, error)
+}
+
+// Client calls the Official Account API. It implements bot.Sender for
+// followers (recipients models.WeChatUserID(openid)) and bot.Downloader for
+// the media they send.
+type Client struct {
+	cfg      Config
+	http     *http.Client
+	tokens   wecom.TokenStore
+	seen     LastSeen
+	now      func() time.Time
+	log      *slog.Logger
+	attempts int
+	sleep    func(context.Context, time.Duration) error
+}
+
+// Option changes how NewClient builds a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the HTTP client (e.g. a fake's).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithClock sets the clock for token expiry and the service window.
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// WithLogger sets where retries are logged.
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// WithSleep sets how the client waits between retries (tests: no wait).
+func WithSleep(s func(context.Context, time.Duration) error) Option {
+	return func(c *Client) { c.sleep = s }
+}
+
+// NewClient returns a client for cfg keeping its token in tokens (shared by
+// replicas) and reading followers' last messages from seen.
+func NewClient(cfg Config, tokens wecom.TokenStore, seen LastSeen, opts ...Option) (*Client, error) {
+	if cfg.AppID == "" || cfg.AppSecret == "" {
+		return nil, errors.New("wechat: client needs app_id and app_secret")
+	}
+	if cfg.APIBase == "" {
+		cfg.APIBase = DefaultAPIBase
+	}
+	cfg.APIBase = strings.TrimRight(cfg.APIBase, "/")
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	c := &Client{cfg: cfg, http: &http.Client{}, tokens: tokens, seen: seen, now: time.Now,
+		log: slog.New(slog.DiscardHandler), attempts: 3, sleep: sleepCtx}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// APIError is an errcode the Official Account API returned. It never holds
+// the token or the secret.
+type APIError struct {
+	Call string
+	Code int
+	Msg  string
+}
+
+// Error codes handled specially.
+const (
+	codeBusy            = -1
+	codeInvalidToken    = 40001
+	codeBadToken        = 40014
+	codeTokenExpired    = 42001
+	codeOutOfWindow     = 45015 // 回复时间超过限制: the 48 h window closed
+	codeTooManyReplies  = 45047 // 客服接口下行条数超过上限
+	codeAPIQuota        = 45009
+	codeBadOpenID       = 40003
+	codeNotFollower     = 43004
+	codeBlocked         = 43019
+	codeBadTemplate     = 40037
+	codeBadFormat       = 47001
+	codeTemplateLimited = 45028 // template daily quota
+)
+
+var permanentCodes = map[int]bool{codeBadOpenID: true, codeNotFollower: true, codeBlocked: true, codeBadTemplate: true, codeBadFormat: true}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("wechat: %s: errcode %d: %s", e.Call, e.Code, e.Msg)
+}
+
+// Permanent reports whether the same request can never succeed (the
+// follower left, the openid or template is wrong, the body is malformed).
+func (e *APIError) Permanent() bool { return permanentCodes[e.Code] }
+
+func (e *APIError) tokenInvalid() bool {
+	return e.Code == codeInvalidToken || e.Code == codeBadToken || e.Code == codeTokenExpired
+}
+
+// window reports whether the error says the customer-service window is
+// closed, so a template message must go instead.
+func (e *APIError) window() bool { return e.Code == codeOutOfWindow || e.Code == codeTooManyReplies }
+
+// permanentErr marks an error no retry fixes.
+type permanentErr struct{ error }
+
+func (permanentErr) Permanent() bool { return true }
+
+// ---- calls ----
+
+func (c *Client) endpoint(p string, q url.Values) string {
+	return c.cfg.APIBase + "/cgi-bin/" + p + "?" + q.Encode()
+}
+
+// call makes one API call with the access token, refreshing it once when
+// WeChat rejects it and retrying busy answers and network errors.
+func (c *Client) call(ctx context.Context, name, method string, q url.Values, body []byte, handle func(*http.Response) error) error {
+	tok, err := c.token(ctx)
+	if err != nil {
+		return err
+	}
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		err = c.once(ctx, name, method, q, tok, body, handle)
+		if err == nil {
+			return nil
+		}
+		var ae *APIError
+		if errors.As(err, &ae) && ae.tokenInvalid() && !refreshed {
+			refreshed = true
+			if tok, err = c.tokens.Refresh(ctx, c.tokenKey(), tok, c.now(), c.fetchToken); err != nil {
+				return err
+			}
+			attempt--
+			continue
+		}
+		if attempt >= c.attempts || !transient(ctx, err) {
+			return err
+		}
+		d := 200 * time.Millisecond << (attempt - 1)
+		d = d/2 + rand.N(d/2+1)
+		c.log.Warn("wechat: call failed, retrying", "call", name, "attempt", attempt, "err", err)
+		if serr := c.sleep(ctx, d); serr != nil {
+			return err
+		}
+	}
+}
+
+func transient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code == codeBusy
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) || errors.Is(err, errServer)
+}
+
+var errServer = errors.New("wechat: server error")
+
+func (c *Client) once(ctx context.Context, name, method string, q url.Values, tok string, body []byte, handle func(*http.Response) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	qq := url.Values{}
+	for k, v := range q {
+		qq[k] = v
+	}
+	if tok != "" {
+		qq.Set("access_token", tok)
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.endpoint(name, qq), r)
+	if err != nil {
+		return fmt.Errorf("wechat: %s: bad request", name)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// The url.Error quotes the URL with the token: keep only its kind.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return &url.Error{Op: ue.Op, URL: c.cfg.APIBase + "/cgi-bin/" + name, Err: ue.Err}
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("%w: %s: HTTP %d", errServer, name, resp.StatusCode)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return permanentErr{fmt.Errorf("wechat: %s: HTTP %d", name, resp.StatusCode)}
+	}
+	err = handle(resp)
+	var ae *APIError
+	if errors.As(err, &ae) {
+		ae.Msg = strings.ReplaceAll(strings.ReplaceAll(ae.Msg, tok, "REDACTED"), c.cfg.AppSecret, "REDACTED")
+	}
+	return err
+}
+
+func decodeJSON(name string, out any, common func() *util.CommonError) func(*http.Response) error {
+	return func(resp *http.Response) error {
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
+			return fmt.Errorf("wechat: %s: decode response: %w", name, err)
+		}
+		if ce := common(); ce.ErrCode != 0 {
+			return &APIError{Call: name, Code: int(ce.ErrCode), Msg: ce.ErrMsg}
+		}
+		return nil
+	}
+}
+
+// ---- access token ----
+
+func (c *Client) tokenKey() string { return "wechat:" + c.cfg.AppID }
+
+func (c *Client) token(ctx context.Context) (string, error) {
+	tok, ok, err := c.tokens.Token(ctx, c.tokenKey(), c.now())
+	if err != nil {
+		return "", fmt.Errorf("wechat: read token: %w", err)
+	}
+	if ok {
+		return tok, nil
+	}
+	return c.tokens.Refresh(ctx, c.tokenKey(), "", c.now(), c.fetchToken)
+}
+
+// fetchToken asks for a new access token; it lives 7200 s, and is renewed
+// five minutes early.
+func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) {
+	var out struct {
+		util.CommonError
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	q := url.Values{"grant_type": {"client_credential"}, "appid": {c.cfg.AppID}, "secret": {c.cfg.AppSecret}}
+	var err error
+	for attempt := 1; attempt <= c.attempts; attempt++ {
+		err = c.once(ctx, "token", http.MethodGet, q, "", nil, decodeJSON("token", &out, func() *util.CommonError { return &out.CommonError }))
+		if err == nil || !transient(ctx, err) {
+			break
+		}
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	if out.AccessToken == "" {
+		return "", 0, errors.New("wechat: token: empty access_token")
+	}
+	ttl := time.Duration(out.ExpiresIn)*time.Second - 5*time.Minute
+	if ttl < time.Minute {
+		ttl = time.Minute
+	}
+	return out.AccessToken, ttl, nil
+}
+
+// ---- sending ----
+
+// Send delivers m to each WeChat follower in m.ToUsers as text: by
+// customer-service message while the follower's 48-hour window is open,
+// else (or when WeChat says the window closed) by the configured template
+// message.
+func (c *Client) Send(ctx context.Context, m bot.Outgoing) error {
+	body := bot.PlainText(m)
+	if body == "" {
+		return nil // a card update: nothing to show on WeChat
+	}
+	var errs []error
+	for _, u := range slices.Compact(slices.Clone(m.ToUsers)) {
+		openid := models.OpenID(u)
+		if openid == "" {
+			errs = append(errs, permanentErr{fmt.Errorf("wechat: %q is not a WeChat follower", u)})
+			continue
+		}
+		if err := c.sendOne(ctx, openid, body); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Channel names the way a message to openid goes now: "custom" or
+// "template".
+func (c *Client) Channel(openid string) (string, error) {
+	last, err := c.seen.WeChatLastSeen(openid)
+	if err != nil {
+		return "", err
+	}
+	if !last.IsZero() && c.now().Sub(last) < ServiceWindow {
+		return "custom", nil
+	}
+	return "template", nil
+}
+
+func (c *Client) sendOne(ctx context.Context, openid, text string) error {
+	how, err := c.Channel(openid)
+	if err != nil {
+		return err
+	}
+	if how == "custom" {
+		err = c.custom(ctx, openid, text)
+		var ae *APIError
+		if !errors.As(err, &ae) || !ae.window() {
+			return err
+		}
+		c.log.Info("wechat: service window closed, sending a template message", "errcode", ae.Code)
+	}
+	return c.template(ctx, openid, text)
+}
+
+func (c *Client) custom(ctx context.Context, openid, text string) error {
+	body, err := json.Marshal(message.NewCustomerTextMessage(openid, text))
+	if err != nil {
+		return permanentErr{err}
+	}
+	var out util.CommonError
+	return c.call(ctx, "message/custom/send", http.MethodPost, nil, body, decodeJSON("message/custom/send", &out, func() *util.CommonError { return &out }))
+}
+
+func (c *Client) template(ctx context.Context, openid, text string) error {
+	if c.cfg.TemplateID == "" {
+		return permanentErr{errors.New("wechat: the follower's 48-hour window is closed and wechat.template_id is not set")}
+	}
+	lines := strings.Split(text, "\n")
+	first, rest := lines[0], lines[1:]
+	keyword1 := ""
+	if len(rest) > 0 {
+		keyword1, rest = rest[0], rest[1:]
+	}
+	remark := strings.Join(append(rest, "详情请在公众号内回复“我的”查看。"), "\n")
+	msg := message.TemplateMessage{
+		ToUser: openid, TemplateID: c.cfg.TemplateID,
+		Data: map[string]*message.TemplateDataItem{
+			"first":    {Value: first},
+			"keyword1": {Value: keyword1},
+			"keyword2": {Value: c.now().In(shanghai).Format("2006-01-02 15:04")},
+			"remark":   {Value: remark},
+		},
+	}
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return permanentErr{err}
+	}
+	var out struct {
+		util.CommonError
+		MsgID int64 `json:"msgid"`
+	}
+	return c.call(ctx, "message/template/send", http.MethodPost, nil, body, decodeJSON("message/template/send", &out, func() *util.CommonError { return &out.CommonError }))
+}
+
+var shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return l
+}()
+
+// DownloadMedia fetches a temporary media file a follower sent (WeChat
+// keeps it three days) into w.
+func (c *Client) DownloadMedia(ctx context.Context, mediaID string, w io.Writer) (string, error) {
+	var ctype string
+	err := c.call(ctx, "media/get", http.MethodGet, url.Values{"media_id": {mediaID}}, nil, func(resp *http.Response) error {
+		ct := resp.Header.Get("Content-Type")
+		mt, _, _ := mime.ParseMediaType(ct)
+		if mt == "application/json" || mt == "text/plain" {
+			var ce util.CommonError
+			if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&ce); err != nil {
+				return fmt.Errorf("wechat: media/get: decode error: %w", err)
+			}
+			if ce.ErrCode != 0 {
+				return &APIError{Call: "media/get", Code: int(ce.ErrCode), Msg: ce.ErrMsg}
+			}
+			return permanentErr{errors.New("wechat: media/get: no file in the answer")}
+		}
+		ctype = ct
+		_, err := io.Copy(w, io.LimitReader(resp.Body, 20<<20))
+		return err
+	})
+	return ctype, err
+}

@@ -1,0 +1,132 @@
+package models
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Tip is a public tip (群众举报) sent through the WeChat Official Account.
+// It files a hazard in 待交办 for the county's supervisors, who verify it
+// (待核实) and either assign it or close it; the tipster is told only the
+// outcome, under the tip's own receipt number.
+type Tip struct {
+	ID        uint      `json:"id" gorm:"primaryKey"`
+	Year      int       `json:"year"`
+	Seq       int       `json:"seq"`
+	UserID    string    `json:"userid" gorm:"column:userid"`
+	HazardID  uint      `json:"hazard_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// TableName keeps the migrated name.
+func (Tip) TableName() string { return "tips" }
+
+// Receipt is the tip's receipt number, e.g. JB2023-0007.
+func (t *Tip) Receipt() string { return fmt.Sprintf("JB%d-%04d", t.Year, t.Seq) }
+
+// TipsPerDay is how many tips one follower may send in a day.
+const TipsPerDay = 5
+
+// TipsToday counts the tips userid sent since the start of today.
+func (tx *Tx) TipsToday(userid string) (int64, error) {
+	start := tx.Today().Time(tx.s.Loc).UTC()
+	var n int64
+	err := tx.DB.Model(&Tip{}).Where("userid = ? AND created_at >= ?", userid, start).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("models: count tips: %w", err)
+	}
+	return n, nil
+}
+
+// CreateTip records that userid's tip filed hazard h and allocates its
+// receipt number in the current year's sequence.
+func (tx *Tx) CreateTip(userid string, h *Hazard) (*Tip, error) {
+	now := tx.Now()
+	year := now.In(tx.s.Loc).Year()
+	for range 5 {
+		var last struct{ N *int }
+		if err := tx.forUpdate().Model(&Tip{}).Select("MAX(seq) AS n").Where("year = ?", year).Scan(&last).Error; err != nil {
+			return nil, fmt.Errorf("models: tip sequence: %w", err)
+		}
+		seq := 1
+		if last.N != nil {
+			seq = *last.N + 1
+		}
+		t := Tip{Year: year, Seq: seq, UserID: userid, HazardID: h.ID, CreatedAt: now.UTC()}
+		err := tx.DB.Create(&t).Error
+		if isDuplicate(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("models: save tip: %w", err)
+		}
+		return &t, nil
+	}
+	return nil, fmt.Errorf("models: tip sequence contended")
+}
+
+// TipOfHazard returns the tip that filed hazard id, or nil.
+func (tx *Tx) TipOfHazard(id uint) (*Tip, error) {
+	var t Tip
+	err := tx.DB.Where("hazard_id = ?", id).Take(&t).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: tip of hazard: %w", err)
+	}
+	return &t, nil
+}
+
+var receiptRE = regexp.MustCompile(`^(?i)JB\s*(\d{4})\s*-?\s*0*(\d{1,9})$`)
+
+// FindTipByReceipt returns the tip with receipt number s ("JB2023-0007",
+// case and dash optional).
+func (tx *Tx) FindTipByReceipt(s string) (*Tip, error) {
+	m := receiptRE.FindStringSubmatch(strings.TrimSpace(Narrow(s)))
+	if m == nil {
+		return nil, Errorf(EInvalid, "受理号的格式是 JB年份-序号，例如 JB2023-0007")
+	}
+	year, _ := strconv.Atoi(m[1])
+	seq, _ := strconv.Atoi(m[2])
+	var t Tip
+	err := tx.DB.Where("year = ? AND seq = ?", year, seq).Take(&t).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, Errorf(ENotFound, "没有受理号 %s 的举报", fmt.Sprintf("JB%d-%04d", year, seq))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: find tip: %w", err)
+	}
+	return &t, nil
+}
+
+// IsReceipt reports whether s looks like a tip receipt number.
+func IsReceipt(s string) bool { return receiptRE.MatchString(strings.TrimSpace(Narrow(s))) }
+
+// migrate71 adds public tips with their own receipt numbers.
+func migrate71(db *gorm.DB) error {
+	type tip struct {
+		ID        uint      `gorm:"primaryKey"`
+		Year      int       `gorm:"not null;uniqueIndex:idx_tips_year_seq,priority:1"`
+		Seq       int       `gorm:"not null;uniqueIndex:idx_tips_year_seq,priority:2"`
+		UserID    string    `gorm:"column:userid;size:64;not null;index:idx_tips_user_created,priority:1"`
+		HazardID  uint      `gorm:"not null;index:idx_tips_hazard"`
+		CreatedAt time.Time `gorm:"not null;index:idx_tips_user_created,priority:2"`
+	}
+	return db.Table("tips").AutoMigrate(&tip{})
+}
+
+// HazardNumber returns the number of the hazard the tip filed.
+func (tx *Tx) HazardNumber(hazardID uint) (Number, error) {
+	var h struct{ Year, Seq int }
+	err := tx.DB.Table("hazards").Select("year, seq").Where("id = ?", hazardID).Take(&h).Error
+	if err != nil {
+		return Number{}, fmt.Errorf("models: hazard number: %w", err)
+	}
+	return Number{Year: h.Year, Seq: h.Seq}, nil
+}
