@@ -1,6 +1,5 @@
 package wecom
 
-
 // The WeChat Official Account (bot/wechat) uses the same message crypto as
 // WeCom (WXBizMsgCrypt: SHA-1 signature, AES-256-CBC with a 32-byte PKCS#7
 // block, the receive id appended — there the app id) and the same XML
