@@ -9,12 +9,35 @@ import (
 	"hazardbot/models"
 )
 
+// viaKey is the context key of WithVia.
+type viaKey struct{}
+
+// WithVia marks ctx as carrying actions that arrive through via rather
+// than from the person's own chat: the admin API passes APIVia(token name).
+// CreateHazard and Transition record it on every event they write.
+func WithVia(ctx context.Context, via string) context.Context {
+	return context.WithValue(ctx, viaKey{}, via)
+}
+
+// APIVia is how an event names the admin API used with the named token.
+func APIVia(tokenName string) string { return "经管理接口（" + tokenName + "）" }
+
+// actorFor resolves userid as the actor of an action arriving through ctx.
+func actorFor(ctx context.Context, tx *models.Tx, userid string) (*models.Actor, error) {
+	a, err := tx.Actor(userid)
+	if err != nil {
+		return nil, err
+	}
+	a.Via, _ = ctx.Value(viaKey{}).(string)
+	return a, nil
+}
+
 // CreateHazard files a report on behalf of userid (used by the admin API;
 // chat goes through the dialogue) and tells the people concerned.
 func (b *Bot) CreateHazard(ctx context.Context, userid string, in models.HazardInput) (*models.Hazard, error) {
 	var h *models.Hazard
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
-		a, err := tx.Actor(userid)
+		a, err := actorFor(ctx, tx, userid)
 		if err != nil {
 			return err
 		}
@@ -45,7 +68,7 @@ func (b *Bot) createHazard(tx *models.Tx, a *models.Actor, in models.HazardInput
 func (b *Bot) Transition(ctx context.Context, userid string, n models.Number, action models.Action, c models.Change) (*models.Result, error) {
 	var r *models.Result
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
-		a, err := tx.Actor(userid)
+		a, err := actorFor(ctx, tx, userid)
 		if err != nil {
 			return err
 		}

@@ -55,7 +55,7 @@ func (b *Bot) ImportLedger(ctx context.Context, actorID string, res *report.Impo
 	var out *LedgerImport
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
 		out = &LedgerImport{DryRun: dryRun, Errors: append([]report.ImportError(nil), res.Errors...)}
-		a, err := tx.Actor(actorID)
+		a, err := actorFor(ctx, tx, actorID)
 		if err != nil {
 			return err
 		}

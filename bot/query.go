@@ -61,6 +61,9 @@ func (c *turn) query(n models.Number) error {
 		if e.ActorName == "" {
 			line = fmt.Sprintf("· %d月%d日 %02d:%02d %s %s", t.Month(), t.Day(), t.Hour(), t.Minute(), e.ActorID, models.ActionName(e.Action))
 		}
+		if e.Via != "" {
+			line += "（" + e.Via + "）"
+		}
 		if e.Note != "" {
 			line += "：" + clip(e.Note, 40)
 		}

@@ -42,7 +42,17 @@ func (s *Server) readyz(c *gin.Context) {
 	c.String(http.StatusOK, "ok")
 }
 
-// metrics serves the Prometheus registry.
+// metrics serves the Prometheus registry, to holders of metrics_token when
+// one is set (the figures tell an outsider how busy the service is and
+// which callbacks fail).
 func (s *Server) metrics() gin.HandlerFunc {
-	return gin.WrapH(promhttp.HandlerFor(s.d.Registry, promhttp.HandlerOpts{Registry: s.d.Registry}))
+	serve := gin.WrapH(promhttp.HandlerFor(s.d.Registry, promhttp.HandlerOpts{Registry: s.d.Registry}))
+	return func(c *gin.Context) {
+		if want := s.d.Config.MetricsToken; want != "" && !bearer(c, want) {
+			c.Header("WWW-Authenticate", `Bearer realm="hazardbot metrics"`)
+			c.String(http.StatusUnauthorized, "metrics need the bearer token (metrics_token)")
+			return
+		}
+		serve(c)
+	}
 }

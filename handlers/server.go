@@ -137,7 +137,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	s.log.LogAttrs(c.Request.Context(), level, "http request",
+	attrs := []slog.Attr{
 		slog.String("method", c.Request.Method),
 		slog.String("path", c.Request.URL.Path),
 		slog.String("route", c.FullPath()),
@@ -145,7 +145,11 @@ func (s *Server) accessLog(c *gin.Context) {
 		slog.Int("bytes", max(c.Writer.Size(), 0)),
 		slog.Duration("duration", time.Since(start)),
 		slog.String("remote", c.ClientIP()),
-	)
+	}
+	if name := c.GetString(ctxTokenName); name != "" {
+		attrs = append(attrs, slog.String("token", name)) // the token's name, never its value
+	}
+	s.log.LogAttrs(c.Request.Context(), level, "http request", attrs...)
 }
 
 func (s *Server) recovered(c *gin.Context, v any) {

@@ -170,14 +170,17 @@ func (h *Hazard) OverdueDays(today Date) int {
 
 // Event is one change in a hazard's life. Events are only ever appended.
 type Event struct {
-	ID        uint      `json:"id" gorm:"primaryKey"`
-	HazardID  uint      `json:"hazard_id" gorm:"index:idx_events_hazard"`
-	Action    Action    `json:"action" gorm:"size:32"`
-	FromState State     `json:"from_state" gorm:"size:20"`
-	ToState   State     `json:"to_state" gorm:"size:20"`
-	ActorID   string    `json:"actor_id" gorm:"size:64"`
-	ActorName string    `json:"actor_name" gorm:"size:64"`
-	Note      string    `json:"note" gorm:"size:2000"`
+	ID        uint   `json:"id" gorm:"primaryKey"`
+	HazardID  uint   `json:"hazard_id" gorm:"index:idx_events_hazard"`
+	Action    Action `json:"action" gorm:"size:32"`
+	FromState State  `json:"from_state" gorm:"size:20"`
+	ToState   State  `json:"to_state" gorm:"size:20"`
+	ActorID   string `json:"actor_id" gorm:"size:64"`
+	ActorName string `json:"actor_name" gorm:"size:64"`
+	Note      string `json:"note" gorm:"size:2000"`
+	// Via is how the action arrived when not through the person's own chat
+	// (Actor.Via), e.g. "经管理接口（admin）"; empty for their own.
+	Via       string    `json:"via,omitempty" gorm:"size:64"`
 	CreatedAt time.Time `json:"created_at" gorm:"index:idx_events_created"`
 }
 

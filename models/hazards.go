@@ -159,7 +159,7 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 	if in.State != "" {
 		action = ActImport
 	}
-	ev := &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, Note: note, CreatedAt: now}
+	ev := &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, Note: note, Via: actor.Via, CreatedAt: now}
 	if err := tx.DB.Create(ev).Error; err != nil {
 		return nil, nil, fmt.Errorf("models: create event: %w", err)
 	}

@@ -30,6 +30,7 @@ var migrations = []migration{
 	{2, "covering index for summaries", migrate2},
 	{3, "files kept in the database", migrate3},
 	{4, "sends per member, for the WeCom rate limit", migrate4},
+	{10, "events say how an action arrived (the admin API)", migrate10},
 	{40, "the next page of a long chat reply, per user", migrate40},
 	{41, "settings of the database itself (the demo marker)", migrate41},
 	{70, "WeChat binding codes and last-seen times", migrate70},
@@ -312,6 +313,15 @@ func migrate4(db *gorm.DB) error {
 		At     time.Time `gorm:"not null;index:idx_sends_user_at,priority:2;index:idx_sends_at"`
 	}
 	return db.Table("sends").AutoMigrate(&send{})
+}
+
+// migrate10 adds events.via: an action taken through the admin API says
+// so, instead of reading as the person's own.
+func migrate10(db *gorm.DB) error {
+	type event struct {
+		Via string `gorm:"size:64;not null;default:''"`
+	}
+	return db.Table("events").AutoMigrate(&event{})
 }
 
 // migrate40 adds the rest of each user's last long chat reply, read by 更多

@@ -171,7 +171,7 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 	if err := tx.save(h, fields); err != nil {
 		return nil, err
 	}
-	ev := &Event{HazardID: h.ID, Action: action, FromState: from, ToState: to, ActorID: actor.UserID, ActorName: actor.Name, Note: note, CreatedAt: now}
+	ev := &Event{HazardID: h.ID, Action: action, FromState: from, ToState: to, ActorID: actor.UserID, ActorName: actor.Name, Note: note, Via: actor.Via, CreatedAt: now}
 	if err := tx.DB.Create(ev).Error; err != nil {
 		return nil, fmt.Errorf("models: create event: %w", err)
 	}

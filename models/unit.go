@@ -161,6 +161,11 @@ type Actor struct {
 	Name   string
 	Roles  Roles
 	Unit   *Unit // nil for an unknown sender
+	// Via says how the action arrived when it is not the person's own
+	// (chat, card, WeChat): the admin API sets 经管理接口 and its token's
+	// name. Every event the action writes records it, so an API action is
+	// never mistaken for the person's own.
+	Via string
 }
 
 // Known reports whether the actor is in the directory.
