@@ -21,6 +21,9 @@ const CampaignLeadDays = 3
 // started.
 func (n *Notifier) CampaignReminders(ctx context.Context, now time.Time) (SweepResult, error) {
 	today := n.day(now)
+	if n.restDay(today, "campaign reminders") {
+		return SweepResult{RestDay: true}, nil
+	}
 	var msgs []message
 	err := n.store.InTx(ctx, func(tx *models.Tx) error {
 		msgs = nil

@@ -53,8 +53,14 @@ func (n *Notifier) digestGroups(tx *models.Tx) ([]*models.Unit, map[uint][]strin
 // to the leader's unit: yesterday's new, rectified and closed hazards, what
 // is overdue now, the units or regions with most overdue, and the 情况小结
 // to date.
+//
+// With reminders.working_days_only it sends nothing on a weekend or public
+// holiday.
 func (n *Notifier) DailyDigest(ctx context.Context, now time.Time) (SweepResult, error) {
 	today := n.day(now)
+	if n.restDay(today, "daily digest") {
+		return SweepResult{RestDay: true}, nil
+	}
 	yesterday := today.AddDays(-1)
 	var msgs []message
 	err := n.store.InTx(ctx, func(tx *models.Tx) error {
@@ -144,8 +150,16 @@ func worstOverdue(tx *models.Tx, u *models.Unit) (string, error) {
 // the 情况小结 of the running campaign so far, the change over the last
 // seven days, a per-region table, and the ledger .xlsx of the leader's
 // scope, written under the storage directory and sent as a file message.
+//
+// With reminders.working_days_only it sends nothing on a weekend or public
+// holiday: schedule it on a weekday (the default is Monday 09:00), and a
+// holiday Monday skips that week's digest (the next one covers it, and
+// 台账 in chat gives the ledger any day).
 func (n *Notifier) WeeklyDigest(ctx context.Context, now time.Time) (SweepResult, error) {
 	today := n.day(now)
+	if n.restDay(today, "weekly digest") {
+		return SweepResult{RestDay: true}, nil
+	}
 	week := isoWeek(now.In(n.loc))
 	var msgs []message
 	var files []string

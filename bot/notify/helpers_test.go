@@ -31,6 +31,8 @@ func newEnv(t *testing.T, s *models.Store, start time.Time) *env {
 	modelstest.Seed(t, s)
 	cfg := config.Default()
 	cfg.Storage.Dir = t.TempDir()
+	// The cadence tests count calendar days; working-day gating has its own.
+	cfg.Reminders.WorkingDaysOnly = false
 	return &env{t: t, s: s, clock: clock, cfg: cfg, n: New(s, cfg, nil)}
 }
 

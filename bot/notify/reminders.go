@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hazardbot/bot"
+	"hazardbot/calendar"
 	"hazardbot/models"
 )
 
@@ -27,6 +28,9 @@ type SweepResult struct {
 	Hazards  int // hazards looked at
 	Messages int // messages computed (one per recipient and kind)
 	Queued   int // of which new in the outbox; a repeated run queues 0
+	// RestDay is set when the job sent nothing because the day is a weekend
+	// or public holiday (reminders.working_days_only).
+	RestDay bool
 }
 
 // Reminders runs the deadline sweep for the day of now: reminders before
@@ -35,9 +39,18 @@ type SweepResult struct {
 // assignments not yet accepted. Each recipient gets at most one message per
 // kind per day, listing all their items. During quiet hours the messages are
 // queued for the end of the quiet window.
+//
+// With reminders.working_days_only (the default) nothing goes out on a
+// weekend or public holiday, and the last working day before such days also
+// sends what would have fallen due on them (a deadline on 10月3日 is
+// reminded on 9月28日); days overdue still count calendar days.
 func (n *Notifier) Reminders(ctx context.Context, now time.Time) (SweepResult, error) {
 	var res SweepResult
 	today := n.day(now)
+	if n.restDay(today, "reminders") {
+		return SweepResult{RestDay: true}, nil
+	}
+	ahead := n.restDaysAfter(today)
 	rc := n.cfg.Reminders
 	horizon := 0
 	for _, d := range rc.BeforeDays {
@@ -79,7 +92,7 @@ func (n *Notifier) Reminders(ctx context.Context, now time.Time) (SweepResult, e
 				unaccepted[h.ID] = it
 				unitOf[h.ID] = *h.UnitID
 			}
-			if !n.due(it) {
+			if !n.dueWithin(it, ahead) {
 				return nil
 			}
 			// The responsible unit's contacts; a hazard not yet assigned
@@ -126,6 +139,44 @@ func (n *Notifier) Reminders(ctx context.Context, now time.Time) (SweepResult, e
 	}
 	n.log.Info("notify: reminders", "day", today.String(), "hazards", res.Hazards, "messages", res.Messages, "queued", res.Queued)
 	return res, nil
+}
+
+// dueWithin reports whether the item is due today or on one of the ahead
+// rest days that follow (whose reminders go out today).
+func (n *Notifier) dueWithin(it item, ahead int) bool {
+	for k := 0; k <= ahead; k++ {
+		later := it
+		later.left -= k
+		if n.due(later) {
+			return true
+		}
+	}
+	return false
+}
+
+// restDay reports, and logs, that job sends nothing on day: a weekend or
+// public holiday of the official calendar (调休 working weekends work)
+// while reminders.working_days_only holds.
+func (n *Notifier) restDay(day models.Date, job string) bool {
+	if !n.cfg.Reminders.WorkingDaysOnly || n.cfg.Workdays().IsWorkday(calendar.Day(day)) {
+		return false
+	}
+	n.log.Info("notify: not a working day, nothing sent", "job", job, "day", day.String(), "holiday", n.cfg.Workdays().Holiday(calendar.Day(day)))
+	return true
+}
+
+// restDaysAfter counts the rest days right after day (0 unless
+// reminders.working_days_only), at most a month.
+func (n *Notifier) restDaysAfter(day models.Date) int {
+	if !n.cfg.Reminders.WorkingDaysOnly {
+		return 0
+	}
+	cal := n.cfg.Workdays()
+	k := 0
+	for d := calendar.Day(day).AddDays(1); !cal.IsWorkday(d) && k < 31; d = d.AddDays(1) {
+		k++
+	}
+	return k
 }
 
 // due reports whether the item is reminded today: on a configured number of
