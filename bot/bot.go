@@ -54,6 +54,41 @@ func (b *Bot) idle() time.Duration {
 	}
 	return b.cfg.Dialogue.Idle
 }
+func (b *Bot) maxPhotos() int {
+	if b.cfg == nil || b.cfg.Dialogue.MaxPhotos <= 0 {
+		return config.Default().Dialogue.MaxPhotos
+	}
+	return b.cfg.Dialogue.MaxPhotos
+}
+func (b *Bot) perSender() int {
+	if b.cfg == nil || b.cfg.Dialogue.PerSenderPerMinute <= 0 {
+		return config.Default().Dialogue.PerSenderPerMinute
+	}
+	return b.cfg.Dialogue.PerSenderPerMinute
+}
+
+// admit applies the per-sender inbound limit: it counts the message in the
+// sender's minute (in the database, so every replica counts together) and
+// says whether to handle it. The first message over the limit is answered
+// with msgTooFast; the rest of that minute get no answer and do nothing.
+// Periodic location reports are not messages and are not counted.
+func (b *Bot) admit(ctx context.Context, msg Message) (Reply, bool, error) {
+	if msg.Kind == KindEvent && msg.Event == EventLocation {
+		return Reply{}, true, nil
+	}
+	n, err := b.store.CountInbound(ctx, msg.UserID, b.now())
+	if err != nil {
+		return Reply{}, false, err
+	}
+	switch limit := b.perSender(); {
+	case n <= limit:
+		return Reply{}, true, nil
+	case n == limit+1:
+		b.log.Warn("sender over the inbound limit", "user", msg.UserID, "limit", limit)
+		return Reply{Text: msgTooFast}, false, nil
+	}
+	return Reply{}, false, nil
+}
 
 // Handle answers one inbound message in one transaction: it claims the
 // message's dedupe key (a repeat delivery gets the stored reply and changes
@@ -75,6 +110,13 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	// first delivery or has just answered it: answer those from memory. The
 	// database stays the source of truth for every other replica.
 	if r, ok := b.replies.get(key); ok {
+		return r, nil
+	}
+	if r, ok, err := b.admit(ctx, msg); err != nil || !ok {
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: handle %s from %s: %w", msg.Kind, msg.UserID, err)
+		}
+		b.replies.put(key, r) // a retry of this message gets the same answer
 		return r, nil
 	}
 	if r, ok, err := b.readOnly(ctx, key, msg); err != nil || ok {

@@ -633,18 +633,27 @@ func (c *turn) photo() error {
 			return err
 		}
 	}
-	if _, err := c.tx.AddDraftPhoto(c.actor.UserID, c.msg.MediaID, c.msg.PicURL); err != nil {
-		return err
-	}
+	inDraft := c.dlg != nil && c.dlg.Flow == flowReport && c.dlg.active()
 	n, err := c.tx.DraftPhotos(c.actor.UserID)
 	if err != nil {
 		return err
 	}
-	if c.dlg != nil && c.dlg.Flow == flowReport && c.dlg.active() {
-		c.say(msgPhotoDraft, n)
+	if max := c.b.maxPhotos(); n >= int64(max) {
+		if inDraft {
+			c.say(msgPhotoDraftFull, n, max)
+		} else {
+			c.say(msgPhotoPendingFull, n, max)
+		}
 		return nil
 	}
-	c.say(msgPhotoPending, n)
+	if _, err := c.tx.AddDraftPhoto(c.actor.UserID, c.msg.MediaID, c.msg.PicURL); err != nil {
+		return err
+	}
+	if inDraft {
+		c.say(msgPhotoDraft, n+1)
+		return nil
+	}
+	c.say(msgPhotoPending, n+1)
 	return nil
 }
 

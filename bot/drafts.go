@@ -66,7 +66,9 @@ func inboundKeep(window time.Duration) time.Duration {
 
 // Housekeeping is the periodic tidy-up run as the draft_sweep job: it
 // keeps idle drafts (SweepDrafts), forgets the per-member send log older
-// than an hour (the limit looks back one minute), and forgets handled
+// than an hour (the limit looks back one minute), forgets the per-sender
+// inbound counts of past minutes and the photos that joined nothing and
+// belong to no draft (after draftPhotoLife), and forgets handled
 // callbacks older than a week or the callback window, whichever is longer:
 // a callback inside the window must still find its row, or a captured
 // request posted again would be handled again (WeCom itself retries within
@@ -79,6 +81,17 @@ func (b *Bot) Housekeeping(ctx context.Context) error {
 	if _, err := b.store.PruneSends(ctx, now.Add(-time.Hour)); err != nil {
 		return err
 	}
+	if _, err := b.store.PruneInboundRates(ctx, now.Add(-10*time.Minute)); err != nil {
+		return err
+	}
+	if _, err := b.store.PruneDraftPhotos(ctx, now.Add(-draftPhotoLife)); err != nil {
+		return err
+	}
 	_, err := b.store.PruneInbound(now.Add(-inboundKeep(b.cfg.WeCom.CallbackWindow)))
 	return err
 }
+
+// draftPhotoLife is how long a photo that joined no report or
+// rectification, and belongs to no draft, is kept: WeCom itself forgets
+// the media after three days.
+const draftPhotoLife = 3 * 24 * time.Hour

@@ -1,10 +1,14 @@
 package bot_test
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"hazardbot/bot"
+	"hazardbot/config"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
 )
@@ -44,4 +48,107 @@ func TestStrangerCannotAssignByReporting(t *testing.T) {
 			t.Fatalf("after assignment: %s", h.State)
 		}
 	})
+}
+
+// One sender floods the bot from two replicas: the first 20 messages of the
+// minute are handled, the 21st is told once to slow down, the rest do
+// nothing, others are served meanwhile, and the next minute is open again.
+func TestFloodingSenderIsLimitedAcrossReplicas(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		other := bot.New(s, config.Default(), nil) // a second replica
+		limit := config.Default().Dialogue.PerSenderPerMinute
+		if limit != 20 {
+			t.Fatalf("default limit %d, want 20", limit)
+		}
+		var replies []string
+		for i := range limit + 5 {
+			b := c.b
+			if i%2 == 1 {
+				b = other
+			}
+			r, err := b.Handle(ctx, bot.Message{ID: fmt.Sprintf("flood-%d", i), UserID: "zhangsan", Kind: bot.KindText, Text: "上报\n隐患：刷屏" + strconv.Itoa(i) + "\n内容：x\n区域：茅箭区\n行业：燃气\n单位：待定\n时限：3月20日", Time: c.clock.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replies = append(replies, r.Text)
+			if i == 3 {
+				// Someone else is answered at once in the middle of it.
+				c.expect("wushi", "帮助", "上报")
+			}
+		}
+		for i, r := range replies[:limit] {
+			if !strings.Contains(r, "请核对") && !strings.Contains(r, "草稿") {
+				t.Fatalf("message %d within the limit got %q", i+1, r)
+			}
+		}
+		if replies[limit] != "发送太频繁，请稍后再试" {
+			t.Fatalf("message %d got %q, want the slow-down notice", limit+1, replies[limit])
+		}
+		for i, r := range replies[limit+1:] {
+			if r != "" {
+				t.Fatalf("message %d over the limit got %q, want silence", limit+2+i, r)
+			}
+		}
+		// A retry of the refused message (same MsgId) gets the same answer.
+		r, _ := c.b.Handle(ctx, bot.Message{ID: fmt.Sprintf("flood-%d", limit), UserID: "zhangsan", Kind: bot.KindText, Text: "x"})
+		if r.Text != "发送太频繁，请稍后再试" {
+			t.Fatalf("retry of the refused message: %q", r.Text)
+		}
+		c.clock.Add(time.Minute)
+		c.expect("zhangsan", "取消", "已取消")
+	})
+}
+
+// A stranger sends 25 photos in a draft: the 21st and later are refused
+// with a reply, and the draft holds 20.
+func TestDraftPhotosAreCappedAndPruned(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报", "请填写重点隐患")
+		for i := range 20 {
+			c.clock.Add(4 * time.Second) // stay within the inbound limit
+			if got := c.photo("zhangsan", fmt.Sprintf("m%d", i)); !strings.Contains(got, fmt.Sprintf("本次上报共%d张", i+1)) {
+				t.Fatalf("photo %d: %s", i+1, got)
+			}
+		}
+		c.clock.Add(time.Minute)
+		got := c.photo("zhangsan", "m21")
+		if got != "这份上报已有20张照片，最多20张，这张没有保存。请发“确认”提交，或发“取消”重新开始。" {
+			t.Fatalf("21st photo: %q", got)
+		}
+		if n := draftPhotos(t, s, "zhangsan"); n != 20 {
+			t.Fatalf("draft holds %d photos, want 20", n)
+		}
+		// A kept draft keeps its photos through the sweep; photos that
+		// joined nothing and belong to no draft go after three days.
+		c.photo("lisi", "loose")
+		c.clock.Add(4 * 24 * time.Hour)
+		if err := c.b.Housekeeping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := draftPhotos(t, s, "zhangsan"); n != 20 {
+			t.Fatalf("the kept draft has %d photos after the sweep, want 20", n)
+		}
+		if n := draftPhotos(t, s, "lisi"); n != 0 {
+			t.Fatalf("loose photos after the sweep: %d, want 0", n)
+		}
+		c.expect("zhangsan", "取消", "已取消")
+		if n := draftPhotos(t, s, "zhangsan"); n != 0 {
+			t.Fatalf("a cancelled draft left %d photos", n)
+		}
+	})
+}
+
+func draftPhotos(t *testing.T, s *models.Store, user string) int64 {
+	t.Helper()
+	var n int64
+	if err := s.InTx(ctx, func(tx *models.Tx) error {
+		var err error
+		n, err = tx.DraftPhotos(user)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -144,6 +144,11 @@ type Log struct {
 type Dialogue struct {
 	// Idle is how long a half-filled draft waits before the draft sweep reminds or drops it.
 	Idle time.Duration `yaml:"idle"`
+	// PerSenderPerMinute caps the messages one sender may send in a minute; beyond it the
+	// sender is told once to slow down, then ignored until the minute passes.
+	PerSenderPerMinute int `yaml:"per_sender_per_minute"`
+	// MaxPhotos caps the photos one draft (or one user's photos waiting for a rectification) may hold.
+	MaxPhotos int `yaml:"max_photos"`
 }
 
 // Reminders sets when deadline reminders go out and when overdue hazards escalate.
@@ -260,7 +265,7 @@ func Default() *Config {
 		WeChat:   WeChat{APIBase: "https://api.weixin.qq.com"},
 		Storage:  Storage{Driver: "dir", Dir: "data"},
 		Log:      Log{Level: "info", Format: "text"},
-		Dialogue: Dialogue{Idle: 30 * time.Minute},
+		Dialogue: Dialogue{Idle: 30 * time.Minute, PerSenderPerMinute: 20, MaxPhotos: 20},
 		Reminders: Reminders{
 			BeforeDays:              []int{3, 1},
 			OnDay:                   true,

@@ -147,6 +147,12 @@ func (v *validator) check() {
 	if c.Dialogue.Idle <= 0 {
 		v.addf("dialogue.idle", "must be a positive duration such as 30m, got %s", c.Dialogue.Idle)
 	}
+	if c.Dialogue.PerSenderPerMinute < 1 {
+		v.addf("dialogue.per_sender_per_minute", "must be at least 1, got %d", c.Dialogue.PerSenderPerMinute)
+	}
+	if c.Dialogue.MaxPhotos < 1 || c.Dialogue.MaxPhotos > 100 {
+		v.addf("dialogue.max_photos", "must be between 1 and 100, got %d", c.Dialogue.MaxPhotos)
+	}
 
 	v.checkReminders()
 	v.checkSchedule()

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -327,6 +329,19 @@ func (tx *Tx) AdoptDraftPhotos(userid string, h *Hazard, ev *Event, phase string
 		Updates(map[string]any{"hazard_id": h.ID, "event_id": ev.ID, "phase": phase, "draft_user": ""})
 	if res.Error != nil {
 		return 0, fmt.Errorf("models: adopt photos: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// PruneDraftPhotos forgets photos sent before t that joined nothing and
+// belong to no draft: their sender has no dialogue (a submitted,
+// cancelled or never started report). A kept draft keeps its photos, as
+// many as the cap allows, for as long as it is kept.
+func (s *Store) PruneDraftPhotos(ctx context.Context, before time.Time) (int64, error) {
+	res := s.DB.WithContext(ctx).Where("hazard_id IS NULL AND draft_user <> '' AND created_at < ? AND draft_user NOT IN (SELECT userid FROM dialogues)", before.UTC()).
+		Delete(&Attachment{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("models: prune draft photos: %w", res.Error)
 	}
 	return res.RowsAffected, nil
 }

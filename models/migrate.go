@@ -31,6 +31,7 @@ var migrations = []migration{
 	{3, "files kept in the database", migrate3},
 	{4, "sends per member, for the WeCom rate limit", migrate4},
 	{10, "events say how an action arrived (the admin API)", migrate10},
+	{20, "inbound counts per sender and minute", migrate20},
 	{40, "the next page of a long chat reply, per user", migrate40},
 	{41, "settings of the database itself (the demo marker)", migrate41},
 	{70, "WeChat binding codes and last-seen times", migrate70},
@@ -322,6 +323,17 @@ func migrate10(db *gorm.DB) error {
 		Via string `gorm:"size:64;not null;default:''"`
 	}
 	return db.Table("events").AutoMigrate(&event{})
+}
+
+// migrate20 adds the per-sender, per-minute counts of inbound messages that
+// let every replica apply one inbound limit.
+func migrate20(db *gorm.DB) error {
+	type inboundRate struct {
+		UserID string `gorm:"column:userid;primaryKey;size:64"`
+		Minute int64  `gorm:"primaryKey;autoIncrement:false"`
+		N      int    `gorm:"not null;default:0"`
+	}
+	return db.Table("inbound_rates").AutoMigrate(&inboundRate{})
 }
 
 // migrate40 adds the rest of each user's last long chat reply, read by 更多
