@@ -38,7 +38,17 @@ func newChat(t *testing.T, s *models.Store) *chat {
 		t.Fatal(err)
 	}
 	files := bot.DirFiles{Dir: t.TempDir()}
-	return &chat{t: t, s: s, b: bot.New(s, config.Default(), nil, bot.WithFiles(files)), clock: clock, files: files}
+	return &chat{t: t, s: s, b: bot.New(s, chatConfig(), nil, bot.WithFiles(files)), clock: clock, files: files}
+}
+
+// chatConfig is the default configuration with the per-sender inbound
+// limit lifted: the harness's clock stands still while a script types, so
+// every message would fall in one minute. The limit itself is tested with
+// the defaults (TestFloodingSenderIsLimitedAcrossReplicas).
+func chatConfig() *config.Config {
+	cfg := config.Default()
+	cfg.Dialogue.PerSenderPerMinute = 1000
+	return cfg
 }
 
 func (c *chat) send(m bot.Message) bot.Reply {
@@ -288,7 +298,7 @@ func TestDialogueSurvivesRestartAndIdleTimeout(t *testing.T) {
 		c.say("zhangsan", "上报")
 		c.say("zhangsan", "配电箱未接地")
 		// A new process (or another replica) takes the next message.
-		c.b = bot.New(s, config.Default(), nil)
+		c.b = bot.New(s, chatConfig(), nil)
 		c.expect("zhangsan", "配电箱外壳无接地线", "请填写县市区")
 		c.clock.Add(45 * time.Minute)
 		c.expect("zhangsan", "茅箭区", "未提交的上报草稿“配电箱未接地”", "继续")
@@ -407,7 +417,7 @@ func TestReadOnlyCommandsAreDedupedAcrossReplicas(t *testing.T) {
 		// The hazard changes, then WeCom retries the query on another
 		// replica (no shared memory): the retry gets the first answer.
 		c.say("wangwu", "挂牌 1 红")
-		other := bot.New(s, config.Default(), nil)
+		other := bot.New(s, chatConfig(), nil)
 		again, err := other.Handle(ctx, query)
 		if err != nil {
 			t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"hazardbot/bot"
-	"hazardbot/config"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
 )
@@ -25,7 +24,7 @@ func TestPastDeadlineIsAskedInTheGuidedReport(t *testing.T) {
 		c.expect("zhangsan", "2月15日", "2月15日已经过去，是指明年2月15日吗？回复 是 或重新输入")
 		// The question survives a restart: a new bot on the same database
 		// takes the answer.
-		c.b = bot.New(s, config.Default(), nil)
+		c.b = bot.New(s, chatConfig(), nil)
 		c.expect("zhangsan", "是", "整改时限：2024年2月15日", "请核对", "整改时限：2024年2月15日")
 		// Typed again instead of 是: the new answer counts.
 		c.expect("zhangsan", "修改 时限 2.20", "2月20日已经过去，是指明年2月20日吗")

@@ -56,6 +56,7 @@ func TestStrangerCannotAssignByReporting(t *testing.T) {
 func TestFloodingSenderIsLimitedAcrossReplicas(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		c := newChat(t, s)
+		c.b = bot.New(s, config.Default(), nil)
 		other := bot.New(s, config.Default(), nil) // a second replica
 		limit := config.Default().Dialogue.PerSenderPerMinute
 		if limit != 20 {
@@ -105,6 +106,7 @@ func TestFloodingSenderIsLimitedAcrossReplicas(t *testing.T) {
 func TestDraftPhotosAreCappedAndPruned(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		c := newChat(t, s)
+		c.b = bot.New(s, config.Default(), nil)
 		c.expect("zhangsan", "上报", "请填写重点隐患")
 		for i := range 20 {
 			c.clock.Add(4 * time.Second) // stay within the inbound limit

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"hazardbot/bot"
-	"hazardbot/config"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
 )
@@ -40,7 +39,7 @@ func TestSearchByKeywordWithinScopeAndMore(t *testing.T) {
 			t.Fatalf("not newest first:\n%s", got)
 		}
 		// 更多 works on another replica: a second bot on the same database.
-		c.b = bot.New(s, config.Default(), nil)
+		c.b = bot.New(s, chatConfig(), nil)
 		got = c.expect("wangwu", "更多", "YH2023-0002", "YH2023-0001")
 		if strings.Contains(got, "YH2023-0003") || strings.Contains(got, "更多") {
 			t.Fatalf("second page:\n%s", got)
