@@ -61,7 +61,7 @@ var fieldInfo = map[Field]struct{ name, example string }{
 	FieldLocation:       {"位置", "人民南路12号"},
 	FieldUnit:           {"责任单位", "茅箭区应急管理局，不清楚写“待定”"},
 	FieldMeasures:       {"整改措施", "增设静电接地桩并检测合格"},
-	FieldDeadline:       {"整改时限", "3月31日、15天、月底"},
+	FieldDeadline:       {"整改时限", "3月31日、15天、4月底、10个工作日"},
 	FieldInspectionDate: {"检查日期", "今天、3月15日"},
 	FieldGrade:          {"隐患等级", "一般 或 重大"},
 	FieldRemarks:        {"备注", "已现场责令停止卸油"},
