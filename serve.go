@@ -63,6 +63,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 func (a *app) httpServer(addr string, jobs handlers.JobRunner) *http.Server {
 	return handlers.New(handlers.Deps{
 		Store: a.store, Bot: a.bot, Crypto: a.crypto, AgentID: a.agentID, WeChat: a.wechat, Metrics: a.metrics,
-		Registry: a.registry, Config: a.cfg, Jobs: jobs, Files: a.files, Log: a.log,
+		Registry: a.registry, Config: a.cfg, Jobs: jobs, Files: a.files, OAuth: a.client, Log: a.log,
 	}).HTTPServer(addr)
 }

@@ -72,18 +72,7 @@ type span struct {
 // span resolves a period as typed and region/sector words against the
 // asker's scope; the campaign running today is the default period.
 func (c *turn) span(periodText string, filters []string) (*span, error) {
-	var campaign *command.Period
-	camp, err := c.tx.CampaignOn(c.b.today())
-	if err != nil {
-		return nil, err
-	}
-	if camp != nil {
-		campaign = &command.Period{From: camp.Start, To: camp.End, Label: camp.Name}
-		if campaign.To.After(c.b.today()) {
-			campaign.To = c.b.today()
-		}
-	}
-	period, err := command.ParsePeriod(periodText, c.b.now(), c.b.loc(), campaign)
+	period, err := c.b.statsPeriod(c.tx, periodText)
 	if err != nil {
 		return nil, err
 	}

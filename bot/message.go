@@ -136,6 +136,10 @@ type Card struct {
 	// Done, for an update, replaces the buttons with one greyed-out text,
 	// e.g. "已通过（李四）".
 	Done string `json:"done,omitempty"`
+	// URL, when set, opens from a tap on the card and from a link line
+	// titled LinkTitle (default 查看详情): the hazard's H5 page.
+	URL       string `json:"url,omitempty"`
+	LinkTitle string `json:"link_title,omitempty"`
 }
 
 // CardPair is one "key: value" line of a card.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"hazardbot/config"
 	"hazardbot/models"
 )
 
@@ -62,6 +63,7 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 			TaskID: taskID("review", ev), Title: "整改待复查 " + h.Number, Description: h.Title,
 			Fields:  []CardPair{{"责任单位", b.unitName(tx, h)}, {"整改措施", clip(h.Measures, 60)}, {"整改后照片", photos}, {"提交人", a.Display()}},
 			Buttons: []Button{{Text: "通过", Key: buttonKey(keyPass, h), Style: 1}, {Text: "退回", Key: buttonKey(keyReject, h), Style: 3}},
+			URL:     b.hazardURL(h), LinkTitle: "查看整改照片和详情",
 		}})
 	case models.ActPass:
 		m := text(fmt.Sprintf("%s %s 复查通过，已销号。复查人：%s", h.Number, h.Title, a.Display()))
@@ -80,6 +82,7 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 			TaskID: taskID("extend", ev), Title: "延期申请 " + h.Number, Description: h.Title,
 			Fields:  []CardPair{{"原时限", h.Deadline.Chinese()}, {"申请延至", h.ExtensionTo.Chinese()}, {"理由", clip(h.ExtensionReason, 60)}, {"申请人", a.Display()}},
 			Buttons: []Button{{Text: "同意延期", Key: buttonKey(keyApprove, h), Style: 1}},
+			URL:     b.hazardURL(h),
 		}})
 	case models.ActApproveExtend:
 		err = add("contacts", contacts, text(fmt.Sprintf("%s 延期已批准，整改时限改为%s。", h.Number, h.Deadline.Chinese())))
@@ -155,7 +158,22 @@ func (b *Bot) assignCard(tx *models.Tx, h *models.Hazard, a *models.Actor) Outgo
 		TaskID: fmt.Sprintf("hz-assign-%d-%d", h.ID, h.Version), Title: "隐患整改交办 " + h.Number, Description: h.Title,
 		Fields:  []CardPair{{"隐患内容", clip(h.Description, 60)}, {"区域", b.where(tx, h)}, {"整改时限", h.Deadline.Chinese()}, {"交办人", a.Display()}},
 		Buttons: []Button{{Text: "接收", Key: buttonKey(keyAccept, h), Style: 1}},
+		URL:     b.hazardURL(h), LinkTitle: "查看隐患详情和照片",
 	}}
+}
+
+// PageURL is the address of the H5 page at path p (such as "/h5/") under
+// public_url, or "" when no public_url is set and messages carry no links.
+func PageURL(cfg *config.Config, p string) string {
+	if cfg == nil || cfg.PublicURL == "" {
+		return ""
+	}
+	return cfg.PublicURL + p
+}
+
+// hazardURL is the address of a hazard's H5 page, "" without public_url.
+func (b *Bot) hazardURL(h *models.Hazard) string {
+	return PageURL(b.cfg, "/h5/hazards/"+h.Number)
 }
 
 // updateCards changes the clicked card for everyone who received it, to

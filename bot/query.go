@@ -95,29 +95,14 @@ func (c *turn) mine() error {
 		return nil
 	}
 	a := c.actor
-	if a.Has(models.RoleContact) {
-		ids, err := c.tx.SubtreeIDs(a.Unit)
-		if err != nil {
-			return err
-		}
-		if err := section("待整改", models.HazardFilter{UnitIDs: ids, States: []models.State{models.StateRectifying}}); err != nil {
-			return err
-		}
-	}
-	if a.Has(models.RoleSupervisor) {
-		if err := section("待复查", models.HazardFilter{Scope: a.Unit, States: []models.State{models.StatePendingReview}}); err != nil {
-			return err
-		}
-		if err := section("待交办", models.HazardFilter{Scope: a.Unit, States: []models.State{models.StateReported}}); err != nil {
-			return err
-		}
-		if err := section("已逾期", models.HazardFilter{Scope: a.Unit, Overdue: true}); err != nil {
-			return err
-		}
-	}
-	if err := section("我上报的（未销号）", models.HazardFilter{ReporterID: a.UserID,
-		States: []models.State{models.StateReported, models.StateRectifying, models.StatePendingReview}}); err != nil {
+	lists, err := todoLists(c.tx, a)
+	if err != nil {
 		return err
+	}
+	for _, l := range lists {
+		if err := section(l.Title, l.Filter); err != nil {
+			return err
+		}
 	}
 	if n, err := c.tx.DraftPhotos(a.UserID); err == nil && n > 0 {
 		fmt.Fprintf(&b, "待提交照片：%d张\n", n)

@@ -55,6 +55,10 @@ type Config struct {
 	// WeChat holds the WeChat Official Account (公众号) for enterprises and the public; no app_id means
 	// no WeChat channel.
 	WeChat WeChat `yaml:"wechat"`
+	// PublicURL is the https base the WeCom client reaches this server at (e.g.
+	// https://hazard.example.gov.cn): the base of the H5 pages' OAuth redirect and of the links in
+	// cards and digests. Empty: cards carry no links, and outside demo mode the pages cannot sign in.
+	PublicURL string `yaml:"public_url"`
 
 	loc *time.Location     // set by Validate so Location does not reload tzdata on every call
 	cal *calendar.Calendar // set by Validate from calendar.file
@@ -90,6 +94,9 @@ type WeCom struct {
 	// now, either way; older or newer callbacks are refused, so a captured request cannot be
 	// replayed later. Handled callbacks are remembered at least this long.
 	CallbackWindow time.Duration `yaml:"callback_window"`
+	// OAuthBase is the host of WeCom's web authorisation page (/connect/oauth2/authorize) that the
+	// H5 pages send a browser to; private deployments and browser tests use their own.
+	OAuthBase string `yaml:"oauth_base"`
 }
 
 // HTTP tunes the HTTP server.
@@ -261,7 +268,7 @@ func Default() *Config {
 		Addr:     ":8080",
 		DB:       DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
 		Timezone: "Asia/Shanghai",
-		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com", CallbackWindow: time.Hour},
+		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com", CallbackWindow: time.Hour, OAuthBase: "https://open.weixin.qq.com"},
 		WeChat:   WeChat{APIBase: "https://api.weixin.qq.com"},
 		Storage:  Storage{Driver: "dir", Dir: "data"},
 		Log:      Log{Level: "info", Format: "text"},

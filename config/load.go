@@ -37,6 +37,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.WeCom.APIBase = strings.TrimRight(c.WeCom.APIBase, "/")
 	c.WeChat.APIBase = strings.TrimRight(c.WeChat.APIBase, "/")
+	c.WeCom.OAuthBase = strings.TrimRight(c.WeCom.OAuthBase, "/")
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

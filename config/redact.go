@@ -66,8 +66,8 @@ func (c Config) GoString() string { return c.Redacted() }
 
 // String shows the WeCom settings with secrets as set/unset, so fmt never prints a secret.
 func (w WeCom) String() string {
-	return fmt.Sprintf("{corp_id:%s agent_id:%d secret:%s token:%s aes_key:%s api_base:%s}",
-		w.CorpID, w.AgentID, mask(w.Secret), mask(w.Token), mask(w.AESKey), w.APIBase)
+	return fmt.Sprintf("{corp_id:%s agent_id:%d secret:%s token:%s aes_key:%s api_base:%s oauth_base:%s}",
+		w.CorpID, w.AgentID, mask(w.Secret), mask(w.Token), mask(w.AESKey), w.APIBase, w.OAuthBase)
 }
 
 // GoString keeps %#v from printing secrets.
@@ -77,7 +77,7 @@ func (w WeCom) GoString() string { return w.String() }
 func (w WeCom) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("corp_id", w.CorpID), slog.Int("agent_id", w.AgentID),
 		slog.String("secret", mask(w.Secret)), slog.String("token", mask(w.Token)),
-		slog.String("aes_key", mask(w.AESKey)), slog.String("api_base", w.APIBase))
+		slog.String("aes_key", mask(w.AESKey)), slog.String("api_base", w.APIBase), slog.String("oauth_base", w.OAuthBase))
 }
 
 // String shows the database settings; a MySQL DSN carries a password and shows as set/unset.

@@ -254,6 +254,22 @@ func (v *validator) checkWeCom() {
 	if u, err := url.Parse(w.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		v.addf("wecom.api_base", "must be an http(s) URL such as https://qyapi.weixin.qq.com, got %q", w.APIBase)
 	}
+	if u, err := url.Parse(w.OAuthBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		v.addf("wecom.oauth_base", "must be an http(s) URL such as https://open.weixin.qq.com, got %q", w.OAuthBase)
+	}
+	v.checkPublicURL()
+}
+
+// checkPublicURL accepts an empty public_url (no links, no WeCom sign-in) or an http(s) base
+// without query or fragment; the pages live under its /h5/.
+func (v *validator) checkPublicURL() {
+	p := v.c.PublicURL
+	if p == "" {
+		return
+	}
+	if u, err := url.Parse(p); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		v.addf("public_url", "must be the http(s) address WeCom users reach this server at, such as https://hazard.example.gov.cn, got %q", p)
+	}
 }
 
 func (v *validator) checkReminders() {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -44,7 +45,30 @@ func (s *Server) routes(e *gin.Engine) {
 	api.POST("/jobs/:name/run", s.runJob)
 	api.GET("/photos/:id", s.photo)
 
+	// The H5 pages opened inside WeCom (handlers/h5). Sign-in needs no
+	// session; everything else does, and every POST carries the session's
+	// CSRF token.
+	p := s.pages
+	pg := e.Group("/h5", p.Headers)
+	pg.GET("/static/*name", p.Static)
+	pg.GET("/login", p.Login)
+	pg.GET("/oauth", p.OAuth)
+	pg.GET("/demo", p.DemoList)        // demo mode only; 404 otherwise
+	pg.GET("/demo-login", p.DemoLogin) // demo mode only; 404 otherwise
+	in := pg.Group("", p.LimitBody, p.Auth)
+	in.GET("/", p.Home)
+	in.GET("/ledger", p.Ledger)
+	in.GET("/ledger.xlsx", p.LedgerXLSX)
+	in.GET("/hazards/:number", p.Hazard)
+	in.POST("/hazards/:number/:action", p.Act)
+	in.GET("/photos/:id", p.Photo)
+	in.POST("/logout", p.Logout)
+
 	e.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/h5/") {
+			p.NotFound(c)
+			return
+		}
 		c.JSON(http.StatusNotFound, apiError{Code: "not_found", Message: "没有这个地址"})
 	})
 	e.NoMethod(func(c *gin.Context) {

@@ -21,6 +21,7 @@ import (
 	"hazardbot/bot/wechat"
 	"hazardbot/bot/wecom"
 	"hazardbot/config"
+	"hazardbot/handlers/h5"
 	"hazardbot/models"
 )
 
@@ -45,15 +46,19 @@ type Deps struct {
 	Jobs     JobRunner // may be nil: job runs answer 503
 	// Files keeps the photos (nil: photos cannot be served).
 	Files bot.Files
+	// OAuth exchanges the H5 pages' WeCom sign-in codes (the WeCom API
+	// client); nil: no WeCom sign-in.
+	OAuth h5.CodeExchanger
 	Log   *slog.Logger
 }
 
 // Server serves hazardbot's HTTP routes.
 type Server struct {
-	d    Deps
-	log  *slog.Logger
-	once sync.Once
-	eng  *gin.Engine
+	d     Deps
+	log   *slog.Logger
+	once  sync.Once
+	eng   *gin.Engine
+	pages *h5.Pages
 }
 
 // New returns a server over d. Config and Store are required.
@@ -67,7 +72,8 @@ func New(d Deps) *Server {
 	if d.Config == nil {
 		d.Config = config.Default()
 	}
-	return &Server{d: d, log: d.Log}
+	pages := h5.New(h5.Deps{Store: d.Store, Bot: d.Bot, Files: d.Files, Config: d.Config, OAuth: d.OAuth, Log: d.Log})
+	return &Server{d: d, log: d.Log, pages: pages}
 }
 
 // Router returns the HTTP handler with every route; it is built once.

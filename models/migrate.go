@@ -34,6 +34,7 @@ var migrations = []migration{
 	{20, "inbound counts per sender and minute", migrate20},
 	{40, "the next page of a long chat reply, per user", migrate40},
 	{41, "settings of the database itself (the demo marker)", migrate41},
+	{60, "H5 page sessions", migrate60},
 	{70, "WeChat binding codes and last-seen times", migrate70},
 	{71, "public tips", migrate71},
 }

@@ -117,6 +117,7 @@ func (n *Notifier) dailyText(tx *models.Tx, u *models.Unit, today models.Date) (
 		b.WriteString("逾期较多：" + worst + "。")
 	}
 	b.WriteString("\n" + report.SummarySentence(models.Date{}, y, u.ShortName(), total))
+	b.WriteString(n.homeLink())
 	return b.String(), nil
 }
 
@@ -260,7 +261,7 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 	if top != "" {
 		b.WriteString(top + "\n")
 	}
-	b.WriteString("整改台账见随后的附件。")
+	b.WriteString("整改台账见随后的附件。" + strings.TrimPrefix(n.homeLink(), "\n"))
 	lines := strings.Split(b.String(), "\n")
 	return fitLines(lines[0], lines[1:len(lines)-1], lines[len(lines)-1]), meta, hf, nil
 }
@@ -328,4 +329,14 @@ func rankingText(tx *models.Tx, f models.SummaryFilter, u *models.Unit) (string,
 		bottom = append(bottom, name(r))
 	}
 	return fmt.Sprintf("考核排名（整改率）前%d：%s；后%d：%s。全部排名请发“排名”。", k, strings.Join(top, "、"), k, strings.Join(bottom, "、")), nil
+}
+
+// homeLink is a line linking the H5 首页, where the figures are charts, or ""
+// when no public_url is set.
+func (n *Notifier) homeLink() string {
+	u := bot.PageURL(n.cfg, "/h5/")
+	if u == "" {
+		return ""
+	}
+	return "\n<a href=\"" + u + "\">打开首页看图表</a>"
 }

@@ -201,14 +201,15 @@ const (
 
 // permanentCodes are errcodes a retry of the same request cannot fix.
 var permanentCodes = map[int]bool{
-	CodeNoRecipient:  true,
-	CodeInvalidUser:  true,
-	CodeUserNotFound: true,
-	40003:            true, // invalid userid
-	40008:            true, // invalid message type
-	40058:            true, // invalid parameter
-	44004:            true, // empty content
-	45002:            true, // content too long
+	CodeNoRecipient:      true,
+	CodeInvalidUser:      true,
+	CodeUserNotFound:     true,
+	CodeInvalidOAuthCode: true,
+	40003:                true, // invalid userid
+	40008:                true, // invalid message type
+	40058:                true, // invalid parameter
+	44004:                true, // empty content
+	45002:                true, // content too long
 }
 
 // Error names the call and the errcode; it holds no credential.
@@ -530,6 +531,19 @@ type (
 		TaskID                string        `json:"task_id"`
 		ButtonList            []cardButton  `json:"button_list"`
 		ReplaceText           string        `json:"replace_text,omitempty"`
+		JumpList              []cardJump    `json:"jump_list,omitempty"`
+		CardAction            *cardAction   `json:"card_action,omitempty"`
+	}
+	// cardJump is a link line of a card (type 1: open url).
+	cardJump struct {
+		Type  int    `json:"type"`
+		Title string `json:"title"`
+		URL   string `json:"url"`
+	}
+	// cardAction is where a tap on the card body leads (type 1: open url).
+	cardAction struct {
+		Type int    `json:"type"`
+		URL  string `json:"url"`
 	}
 	cardTitle struct {
 		Title string `json:"title"`
@@ -695,6 +709,15 @@ func buildCard(m bot.Outgoing) (templateCard, error) {
 	}
 	for _, b := range cd.Buttons {
 		card.ButtonList = append(card.ButtonList, cardButton{Text: b.Text, Style: b.Style, Key: b.Key})
+	}
+	if cd.URL != "" {
+		// A tap on the card, or on its link line, opens the hazard's page.
+		title := cd.LinkTitle
+		if title == "" {
+			title = "查看详情"
+		}
+		card.CardAction = &cardAction{Type: 1, URL: cd.URL}
+		card.JumpList = []cardJump{{Type: 1, Title: title, URL: cd.URL}}
 	}
 	return card, nil
 }
@@ -904,4 +927,37 @@ func (c *Client) GetUser(ctx context.Context, userID string) (string, error) {
 		return "", err
 	}
 	return res.Name, nil
+}
+
+// ---- web sign-in ----
+
+// CodeInvalidOAuthCode is getuserinfo's answer to a code that is unknown,
+// expired (after five minutes) or already used.
+const CodeInvalidOAuthCode = 40029
+
+// UserIDByCode exchanges the code of a web-OAuth redirect (the H5 pages'
+// sign-in) for the member's userid, through auth/getuserinfo with the same
+// base, token handling and retries as every other call. WeCom accepts a
+// code once; someone who is not a member of the corp gets an openid and no
+// userid, which is an *APIError here too.
+func (c *Client) UserIDByCode(ctx context.Context, code string) (string, error) {
+	var res struct {
+		util.CommonError
+		UserID string `json:"userid"`
+		OpenID string `json:"openid"`
+	}
+	err := c.do(ctx, request{
+		call:   "auth/getuserinfo",
+		method: http.MethodGet,
+		query:  url.Values{"code": {code}},
+		auth:   true,
+		handle: decodeJSON("auth/getuserinfo", &res, func() *util.CommonError { return &res.CommonError }),
+	})
+	if err != nil {
+		return "", err
+	}
+	if res.UserID == "" {
+		return "", &APIError{Code: CodeUserNotFound, Msg: "not a member of the corp (openid only)", Call: "auth/getuserinfo"}
+	}
+	return res.UserID, nil
 }
