@@ -57,7 +57,18 @@ type Fake struct {
 	subs     map[int]func(FakeMessage)
 	nextSub  int
 	seq      int
+	codes    map[string]fakeCode // web-OAuth codes not yet used
+	signedIn string              // the member the fake WeCom client is signed in as
 }
+
+// fakeCode is a web-OAuth code: whose, and until when WeCom accepts it.
+type fakeCode struct {
+	userID  string
+	expires time.Time
+}
+
+// OAuthCodeTTL is how long WeCom accepts a web-OAuth code.
+const OAuthCodeTTL = 5 * time.Minute
 
 // FakeRequest is one request the fake received. Body is the decoded JSON
 // body (nil for GET and uploads); Query has access_token and corpsecret
@@ -116,6 +127,7 @@ func NewFake(opts FakeOptions) *Fake {
 		media:  map[string]fakeMedia{},
 		faults: map[string][]fakeFault{},
 		subs:   map[int]func(FakeMessage){},
+		codes:  map[string]fakeCode{},
 	}
 }
 
@@ -320,6 +332,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if r.URL.Path == "/connect/oauth2/authorize" {
+		f.authorize(w, r)
+		return
+	}
 	if call == "gettoken" {
 		f.getToken(w, r)
 		return
@@ -339,6 +355,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mediaGet(w, r)
 	case "user/get":
 		f.userGet(w, r)
+	case "auth/getuserinfo":
+		f.getUserInfo(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -636,4 +654,81 @@ func keepLast[T any](list []T, max int) []T {
 		return list
 	}
 	return append([]T(nil), list[len(list)-max:]...)
+}
+
+// ---- web OAuth (the H5 pages' sign-in) ----
+
+// SignIn makes userid the member the fake WeCom client is signed in as:
+// the fake's authorize page issues codes for them. "" signs out.
+func (f *Fake) SignIn(userid string) {
+	f.mu.Lock()
+	f.signedIn = userid
+	f.mu.Unlock()
+}
+
+// IssueCode returns a fresh web-OAuth code for userid, as WeCom's authorize
+// page gives one to the redirect: getuserinfo accepts it once, within
+// OAuthCodeTTL.
+func (f *Fake) IssueCode(userid string) string {
+	code := randHex(16)
+	f.mu.Lock()
+	f.codes[code] = fakeCode{userID: userid, expires: f.opts.Now().Add(OAuthCodeTTL)}
+	f.mu.Unlock()
+	return code
+}
+
+// authorize plays WeCom's web authorisation page
+// (/connect/oauth2/authorize): it checks the app's parameters and sends the
+// browser back to redirect_uri with a code for the signed-in member and
+// the state untouched. A browser nobody signed in gets 403.
+func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	bad := func(why string) { http.Error(w, "fake WeCom authorize: "+why, http.StatusBadRequest) }
+	switch {
+	case q.Get("appid") != f.opts.CorpID:
+		bad("appid is not the corp id")
+		return
+	case q.Get("response_type") != "code":
+		bad("response_type must be code")
+		return
+	case q.Get("scope") != "snsapi_base" && q.Get("scope") != "snsapi_privateinfo":
+		bad("scope must be snsapi_base or snsapi_privateinfo")
+		return
+	case f.opts.AgentID != 0 && q.Get("agentid") != strconv.FormatInt(f.opts.AgentID, 10):
+		bad("agentid is not the app's")
+		return
+	}
+	back, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || (back.Scheme != "http" && back.Scheme != "https") || back.Host == "" {
+		bad("redirect_uri must be an absolute http(s) URL")
+		return
+	}
+	f.mu.Lock()
+	user := f.signedIn
+	f.mu.Unlock()
+	if user == "" {
+		http.Error(w, "fake WeCom authorize: nobody is signed in (Fake.SignIn)", http.StatusForbidden)
+		return
+	}
+	bq := back.Query()
+	bq.Set("code", f.IssueCode(user))
+	if st := q.Get("state"); st != "" {
+		bq.Set("state", st)
+	}
+	back.RawQuery = bq.Encode()
+	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+// getUserInfo answers auth/getuserinfo: the userid of a code, which is spent.
+func (f *Fake) getUserInfo(w http.ResponseWriter, r *http.Request) {
+	code := r.URL.Query().Get("code")
+	f.mu.Lock()
+	c, ok := f.codes[code]
+	delete(f.codes, code)
+	f.mu.Unlock()
+	if code == "" || !ok || !f.opts.Now().Before(c.expires) {
+		writeFakeJSON(w, map[string]any{"errcode": 40029, "errmsg": "invalid code"})
+		return
+	}
+	writeFakeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "userid": c.userID, "user_ticket": randHex(8), "expires_in": 1800})
 }
