@@ -299,7 +299,7 @@ func TestScope(t *testing.T) {
 		st := newSite(t, s)
 		h := st.hazard("燃气软管老化")
 		photo := st.beforePhoto(h, pngPhoto(t, 4, 4, color.RGBA{200, 0, 0, 255}))
-		own := st.signIn("wangwu")      // 茅箭区 supervisor
+		own := st.signIn("wangwu")       // 茅箭区 supervisor
 		other := st.signIn("zhengshiyi") // 张湾区 supervisor
 		city := st.signIn("sunqi")       // city leader
 		for _, tc := range []struct {
