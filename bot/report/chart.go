@@ -50,9 +50,9 @@ func FiguresChart(title string, rows []models.SummaryRow) string {
 	const (
 		legendH = 24
 		labelW  = 76 // room for 5 Chinese characters at 12 px
-		barH    = 7
-		gap     = 1
-		groupH  = 4*(barH+gap) + 10
+		barH    = 8
+		gap     = 2
+		groupH  = 4*(barH+gap) + 12
 		numW    = 34 // room for the number after the longest bar
 	)
 	if len(shown) == 0 {
@@ -80,7 +80,7 @@ func FiguresChart(title string, rows []models.SummaryRow) string {
 			}
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%s" height="%d" fill="%s" data-series="%s" data-value="%d"/>`,
 				labelW, y, fmtFloat(w), barH, ChartSeries[j].Colour, ChartSeries[j].Name, v)
-			fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="9" fill="#444">%d</text>`, fmtFloat(float64(labelW)+w+3), y+barH, v)
+			fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="10" fill="#444">%d</text>`, fmtFloat(float64(labelW)+w+3), y+barH, v)
 		}
 		b.WriteString(`</g>`)
 	}

@@ -45,8 +45,8 @@ func TestFiguresChart(t *testing.T) {
 		t.Error("a unit's name is not escaped")
 	}
 	// The longest bar is the largest figure; others are in proportion.
-	if !strings.Contains(svg, `width="233.0" height="7" fill="#2f6fd6" data-series="发现" data-value="12"`) ||
-		!strings.Contains(svg, `width="97.1" height="7" fill="#2e9e5b" data-series="已销号" data-value="5"`) {
+	if !strings.Contains(svg, `width="233.0" height="8" fill="#2f6fd6" data-series="发现" data-value="12"`) ||
+		!strings.Contains(svg, `width="97.1" height="8" fill="#2e9e5b" data-series="已销号" data-value="5"`) {
 		t.Errorf("bars are not in proportion:\n%s", svg)
 	}
 	empty := FiguresChart("空", rows[1:2])

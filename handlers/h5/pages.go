@@ -405,7 +405,7 @@ func (p *Pages) loadHazard(c *gin.Context, tx *models.Tx, a *models.Actor) (*mod
 		return nil, err
 	}
 	if !ok {
-		return nil, models.Errorf(models.EForbidden, "你无权查看 %s：它不在你单位（%s）的管辖范围内，也不是你上报的", h.Number, a.Unit.ShortName())
+		return nil, models.Errorf(models.EForbidden, "你无权查看 %s：它不在你单位（%s）的管辖范围内，也不是你上报的。", h.Number, a.Unit.ShortName())
 	}
 	return h, nil
 }
@@ -544,7 +544,7 @@ func (p *Pages) Photo(c *gin.Context) {
 			return
 		}
 		if !ok {
-			p.fail(c, models.Errorf(models.EForbidden, "你无权查看这张照片：隐患 %s 不在你单位（%s）的管辖范围内", h.Number, v.Actor.Unit.ShortName()))
+			p.fail(c, models.Errorf(models.EForbidden, "你无权查看这张照片：隐患 %s 不在你单位（%s）的管辖范围内。", h.Number, v.Actor.Unit.ShortName()))
 			return
 		}
 	}
