@@ -390,6 +390,11 @@ func (c *turn) runText(cmd command.Command, err error) error {
 	case command.Report:
 		return c.startReport(cmd)
 	case command.Confirm, command.Edit, command.Skip:
+		if c.dlg != nil && c.dlg.Status == models.DialogueKept && cmd.Name == command.Confirm && c.dlg.PendingAsk != "" {
+			// A date question left idle: ask it again rather than take a
+			// 是 that may answer something else.
+			return c.resume()
+		}
 		if c.dlg == nil || !c.dlg.active() {
 			c.say(msgNoDraft)
 			return nil

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"testing"
+	"time"
 
 	"hazardbot/bot"
 	"hazardbot/models"
@@ -96,5 +97,17 @@ func TestDateQuestionKeepsTheReportDraft(t *testing.T) {
 		c.expect("lisi", "延期 1 1月5日 材料未到", "1月5日已经过去，是指明年1月5日吗")
 		c.expect("lisi", "是", "已申请将 YH2023-0001 延期至2024年1月5日", "未提交的上报草稿“消防通道堵塞”")
 		c.expect("lisi", "继续", "继续填写“消防通道堵塞”", "请填写隐患内容")
+	})
+}
+
+// A date question left idle past the dialogue timeout is asked again, not
+// answered by a late 是.
+func TestIdleDateQuestionIsAskedAgain(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", oneShotGas+"时限：2月10日", "2月10日已经过去，是指明年2月10日吗")
+		c.clock.Add(2 * time.Hour)
+		c.expect("zhangsan", "是", "继续填写", "2月10日已经过去，是指明年2月10日吗")
+		c.expect("zhangsan", "是", "请核对", "整改时限：2024年2月10日")
 	})
 }
