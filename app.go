@@ -122,8 +122,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 		store.Close()
 		return nil, err
 	}
-	clientOpts = append(clientOpts, wecom.WithLogger(log), wecom.WithMetrics(a.metrics), wecom.WithFiles(a.files),
-		wecom.WithLimiter(wecom.NewLimiter(cfg.Outbox.PerUserPerMinute, time.Minute, nil, nil)))
+	clientOpts = append(clientOpts, wecom.WithLogger(log), wecom.WithMetrics(a.metrics), wecom.WithFiles(a.files))
 	if a.client, err = wecom.NewClient(wcfg, models.Tokens{S: store}, clientOpts...); err != nil {
 		store.Close()
 		return nil, err

@@ -31,6 +31,7 @@ var migrations = []migration{
 	{3, "files kept in the database", migrate3},
 	{4, "sends per member, for the WeCom rate limit", migrate4},
 	{10, "events say how an action arrived (the admin API)", migrate10},
+	{11, "token refresh as a lease, outside any transaction", migrate11},
 	{20, "inbound counts per sender and minute", migrate20},
 	{40, "the next page of a long chat reply, per user", migrate40},
 	{41, "settings of the database itself (the demo marker)", migrate41},
@@ -324,6 +325,15 @@ func migrate10(db *gorm.DB) error {
 		Via string `gorm:"size:64;not null;default:''"`
 	}
 	return db.Table("events").AutoMigrate(&event{})
+}
+
+// migrate11 adds tokens.refreshing_until: the lease of the replica that is
+// fetching a new access token, so that none holds a row lock meanwhile.
+func migrate11(db *gorm.DB) error {
+	type token struct {
+		RefreshingUntil *time.Time
+	}
+	return db.Table("tokens").AutoMigrate(&token{})
 }
 
 // migrate20 adds the per-sender, per-minute counts of inbound messages that

@@ -86,7 +86,6 @@ type Client struct {
 	sleep    func(context.Context, time.Duration) error
 	log      *slog.Logger
 	metrics  *Metrics
-	limiter  *Limiter
 	attempts int
 }
 
@@ -99,11 +98,11 @@ type Option func(*Client)
 // Timeout is left alone; Config.Timeout applies on top.
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
-// WithClock sets the clock used for token expiry and rate limiting.
+// WithClock sets the clock used for token expiry.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
-// WithSleep sets how the client waits between retries and for the rate
-// limiter; it must return ctx's error if ctx ends first.
+// WithSleep sets how the client waits between retries; it must return
+// ctx's error if ctx ends first.
 func WithSleep(sleep func(context.Context, time.Duration) error) Option {
 	return func(c *Client) { c.sleep = sleep }
 }
@@ -111,12 +110,8 @@ func WithSleep(sleep func(context.Context, time.Duration) error) Option {
 // WithLogger sets the logger for retries and partial failures.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 
-// WithMetrics sets where calls, refreshes and waits are counted.
+// WithMetrics sets where calls and refreshes are counted.
 func WithMetrics(m *Metrics) Option { return func(c *Client) { c.metrics = m } }
-
-// WithLimiter replaces the default per-recipient limiter (30 a minute on the
-// client's clock), e.g. to share one limiter between clients.
-func WithLimiter(l *Limiter) Option { return func(c *Client) { c.limiter = l } }
 
 // WithFiles makes file messages read Outgoing.File from files (e.g. the
 // database, when replicas share no directory) instead of Config.FileRoot.
@@ -162,10 +157,19 @@ func NewClient(cfg Config, tokens TokenStore, opts ...Option) (*Client, error) {
 	if c.attempts < 1 {
 		c.attempts = 1
 	}
-	if c.limiter == nil {
-		c.limiter = NewLimiter(DefaultRateLimit, DefaultRateWindow, c.now, c.sleep)
-	}
 	return c, nil
+}
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // endpoint is the one place a WeCom URL is made, so APIBase moves every call.
@@ -581,8 +585,11 @@ const (
 	maxCardButtons = 6
 )
 
-// Send delivers m through the API. Every recipient is rate limited first
-// (30 messages a minute each). An error is permanent (bot.IsPermanent) when
+// Send delivers m through the API at once. WeCom's limit of 30 messages a
+// minute to one member is kept by the one limiter every message passes
+// before it gets here: the outbox's, shared by all replicas in the
+// database (models.Store.ReserveSends, setting outbox.per_user_per_minute).
+// An error is permanent (bot.IsPermanent) when
 // the message can never go through as it is: no recipient in the app's
 // range, an invalid user, a malformed message. A call that timed out is
 // retried and may then reach the user twice: delivery is at least once,
@@ -621,7 +628,6 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) error {
 		common.MsgType = "template_card"
 		body = sendCard{common, card}
 	case bot.OutFile:
-		// Upload before waiting on the limiter: the upload is not a message.
 		id, err := c.uploadFile(ctx, m)
 		if err != nil {
 			return err
@@ -639,13 +645,6 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) error {
 		return &MessageError{Reason: fmt.Sprintf("unknown kind %q", m.Kind)}
 	}
 
-	waited, err := c.limiter.Wait(ctx, users...)
-	if waited > 0 {
-		c.metrics.rateWait(waited)
-	}
-	if err != nil {
-		return err
-	}
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("wecom: encode message: %w", err)

@@ -15,8 +15,6 @@ type Metrics struct {
 	callbackSeconds *prometheus.HistogramVec
 	apiCalls        *prometheus.CounterVec
 	tokenRefreshes  *prometheus.CounterVec
-	rateWaits       prometheus.Counter
-	rateWaitSeconds prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg. A nil reg
@@ -43,17 +41,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hazardbot_wecom_token_refreshes_total",
 			Help: "Access tokens fetched from WeCom by this process, by outcome.",
 		}, []string{"outcome"}),
-		rateWaits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hazardbot_wecom_ratelimit_waits_total",
-			Help: "Sends that waited for the per-recipient limit (30 messages a minute).",
-		}),
-		rateWaitSeconds: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hazardbot_wecom_ratelimit_wait_seconds_total",
-			Help: "Total seconds sends waited for the per-recipient limit.",
-		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.callbacks, m.callbackSeconds, m.apiCalls, m.tokenRefreshes, m.rateWaits, m.rateWaitSeconds)
+		reg.MustRegister(m.callbacks, m.callbackSeconds, m.apiCalls, m.tokenRefreshes)
 	}
 	return m
 }
@@ -93,13 +83,4 @@ func (m *Metrics) tokenRefresh(ok bool) {
 		outcome = "error"
 	}
 	m.tokenRefreshes.WithLabelValues(outcome).Inc()
-}
-
-// rateWait records one send held back by the rate limiter for d.
-func (m *Metrics) rateWait(d time.Duration) {
-	if m == nil {
-		return
-	}
-	m.rateWaits.Inc()
-	m.rateWaitSeconds.Add(d.Seconds())
 }

@@ -14,11 +14,14 @@ import (
 type TokenStore interface {
 	// Token returns the stored token if it is still valid at now.
 	Token(ctx context.Context, key string, now time.Time) (token string, ok bool, err error)
-	// Refresh replaces the token, under a lock shared by all replicas,
-	// unless another replica already replaced stale meanwhile (then it
-	// returns the newer stored one). fetch is called only when a refresh is
-	// really needed; the ttl it returns already ends early enough to refresh
-	// before WeCom expires the token.
+	// Refresh replaces the token, one caller across all replicas fetching
+	// at a time, unless another replica already replaced stale meanwhile
+	// (then it returns the newer stored one). fetch calls WeCom and may be
+	// slow: no database lock or transaction may be held while it runs
+	// (models.Tokens marks the row as refreshing and commits first). fetch
+	// is called only when a refresh is really needed; the ttl it returns
+	// already ends early enough to refresh before WeCom expires the token,
+	// so a caller may go on using the old token while another refreshes.
 	Refresh(ctx context.Context, key, stale string, now time.Time, fetch func(context.Context) (token string, ttl time.Duration, err error)) (string, error)
 }
 
