@@ -191,55 +191,17 @@ func (b *Bot) updateCards(tx *models.Tx, a *models.Actor, r *models.Result, resp
 	return err
 }
 
-// contacts are the responsible unit's contacts.
+// contacts are the responsible unit's contacts (models.WhoAnswers).
 func (b *Bot) contacts(tx *models.Tx, h *models.Hazard) ([]string, error) {
-	if h.UnitID == nil {
-		return nil, nil
-	}
-	users, err := tx.UsersWithRole(models.RoleContact, *h.UnitID)
-	return userIDs(users), err
+	a, err := models.WhoAnswers(tx, h)
+	return a.Contacts, err
 }
 
-// reviewers are the supervisors who review and close out a hazard: those
-// of the level it is listed at, else the nearest of its county, its special
-// committee and the city.
+// reviewers are the supervisors who answer for a hazard: by its
+// supervision level, falling back to the city (models.WhoAnswers).
 func (b *Bot) reviewers(tx *models.Tx, h *models.Hazard) ([]string, error) {
-	var order []*uint
-	switch h.Level {
-	case models.LevelCity:
-		order = nil
-	case models.LevelSpecialCommittee:
-		order = []*uint{h.CommitteeID, h.RegionID}
-	default:
-		order = []*uint{h.RegionID, h.CommitteeID}
-	}
-	for _, id := range order {
-		if id == nil {
-			continue
-		}
-		users, err := tx.UsersWithRole(models.RoleSupervisor, *id)
-		if err != nil || len(users) > 0 {
-			return userIDs(users), err
-		}
-	}
-	roots, err := tx.RootUnits()
-	if err != nil {
-		return nil, err
-	}
-	var ids []uint
-	for _, u := range roots {
-		ids = append(ids, u.ID)
-	}
-	users, err := tx.UsersWithRole(models.RoleSupervisor, ids...)
-	return userIDs(users), err
-}
-
-func userIDs(users []models.User) []string {
-	var out []string
-	for _, u := range users {
-		out = append(out, u.UserID)
-	}
-	return out
+	a, err := models.WhoAnswers(tx, h)
+	return a.Supervisors, err
 }
 
 // where says the county and sector of a hazard: "茅箭区·燃气".

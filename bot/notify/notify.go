@@ -69,7 +69,7 @@ func loadDirectory(tx *models.Tx, roles ...models.Role) (*directory, error) {
 		u := &list[i]
 		d.units[u.ID] = u
 		ids = append(ids, u.ID)
-		if u.ParentID == nil && u.Active {
+		if u.CityWide() && u.Active {
 			d.roots = append(d.roots, u.ID)
 		}
 	}
@@ -107,21 +107,15 @@ func (d *directory) name(id *uint) string {
 	return d.units[*id].Name
 }
 
-// regionSupervisors are the supervisors of the hazard's region, or of its
-// special committee when it has no region: the people who assign and chase.
-func (d *directory) regionSupervisors(h *models.Hazard) []string {
-	if h.RegionID != nil {
-		if list := d.users(models.RoleSupervisor, *h.RegionID); len(list) > 0 {
-			return list
-		}
-	}
-	if h.CommitteeID != nil {
-		return d.users(models.RoleSupervisor, *h.CommitteeID)
-	}
-	return nil
+// Holders returns the holders of role in the unit (models.People).
+func (d *directory) Holders(role models.Role, unitID uint) ([]string, error) {
+	return d.byRole[role][unitID], nil
 }
 
-// cityLeaders are the leaders of the root unit (市安委会).
+// CityUnits returns the city-wide units (models.People).
+func (d *directory) CityUnits() ([]uint, error) { return d.roots, nil }
+
+// cityLeaders are the leaders of the city-wide unit (市安委会).
 func (d *directory) cityLeaders() []string { return d.users(models.RoleLeader, d.roots...) }
 
 // message is one queued message for one recipient.

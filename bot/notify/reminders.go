@@ -97,12 +97,16 @@ func (n *Notifier) Reminders(ctx context.Context, now time.Time) (SweepResult, e
 			}
 			// The responsible unit's contacts; a hazard not yet assigned
 			// (or a unit with no contact) reminds those who assign.
+			ans, err := models.WhoAnswers(dir, h)
+			if err != nil {
+				return err
+			}
 			var to []string
-			if h.State == models.StateRectifying && h.UnitID != nil {
-				to = dir.users(models.RoleContact, *h.UnitID)
+			if h.State == models.StateRectifying {
+				to = ans.Contacts
 			}
 			if len(to) == 0 {
-				to = dir.regionSupervisors(h)
+				to = ans.Supervisors
 			}
 			for _, u := range to {
 				add(KindRemind, u, it)
@@ -112,7 +116,7 @@ func (n *Notifier) Reminders(ctx context.Context, now time.Time) (SweepResult, e
 			}
 			over := -it.left
 			if rc.EscalateRegionAfterDays > 0 && over >= rc.EscalateRegionAfterDays {
-				for _, u := range dir.regionSupervisors(h) {
+				for _, u := range ans.Supervisors {
 					add(KindEscalate, u, it)
 				}
 			}
