@@ -192,13 +192,4 @@ func searchLine(h *models.Hazard, today models.Date) string {
 
 // clipBytes cuts s to at most n bytes at a character boundary, with an
 // ellipsis.
-func clipBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func clipBytes(s string, n int) string { return models.Truncate(s, n, "…") }

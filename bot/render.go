@@ -146,15 +146,9 @@ func fitText(s string) string {
 			return out
 		}
 	}
-	// One enormous line: cut it at a rune boundary.
-	cut := maxText - len("……")
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "……"
+	// One enormous line: cut it at a character boundary.
+	return models.Truncate(s, maxText, "……")
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // hazardLine is one hazard in a list: number, title, and where it stands.
 func hazardLine(h *models.Hazard, today models.Date) string {

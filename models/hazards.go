@@ -383,9 +383,7 @@ func (tx *Tx) PhotoStored(id uint, path, contentType string, size int64) error {
 
 // PhotoFailed records a failed fetch; after enough failures it is no longer tried.
 func (tx *Tx) PhotoFailed(id uint, cause string) error {
-	if len(cause) > 255 {
-		cause = cause[:255]
-	}
+	cause = Truncate(cause, 255, "…")
 	return tx.DB.Exec("UPDATE attachments SET attempts = attempts + 1, fetch_error = ? WHERE id = ?", cause, id).Error
 }
 

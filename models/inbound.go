@@ -21,9 +21,7 @@ func (inbound) TableName() string { return "inbound" }
 // of the same key waits on the row until the first one commits (MySQL) or
 // runs after it (SQLite's single writer), so exactly one is handled.
 func (tx *Tx) BeginInbound(key, userid string) (reply string, dup bool, err error) {
-	if len(key) > 191 {
-		key = key[:191]
-	}
+	key = Truncate(key, 191, "")
 	err = tx.DB.Create(&inbound{Key: key, UserID: userid, CreatedAt: tx.Now().UTC()}).Error
 	if err == nil {
 		return "", false, nil
@@ -40,9 +38,7 @@ func (tx *Tx) BeginInbound(key, userid string) (reply string, dup bool, err erro
 
 // FinishInbound stores the reply given to key.
 func (tx *Tx) FinishInbound(key, reply string) error {
-	if len(key) > 191 {
-		key = key[:191]
-	}
+	key = Truncate(key, 191, "")
 	return tx.DB.Model(&inbound{}).Where("`key` = ?", key).Update("reply", reply).Error
 }
 
@@ -56,9 +52,7 @@ func (s *Store) PruneInbound(before time.Time) (int64, error) {
 // message whose handling wrote nothing else. When another delivery of the
 // same key was recorded first, it returns that delivery's reply instead.
 func (tx *Tx) RecordInbound(key, userid, reply string) (stored string, dup bool, err error) {
-	if len(key) > 191 {
-		key = key[:191]
-	}
+	key = Truncate(key, 191, "")
 	err = tx.DB.Create(&inbound{Key: key, UserID: userid, Reply: reply, CreatedAt: tx.Now().UTC()}).Error
 	if err == nil {
 		return reply, false, nil

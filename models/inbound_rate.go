@@ -21,9 +21,7 @@ func (inboundRate) TableName() string { return "inbound_rates" }
 // own short transaction on the sender's one row, so a flooding sender
 // queues behind themself only, never behind anyone else.
 func (s *Store) CountInbound(ctx context.Context, userid string, now time.Time) (int, error) {
-	if len(userid) > 64 {
-		userid = userid[:64] // ids are at most 64 bytes; a longer one is nobody's
-	}
+	userid = Truncate(userid, 64, "") // ids are at most 64 bytes; a longer one is nobody's
 	minute := now.Unix() / 60
 	var n int
 	err := s.InTx(ctx, func(tx *Tx) error {

@@ -55,10 +55,7 @@ func (s *Store) FinishJob(ctx context.Context, name, slot string, runErr error) 
 	now := s.Now().UTC()
 	state, msg := JobDone, ""
 	if runErr != nil {
-		state, msg = JobFailed, runErr.Error()
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
+		state, msg = JobFailed, Truncate(runErr.Error(), 500, "…")
 	}
 	return s.DB.WithContext(ctx).Model(&JobRun{}).Where("slot = ?", name+"|"+slot).
 		Updates(map[string]any{"state": state, "ended_at": now, "error": msg}).Error

@@ -144,9 +144,7 @@ func (s *Store) MarkSent(ctx context.Context, id uint) error {
 // giveUp, is marked failed for good. A claim that has since been taken over
 // changes nothing.
 func (s *Store) MarkRetry(ctx context.Context, id uint, claim string, cause string, next time.Time, giveUp bool) error {
-	if len(cause) > 500 {
-		cause = cause[:500]
-	}
+	cause = Truncate(cause, 500, "…")
 	state := OutboxPending
 	if giveUp {
 		state = OutboxFailed
