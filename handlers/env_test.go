@@ -93,6 +93,9 @@ func newEnv(t *testing.T, s *models.Store, opts ...func(*Deps)) *env {
 	}
 	cfg := config.Default()
 	cfg.AdminToken = adminToken
+	// The clock stands still while a script types: lift the per-sender
+	// limit (bot's TestFloodingSenderIsLimitedAcrossReplicas tests it).
+	cfg.Dialogue.PerSenderPerMinute = 1000
 	reg := prometheus.NewRegistry()
 	e := &env{t: t, s: s, crypto: sampleCrypto(t, sampleCorpID), wecom: sampleSealer(t, sampleCorpID), clock: clock, dir: t.TempDir(), jobs: &fakeJobs{}}
 	d := Deps{Store: s, Bot: bot.New(s, cfg, nil), Crypto: e.crypto, AgentID: agentID, Metrics: wecom.NewMetrics(reg),
