@@ -18,7 +18,7 @@ type TodoList struct {
 	Title   string
 	Filter  models.HazardFilter
 	Hazards []models.Hazard // the first ones, newest first
-	Total   int64
+	More    bool            // there are more than Hazards
 }
 
 // todoLists says what waits on a, in the order chat's 我的 lists it.
@@ -42,33 +42,27 @@ func todoLists(tx *models.Tx, a *models.Actor) ([]TodoList, error) {
 	return out, nil
 }
 
-// fillTodo reads up to limit hazards of each list, and the list's total
-// when it has any.
+// fillTodo reads up to limit hazards of each list, newest first, and
+// whether there are more; it does not count them, since a count over a
+// scope reads every row of it and the page links to the full list.
 func fillTodo(tx *models.Tx, lists []TodoList, limit int) error {
 	for i := range lists {
 		f := lists[i].Filter
-		f.Limit = limit
+		f.Limit, f.Desc = limit+1, true
 		list, err := tx.FindHazards(f)
 		if err != nil {
 			return err
 		}
+		if len(list) > limit {
+			list, lists[i].More = list[:limit], true
+		}
 		lists[i].Hazards = list
-		if len(list) == 0 {
-			continue
-		}
-		if len(list) < limit {
-			lists[i].Total = int64(len(list))
-			continue
-		}
-		if lists[i].Total, err = tx.CountHazards(f); err != nil {
-			return err
-		}
 	}
 	return nil
 }
 
-// Todo returns what waits on userid, up to limit hazards a section, the
-// same sections as chat's 我的.
+// Todo returns what waits on userid, the newest limit hazards a section,
+// the same sections as chat's 我的.
 func (b *Bot) Todo(ctx context.Context, userid string, limit int) ([]TodoList, error) {
 	tx := b.store.Reads(ctx)
 	a, err := tx.Actor(userid)

@@ -97,7 +97,7 @@ type homeView struct {
 
 type todoSection struct {
 	Title string
-	Total int64
+	Count string // "3", or "5+" when there are more
 	Items []item
 	More  string // link to the whole list in 台账, "" when all are shown
 }
@@ -142,8 +142,9 @@ func (p *Pages) Home(c *gin.Context) {
 			p.fail(c, err)
 			return
 		}
-		s := todoSection{Title: l.Title, Total: l.Total, Items: its}
-		if l.Total > int64(len(its)) {
+		s := todoSection{Title: l.Title, Count: fmt.Sprint(len(its)), Items: its}
+		if l.More {
+			s.Count += "+"
 			s.More = ledgerLinkFor(l)
 		}
 		hv.Todo = append(hv.Todo, s)
