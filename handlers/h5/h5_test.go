@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"mime/multipart"
 	"net/http"
@@ -329,6 +330,16 @@ func TestScope(t *testing.T) {
 				}
 				if tc.status == 403 && !strings.Contains(p.body, "你无权查看这张照片") {
 					t.Errorf("photo refusal says %s", p.body)
+				}
+				th := tc.b.get(fmt.Sprintf("/h5/photos/%d?size=thumb", photo))
+				if th.status != tc.status {
+					t.Fatalf("thumbnail: %d, want %d", th.status, tc.status)
+				}
+				if tc.status == 200 {
+					img, err := jpeg.Decode(strings.NewReader(th.body))
+					if err != nil || img.Bounds().Dx() != 4 {
+						t.Errorf("thumbnail is not a 4 px JPEG: %v", err)
+					}
 				}
 				led := tc.b.get("/h5/ledger")
 				if (tc.status == 200) != strings.Contains(led.body, h.Number) {

@@ -553,6 +553,12 @@ func (p *Pages) Photo(c *gin.Context) {
 		p.fail(c, models.Errorf(models.ENotFound, "照片还没有从企业微信下载，请稍后再试"))
 		return
 	}
+	if c.Query("size") == "thumb" && (a.ContentType == "image/jpeg" || a.ContentType == "image/png" || a.ContentType == "") {
+		if p.thumb(c, a) {
+			return
+		}
+		// A photo that cannot be decoded is served whole.
+	}
 	f, ctype, err := p.d.Files.Open(c.Request.Context(), a.Path)
 	if err != nil {
 		if !bot.FileMissing(err) {
@@ -573,4 +579,37 @@ func (p *Pages) Photo(c *gin.Context) {
 	c.Header("Last-Modified", a.CreatedAt.UTC().Format(http.TimeFormat))
 	c.Status(http.StatusOK)
 	_, _ = io.Copy(c.Writer, f)
+}
+
+// thumb serves the thumbnail of photo a, made on first request and kept in
+// the files beside the photo; false when none can be made.
+func (p *Pages) thumb(c *gin.Context, a *models.Attachment) bool {
+	ctx := c.Request.Context()
+	name := thumbName(a.ID)
+	var data []byte
+	if f, _, err := p.d.Files.Open(ctx, name); err == nil {
+		data, err = io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			data = nil
+		}
+	}
+	if data == nil {
+		f, _, err := p.d.Files.Open(ctx, a.Path)
+		if err != nil {
+			return false
+		}
+		data, err = makeThumb(f)
+		f.Close()
+		if err != nil {
+			p.log.Info("no thumbnail", "attachment", a.ID, "err", err)
+			return false
+		}
+		if _, err := p.d.Files.Put(ctx, name, "image/jpeg", bytes.NewReader(data)); err != nil {
+			p.log.Warn("thumbnail not kept", "attachment", a.ID, "err", err)
+		}
+	}
+	c.Header("Cache-Control", "private, max-age=86400")
+	c.Data(http.StatusOK, "image/jpeg", data)
+	return true
 }
