@@ -76,8 +76,8 @@ func main() {
 	number := showcase(ctx, s, b, files)
 	router := handlers.New(handlers.Deps{Store: s, Bot: b, Config: cfg, Files: files}).Router()
 
-	leader := signIn(router, "sunqi")   // city leader: whole city, chart by county
-	county := signIn(router, "wangwu")  // 茅箭区 supervisor: chart by unit, to-do lists
+	leader := signIn(router, "sunqi")    // city leader: whole city, chart by county
+	county := signIn(router, "wangwu")   // 茅箭区 supervisor: chart by unit, to-do lists
 	contact := signIn(router, "qianjiu") // the hazard's unit contact
 
 	fmt.Printf("ledger: %d generated hazards + 1 worked through; clock %s\n", *rows, now.Format("2006-01-02 15:04"))
