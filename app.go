@@ -47,7 +47,6 @@ type app struct {
 	wechatClient  *wechat.Client
 	wechatFake    *wechattest.Fake   // demo mode only
 	wechatAccount wechattest.Account // demo mode only: the follower's side
-	groups        bot.Sender         // WeCom group pushes; nil when none
 }
 
 // loadConfig reads the configuration and builds the logger.

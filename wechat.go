@@ -7,6 +7,7 @@ import (
 	"hazardbot/bot"
 	"hazardbot/bot/wechat"
 	"hazardbot/bot/wechat/wechattest"
+	"hazardbot/bot/wecom"
 	"hazardbot/models"
 )
 
@@ -43,9 +44,7 @@ func (a *app) sender() bot.Sender {
 	if a.wechatClient != nil {
 		ch.WeChat = a.wechatClient
 	}
-	if a.groups != nil {
-		ch.Groups = a.groups
-	}
+	ch.Groups = wecom.NewGroups(a.client, a.store, a.store)
 	return ch
 }
 

@@ -114,12 +114,12 @@ func (d Downloaders) DownloadMedia(ctx context.Context, mediaID string, w io.Wri
 // channelItems encodes one notice for the outbox as one row per channel:
 // WeCom members share a row; each WeChat follower gets a row of their own,
 // since WeChat sends to one follower per call and chooses customer-service
-// or template message per follower.
+// or template message per follower; so does each group.
 func channelItems(key string, users []string, m Outgoing) ([]models.OutboxItem, error) {
 	var wecom []string
 	var out []models.OutboxItem
 	for _, u := range users {
-		if !models.IsWeChatUser(u) {
+		if !models.IsWeChatUser(u) && !strings.HasPrefix(u, GroupPrefix) {
 			wecom = append(wecom, u)
 			continue
 		}
@@ -189,4 +189,30 @@ func buttonCommand(key string) string {
 		return "同意延期 " + number
 	}
 	return ""
+}
+
+// groups are the WeCom groups that hear of a hazard: those of its county
+// and of its responsible unit, where they have one.
+func (b *Bot) groups(tx *models.Tx, h *models.Hazard) ([]string, error) {
+	var ids []uint
+	for _, id := range []*uint{h.RegionID, h.UnitID} {
+		if id != nil {
+			ids = append(ids, *id)
+		}
+	}
+	has, err := tx.HasGroup(ids...)
+	if err != nil || len(has) == 0 {
+		return nil, err
+	}
+	units, err := tx.UnitsByID(ids...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		if u := units[id]; u != nil && has[id] {
+			out = append(out, GroupRecipient(u.Code))
+		}
+	}
+	return out, nil
 }

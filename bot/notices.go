@@ -77,6 +77,9 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		if err = add("contacts", contacts, m); err == nil {
 			err = add("supervisors", reviewers, m)
 		}
+		if err == nil && h.Colour == models.ColourRed {
+			err = add("groups", func() ([]string, error) { return b.groups(tx, h) }, m)
+		}
 	case models.ActRequestExtend:
 		err = add("reviewers", reviewers, Outgoing{Kind: OutCard, Card: &Card{
 			TaskID: taskID("extend", ev), Title: "延期申请 " + h.Number, Description: h.Title,

@@ -31,6 +31,8 @@ func (s *Server) routes(e *gin.Engine) {
 	api.GET("/units", s.listUnits)
 	api.POST("/units", s.saveUnit)
 	api.POST("/units/:code/deactivate", s.deactivateUnit)
+	api.POST("/units/:code/bind-code", s.bindCode)
+	api.POST("/units/:code/group", s.setUnitGroup)
 	api.GET("/users", s.listUsers)
 	api.POST("/users", s.saveUser)
 	api.POST("/users/:userid/deactivate", s.deactivateUser)

@@ -87,3 +87,32 @@ func (s *Server) wechatReceive(c *gin.Context) {
 	}
 	c.Data(http.StatusOK, "application/xml; charset=utf-8", out)
 }
+
+// bindCode: POST /api/v1/units/{code}/bind-code issues a binding code, as
+// 绑定码 does in chat (with actor, under that supervisor's rules).
+func (s *Server) bindCode(c *gin.Context) {
+	var in struct {
+		Actor string `json:"actor"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := bindJSON(c, &in); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	respond(s, c, func(tx *models.Tx) (*models.BindCode, error) { return s.d.Bot.BindCode(tx, in.Actor, c.Param("code")) })
+}
+
+// setUnitGroup: POST /api/v1/units/{code}/group names where the unit's
+// group pushes go.
+func (s *Server) setUnitGroup(c *gin.Context) {
+	var in struct {
+		WebhookKey string `json:"webhook_key"`
+		ChatID     string `json:"chat_id"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	respond(s, c, func(tx *models.Tx) (*models.Unit, error) { return tx.SetUnitGroup(c.Param("code"), in.WebhookKey, in.ChatID) })
+}

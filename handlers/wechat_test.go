@@ -17,6 +17,7 @@ import (
 	"hazardbot/bot/notify"
 	"hazardbot/bot/wechat"
 	"hazardbot/bot/wechat/wechattest"
+	"hazardbot/config"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
 )
@@ -310,6 +311,23 @@ func TestWeChatEnterpriseLoop(t *testing.T) {
 				}
 			}
 		}
+
+		t.Run("a deadline reminder reaches WeChat, by template once the 48 hours are over", func(t *testing.T) {
+			e.clock.Set(time.Date(2023, 3, 7, 9, 0, 0, 0, modelstest.Shanghai)) // 3 days before 3月10日
+			cfg := config.Default()
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := notify.New(s, cfg, nil).Reminders(ctx, e.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			e.deliver()
+			got := e.sentTo("oGasMgr", "整改时限提醒")
+			if len(got) != 1 || got[0].Kind != "template" {
+				t.Fatalf("reminder on WeChat: %+v", e.fake.SentTo("oGasMgr"))
+			}
+			mustContain(t, "reminder", got[0].Data["keyword1"]+got[0].Data["remark"], "YH2023-0001", "还剩3天")
+		})
 
 		mustContain(t, "accept", e.wxSay("oGasMgr", "接收 1"), "已接收 YH2023-0001")
 		mustContain(t, "photo", e.wx(wechattest.Message{OpenID: "oGasMgr", Kind: "image", MediaID: "after-1", PicURL: "http://p/1"}), "已收到照片")

@@ -38,6 +38,7 @@ var migrations = []migration{
 	{60, "H5 page sessions", migrate60},
 	{70, "WeChat binding codes and last-seen times", migrate70},
 	{71, "public tips", migrate71},
+	{72, "units' WeCom groups", migrate72},
 }
 
 // LatestVersion is the schema version this build expects.

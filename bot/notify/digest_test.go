@@ -198,7 +198,7 @@ func TestScheduler(t *testing.T) {
 			if ran := sc.CatchUp(ctx, at(2023, 3, 13, 8, 0)); len(ran) != 0 {
 				t.Errorf("ran %v at 08:00", ran)
 			}
-			want := []string{JobReminders, JobDailyDigest, JobWeeklyDigest, JobCampaignReminders}
+			want := []string{JobReminders, JobDailyDigest, JobWeeklyDigest, JobCampaignReminders, JobGroupOverdue, JobGroupWeekly}
 			if ran := sc.CatchUp(ctx, at(2023, 3, 13, 10, 0)); !slices.Equal(ran, want) {
 				t.Errorf("ran %v at 10:00, want %v", ran, want)
 			}

@@ -21,6 +21,8 @@ const (
 	JobWeeklyDigest      = "weekly_digest"
 	JobCampaignReminders = "campaign_reminders"
 	JobDraftSweep        = "draft_sweep"
+	JobGroupOverdue      = "group_overdue" // at schedule.daily_digest
+	JobGroupWeekly       = "group_weekly"  // at schedule.weekly_digest
 )
 
 // SchedulerOptions configures a Scheduler; zero values take the defaults.
@@ -87,6 +89,8 @@ func NewScheduler(n *Notifier, o SchedulerOptions) (*Scheduler, error) {
 		{name: JobDailyDigest, spec: sc.DailyDigest, period: daily, catchUp: true, body: sweep(n.DailyDigest)},
 		{name: JobWeeklyDigest, spec: sc.WeeklyDigest, period: weekly, catchUp: true, body: sweep(n.WeeklyDigest)},
 		{name: JobCampaignReminders, spec: sc.CampaignReminders, period: daily, catchUp: true, body: sweep(n.CampaignReminders)},
+		{name: JobGroupOverdue, spec: sc.DailyDigest, period: daily, catchUp: true, body: sweep(n.GroupOverdue)},
+		{name: JobGroupWeekly, spec: sc.WeeklyDigest, period: weekly, catchUp: true, body: sweep(n.GroupWeekly)},
 	}
 	if o.DraftSweep != nil {
 		s.jobs = append(s.jobs, &job{name: JobDraftSweep, spec: sc.DraftSweep,

@@ -214,6 +214,8 @@ var permanentCodes = map[int]bool{
 	40058:                true, // invalid parameter
 	44004:                true, // empty content
 	45002:                true, // content too long
+	93000:                true, // invalid group robot webhook key
+	93004:                true, // group robot disabled
 }
 
 // Error names the call and the errcode; it holds no credential.
@@ -275,7 +277,7 @@ func scrubURL(raw string) string {
 		return "(url hidden)"
 	}
 	q := u.Query()
-	for _, k := range []string{"access_token", "corpsecret"} {
+	for _, k := range []string{"access_token", "corpsecret", "key"} { // key: a group robot's webhook key
 		if q.Has(k) {
 			q.Set(k, "REDACTED")
 		}

@@ -36,12 +36,16 @@ type FakeOptions struct {
 	// last Keep messages (default 10,000), so a demo left running for weeks
 	// or a long soak does not grow without limit.
 	Keep int
+	// RobotKeys, when not empty, are the only group robot webhook keys
+	// webhook/send accepts (others answer 93000).
+	RobotKeys map[string]bool
 }
 
 // Fake is an in-memory WeCom API, an http.Handler for httptest.NewServer or
 // for demo mode in process. It speaks WeCom's JSON for gettoken,
-// message/send, message/update_template_card, media/upload, media/get and
-// user/get, checks credentials and tokens, records every request, and can
+// message/send, message/update_template_card, media/upload, media/get,
+// user/get, group robots' webhook/send (20 a minute per robot) and
+// appchat/send, checks credentials and tokens, records every request, and can
 // be told to fail.
 type Fake struct {
 	opts FakeOptions
@@ -57,8 +61,9 @@ type Fake struct {
 	subs     map[int]func(FakeMessage)
 	nextSub  int
 	seq      int
-	codes    map[string]fakeCode // web-OAuth codes not yet used
-	signedIn string              // the member the fake WeCom client is signed in as
+	codes    map[string]fakeCode    // web-OAuth codes not yet used
+	signedIn string                 // the member the fake WeCom client is signed in as
+	robots   map[string][]time.Time // group robot key → recent messages
 }
 
 // fakeCode is a web-OAuth code: whose, and until when WeCom accepts it.
@@ -340,6 +345,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.getToken(w, r)
 		return
 	}
+	if call == "webhook/send" { // a group robot: the key is its credential
+		f.webhookSend(w, r, raw)
+		return
+	}
 	if code := f.checkToken(r.URL.Query().Get("access_token")); code != 0 {
 		writeErrcode(w, code)
 		return
@@ -357,6 +366,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.userGet(w, r)
 	case "auth/getuserinfo":
 		f.getUserInfo(w, r)
+	case "appchat/send":
+		f.appchatSend(w, raw)
 	default:
 		http.NotFound(w, r)
 	}
@@ -365,7 +376,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // record logs r and pops the next fault for call, if any.
 func (f *Fake) record(r *http.Request, call string, raw []byte) (fakeFault, bool) {
 	q := r.URL.Query()
-	for _, k := range []string{"access_token", "corpsecret"} {
+	for _, k := range []string{"access_token", "corpsecret", "key"} {
 		if q.Has(k) {
 			q.Set(k, "REDACTED")
 		}
