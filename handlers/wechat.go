@@ -114,5 +114,7 @@ func (s *Server) setUnitGroup(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	respond(s, c, func(tx *models.Tx) (*models.Unit, error) { return tx.SetUnitGroup(c.Param("code"), in.WebhookKey, in.ChatID) })
+	respond(s, c, func(tx *models.Tx) (*models.Unit, error) {
+		return tx.SetUnitGroup(c.Param("code"), in.WebhookKey, in.ChatID)
+	})
 }
