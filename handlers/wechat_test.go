@@ -411,6 +411,7 @@ func TestWeChatPublicTip(t *testing.T) {
 		}
 
 		t.Run("a second tip closed as not true tells only that", func(t *testing.T) {
+			e.clock.Add(time.Minute)
 			e.wxSay(citizen, "举报")
 			e.wxSay(citizen, "张湾区某小区楼道有人私拉电线给电动车充电")
 			e.wxSay(citizen, "2")
@@ -438,11 +439,13 @@ func TestWeChatPublicTip(t *testing.T) {
 
 		t.Run("five tips a day", func(t *testing.T) {
 			for i := range 3 {
+				e.clock.Add(time.Minute) // a person types; the per-sender limit is 20 a minute
 				e.wxSay(citizen, "举报")
 				e.wxSay(citizen, fmt.Sprintf("第%d处：某饭店后厨液化气钢瓶无减压阀", i+3))
 				e.wxSay(citizen, "1")
 				mustContain(t, "tip", e.wxSay(citizen, "提交"), fmt.Sprintf("JB2023-000%d", i+3))
 			}
+			e.clock.Add(time.Minute)
 			mustContain(t, "limit", e.wxSay(citizen, "举报"), "今天已经提交了5条")
 			e.clock.Add(24 * time.Hour)
 			mustContain(t, "next day", e.wxSay(citizen, "举报"), "描述")
