@@ -262,3 +262,30 @@ func TestSchedulerStart(t *testing.T) {
 		t.Errorf("stop: %v", err)
 	}
 }
+
+func TestDigestsLinkHomePage(t *testing.T) {
+	e, _ := digestLedger(t, modelstest.Open(t, "sqlite"))
+	e.clock.Set(at(2023, 3, 13, 9, 0))
+	if _, err := e.n.DailyDigest(context.Background(), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if text := e.body(e.row("daily|2023-03-13|zhouba")).Text; strings.Contains(text, "<a href") {
+		t.Errorf("a digest links pages with no public_url:\n%s", text)
+	}
+	e.cfg.PublicURL = "https://hazard.example.gov.cn"
+	e.clock.Set(at(2023, 3, 14, 9, 0))
+	if _, err := e.n.DailyDigest(context.Background(), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.n.WeeklyDigest(context.Background(), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	link := `<a href="https://hazard.example.gov.cn/h5/">打开首页看图表</a>`
+	if text := e.body(e.row("daily|2023-03-14|zhouba")).Text; !strings.Contains(text, link) {
+		t.Errorf("the daily digest does not link 首页:\n%s", text)
+	}
+	weekly := e.body(e.row("weekly|2023-W11|zhouba")).Text
+	if !strings.Contains(weekly, link) {
+		t.Errorf("the weekly digest does not link 首页:\n%s", weekly)
+	}
+}
