@@ -136,6 +136,9 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 			}
 			return err
 		}
+		// A report takes its number last, just before COMMIT: the year's
+		// counter is every report's queue (finish settles it).
+		tx.DeferNumbers()
 		if err := c.run(); err != nil {
 			if !errors.As(err, &stepErr) {
 				return err
@@ -269,7 +272,9 @@ func decodeReply(stored string) (Reply, error) {
 	return r, nil
 }
 
-// finish saves the dialogue and the reply given to key.
+// finish saves the dialogue, numbers a hazard the message created (the
+// reply names it by placeholder until then) and stores the reply given to
+// key.
 func (c *turn) finish(key string, reply *Reply) error {
 	if err := c.saveDialogue(); err != nil {
 		return err
@@ -279,7 +284,12 @@ func (c *turn) finish(key string, reply *Reply) error {
 	if err := c.tx.TouchWeChat(c.msg.UserID, c.msg.Time); err != nil {
 		return err
 	}
-	text, err := c.fit(reply.Text)
+	numbered, err := c.tx.Settle()
+	if err != nil {
+		return err
+	}
+	reply.ButtonText = numbered(reply.ButtonText)
+	text, err := c.fit(numbered(reply.Text))
 	if err != nil {
 		return err
 	}

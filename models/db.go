@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,9 @@ func Open(cfg DBConfig, loc *time.Location, log *slog.Logger) (*Store, error) {
 		cfg.Driver = "sqlite"
 	case "mysql":
 		dsn, derr := mysqlDSN(cfg.DSN)
+		if derr == nil {
+			dsn, derr = readCommitted(dsn)
+		}
 		if derr != nil {
 			return nil, derr
 		}
@@ -151,6 +155,41 @@ func mysqlDSN(dsn string) (string, error) {
 	return c.FormatDSN(), nil
 }
 
+// readCommitted makes READ COMMITTED every connection's isolation level
+// (unless the DSN already names one). Under MySQL's default REPEATABLE READ
+// a locking read that finds no row (a user's first dialogue, say) locks the
+// gap where it would be, and two users starting dialogues at once deadlock
+// on each other's gaps; every transaction here locks the rows it changes
+// and needs no gap locks. The one that does (ReserveSends: a range of the
+// sends log) asks for REPEATABLE READ itself. The variable is
+// transaction_isolation on MySQL 8 and TiDB, tx_isolation on MariaDB
+// before 11.1: one connection asks which.
+func readCommitted(dsn string) (string, error) {
+	c, err := mysqldriver.ParseDSN(dsn)
+	if err != nil {
+		return "", err
+	}
+	if c.Params["transaction_isolation"] != "" || c.Params["tx_isolation"] != "" {
+		return dsn, nil
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return "", fmt.Errorf("models: open mysql: %w", err)
+	}
+	defer db.Close()
+	name := "transaction_isolation"
+	var v string
+	if err := db.QueryRow("SELECT @@transaction_isolation").Scan(&v); err != nil {
+		var me *mysqldriver.MySQLError
+		if !errors.As(err, &me) || me.Number != 1193 { // 1193: unknown system variable
+			return "", fmt.Errorf("models: open mysql: %w", err)
+		}
+		name = "tx_isolation"
+	}
+	c.Params[name] = "'READ-COMMITTED'"
+	return c.FormatDSN(), nil
+}
+
 // Tx is one database transaction with the ledger's operations on it.
 type Tx struct {
 	DB *gorm.DB
@@ -161,6 +200,12 @@ type Tx struct {
 	// active ones once listed.
 	units  map[uint]*Unit
 	active []Unit
+	// deferNumbers numbers new hazards at the end (see DeferNumbers);
+	// unnumbered are those waiting, held the outbox rows that may name them.
+	deferNumbers bool
+	unnumbered   []*Hazard
+	held         []OutboxItem
+	numbered     *strings.Replacer
 }
 
 // Now returns the store's clock.
@@ -179,13 +224,26 @@ func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 // database reports a deadlock or lock timeout (fn must only touch the
 // database). An *Error returned by fn rolls back and is returned as is.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.inTx(ctx, nil, fn)
+}
+
+// inTx is InTx with transaction options (an isolation level) for the rare
+// transaction that needs other than the connection's default.
+func (s *Store) inTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 6; attempt++ {
 		t := &Tx{s: s}
+		var o []*sql.TxOptions
+		if opts != nil && s.driver == "mysql" {
+			o = append(o, opts)
+		}
 		err = s.DB.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 			t.DB = db
-			return fn(t)
-		})
+			if err := fn(t); err != nil {
+				return err
+			}
+			return t.settle()
+		}, o...)
 		if err == nil {
 			for _, f := range t.after {
 				f()
@@ -200,8 +258,15 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
+// errRetry is returned by a step that lost a race the transaction cannot
+// recover from but a fresh run of it can.
+var errRetry = errors.New("models: lost a race; run the transaction again")
+
 // retryable reports whether a transaction failed only because of contention.
 func retryable(err error) bool {
+	if errors.Is(err, errRetry) {
+		return true
+	}
 	var me *mysqldriver.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1213 || me.Number == 1205 // deadlock, lock wait timeout

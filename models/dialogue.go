@@ -46,6 +46,11 @@ func (tx *Tx) SaveDialogue(d *Dialogue) error {
 	var err error
 	if d.Version == 1 {
 		err = tx.DB.Create(d).Error
+		if isDuplicate(err) {
+			// Two first messages of one user at once: the other inserted
+			// the row first. Run again from the start, which now locks it.
+			return errRetry
+		}
 	} else {
 		err = tx.DB.Model(&Dialogue{}).Where("userid = ?", d.UserID).
 			Updates(map[string]any{"status": d.Status, "data": d.Data, "updated_at": d.UpdatedAt, "version": d.Version}).Error

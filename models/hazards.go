@@ -147,12 +147,18 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 	if h.Year == 0 {
 		h.Year = today.Year
 	}
-	seq, err := tx.nextSeq(h.Year)
-	if err != nil {
-		return nil, nil, err
+	if tx.deferNumbers {
+		// Numbered at the end of the transaction (settle), so that the
+		// year's counter is locked only from there to commit.
+		h.Seq, h.Number = placeholder()
+	} else {
+		seq, err := tx.nextSeq(h.Year)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.Seq = seq
+		h.Number = h.Num().String()
 	}
-	h.Seq = seq
-	h.Number = h.Num().String()
 	h.CreatedAt, h.UpdatedAt = now, now
 	if err := tx.DB.Create(h).Error; err != nil {
 		return nil, nil, fmt.Errorf("models: create hazard: %w", err)
@@ -164,6 +170,9 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 	ev := &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, Note: note, Via: actor.Via, CreatedAt: now}
 	if err := tx.DB.Create(ev).Error; err != nil {
 		return nil, nil, fmt.Errorf("models: create event: %w", err)
+	}
+	if tx.deferNumbers {
+		tx.unnumbered = append(tx.unnumbered, h)
 	}
 	return h, ev, nil
 }
@@ -181,27 +190,45 @@ func derefs(ps ...*uint) []uint {
 // nextSeq allocates the next number of year's sequence. The counter row is
 // updated inside the caller's transaction, so concurrent reports (on any
 // replica) queue on its row lock and a rolled-back report leaves no gap.
+// On MySQL it is one statement: LAST_INSERT_ID(expr) hands the new value
+// back with the UPDATE's result.
 func (tx *Tx) nextSeq(year int) (int, error) {
 	name := fmt.Sprintf("hazard/%d", year)
 	for range 3 {
-		res := tx.DB.Exec("UPDATE counters SET value = value + 1 WHERE name = ?", name)
-		if res.Error != nil {
-			return 0, fmt.Errorf("models: allocate number: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			err := tx.DB.Exec("INSERT INTO counters (name, value) VALUES (?, 1)", name).Error
-			if isDuplicate(err) {
-				continue // another report created the row first; increment it
+		var v int64
+		var affected int64
+		if tx.s.driver == "mysql" {
+			res, err := tx.DB.Statement.ConnPool.ExecContext(tx.DB.Statement.Context,
+				"UPDATE counters SET value = LAST_INSERT_ID(value + 1) WHERE name = ?", name)
+			if err != nil {
+				return 0, fmt.Errorf("models: allocate number: %w", err)
+			}
+			if affected, err = res.RowsAffected(); err == nil && affected == 1 {
+				v, err = res.LastInsertId()
 			}
 			if err != nil {
 				return 0, fmt.Errorf("models: allocate number: %w", err)
 			}
+		} else {
+			var got []int64
+			if err := tx.DB.Raw("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", name).Scan(&got).Error; err != nil {
+				return 0, fmt.Errorf("models: allocate number: %w", err)
+			}
+			if affected = int64(len(got)); affected == 1 {
+				v = got[0]
+			}
 		}
-		var v int64
-		if err := tx.DB.Raw("SELECT value FROM counters WHERE name = ?", name).Scan(&v).Error; err != nil {
+		if affected == 1 {
+			return int(v), nil
+		}
+		err := tx.DB.Exec("INSERT INTO counters (name, value) VALUES (?, 1)", name).Error
+		if isDuplicate(err) {
+			continue // another report created the row first; increment it
+		}
+		if err != nil {
 			return 0, fmt.Errorf("models: allocate number: %w", err)
 		}
-		return int(v), nil
+		return 1, nil
 	}
 	return 0, fmt.Errorf("models: allocate number for %d: counter row kept vanishing", year)
 }

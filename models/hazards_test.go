@@ -2,10 +2,14 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
@@ -393,5 +397,105 @@ func TestTwoSupervisorsClosingAtOnceOneWins(t *testing.T) {
 			}
 			return nil
 		})
+	}
+}
+
+// Two replicas (two stores, two pools, one database) file reports at once,
+// half numbering them late (DeferNumbers, as the chat path does) and half
+// at once; one report in ten is rolled back after it was numbered. The
+// committed numbers are 1..n without a gap or a repeat, the placeholders
+// never reach the ledger, and the text a late-numbered report's reply was
+// written with names its real number.
+func TestNumbersAreGapFreeAcrossReplicas(t *testing.T) {
+	a := modelstest.MySQL(t)
+	setup(t, a)
+	var dsn string
+	a.DB.Raw("SELECT DATABASE()").Scan(&dsn)
+	cfg, err := mysql.ParseDSN(os.Getenv(modelstest.EnvMySQL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DBName = dsn
+	b, err := models.Open(models.DBConfig{Driver: "mysql", DSN: cfg.FormatDSN(), MaxOpenConns: 16}, modelstest.Shanghai, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Now = a.Now
+	const total, workers = 600, 16
+	in := gasLeak(a, t)
+	var mu sync.Mutex
+	var committed []*models.Hazard
+	var wg sync.WaitGroup
+	jobs := make(chan int, total)
+	for i := range total {
+		jobs <- i
+	}
+	close(jobs)
+	errs := make(chan error, total)
+	rollback := errors.New("rolled back on purpose")
+	for w := range workers {
+		s := []*models.Store{a, b}[w%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				var h *models.Hazard
+				var reply string
+				err := s.InTx(ctx, func(tx *models.Tx) error {
+					if i%2 == 0 {
+						tx.DeferNumbers()
+					}
+					a, err := tx.Actor("zhangsan")
+					if err != nil {
+						return err
+					}
+					if h, _, err = tx.CreateHazard(a, in); err != nil {
+						return err
+					}
+					text := fmt.Sprintf("已登记，编号 %s。查询 %d", h.Number, h.Seq)
+					numbered, err := tx.Settle()
+					if err != nil {
+						return err
+					}
+					reply = numbered(text)
+					if i%10 == 9 {
+						return rollback
+					}
+					return nil
+				})
+				if errors.Is(err, rollback) {
+					continue
+				}
+				if err != nil {
+					errs <- err
+					continue
+				}
+				if want := fmt.Sprintf("已登记，编号 %s。查询 %d", h.Number, h.Seq); reply != want {
+					errs <- fmt.Errorf("reply %q, want %q", reply, want)
+				}
+				mu.Lock()
+				committed = append(committed, h)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent report: %v", err)
+	}
+	var stored []string
+	if err := a.DB.Table("hazards").Order("seq").Pluck("number", &stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := total - total/10
+	if len(stored) != want || len(committed) != want {
+		t.Fatalf("%d hazards stored, %d committed, want %d", len(stored), len(committed), want)
+	}
+	for i, n := range stored {
+		if w := fmt.Sprintf("YH2023-%04d", i+1); n != w {
+			t.Fatalf("number %d in the ledger is %s, want %s (gap, repeat or placeholder)", i+1, n, w)
+		}
 	}
 }

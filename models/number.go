@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"unicode"
@@ -76,4 +77,74 @@ func Narrow(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// DeferNumbers makes the hazards this transaction creates from now on take
+// their numbers at its end instead of when they are inserted: the year's
+// counter row, which every report in every replica queues on, is then
+// locked only for the last few statements before COMMIT instead of for the
+// whole report. Until then such a hazard carries a placeholder number and
+// sequence (unique, never shown once settled), the outbox rows enqueued
+// meanwhile are held back, and texts that name it must go through the
+// function Settle returns. The chat path (bot.Handle) uses it; paths that
+// need the number at once (the admin API, imports) do not.
+func (tx *Tx) DeferNumbers() { tx.deferNumbers = true }
+
+// Settle numbers the hazards created since DeferNumbers, writes the outbox
+// rows held meanwhile with their real numbers, and returns the function
+// that puts the real numbers into a text written with the placeholders
+// (a reply). It is called last before COMMIT; InTx calls it anyway, so
+// nothing stays unnumbered. Without DeferNumbers it returns the identity.
+func (tx *Tx) Settle() (func(string) string, error) {
+	if err := tx.settle(); err != nil {
+		return nil, err
+	}
+	r := tx.numbered
+	if r == nil {
+		return func(s string) string { return s }, nil
+	}
+	return r.Replace, nil
+}
+
+func (tx *Tx) settle() error {
+	if len(tx.unnumbered) == 0 && len(tx.held) == 0 {
+		return nil
+	}
+	var pairs []string
+	for _, h := range tx.unnumbered {
+		seq, err := tx.nextSeq(h.Year)
+		if err != nil {
+			return err
+		}
+		num := Number{h.Year, seq}.String()
+		if err := tx.DB.Model(&Hazard{}).Where("id = ?", h.ID).UpdateColumns(map[string]any{"seq": seq, "number": num}).Error; err != nil {
+			return fmt.Errorf("models: number hazard: %w", err)
+		}
+		// The number first: the sequence's placeholder is the number's
+		// digits with a minus sign instead of the tilde.
+		pairs = append(pairs, h.Number, num, strconv.Itoa(h.Seq), strconv.Itoa(seq))
+		h.Seq, h.Number = seq, num
+	}
+	tx.unnumbered = nil
+	if len(pairs) > 0 {
+		tx.numbered = strings.NewReplacer(pairs...)
+	}
+	held := tx.held
+	tx.held = nil
+	for i := range held {
+		if tx.numbered != nil {
+			held[i].Key = tx.numbered.Replace(held[i].Key)
+			held[i].Body = tx.numbered.Replace(held[i].Body)
+		}
+	}
+	_, err := tx.enqueue(held)
+	return err
+}
+
+// placeholder returns a sequence and number for a hazard not yet numbered:
+// negative (no real sequence is), random enough that two transactions in
+// flight never share one, and the number the same digits after a tilde.
+func placeholder() (int, string) {
+	d := 1_000_000_000_000_000 + rand.Int64N(8_000_000_000_000_000)
+	return int(-d), "~" + strconv.FormatInt(d, 10)
 }

@@ -48,8 +48,19 @@ type OutboxItem struct {
 }
 
 // Enqueue writes items to the outbox, skipping any whose key is already
-// there, and returns how many were new.
+// there, and returns how many were new. While a hazard created in this
+// transaction waits for its number (DeferNumbers), the items are held and
+// written, numbered, by Settle; they all count as new.
 func (tx *Tx) Enqueue(items ...OutboxItem) (int, error) {
+	if len(tx.unnumbered) > 0 {
+		// They may name a hazard not yet numbered: written by settle.
+		tx.held = append(tx.held, items...)
+		return len(items), nil
+	}
+	return tx.enqueue(items)
+}
+
+func (tx *Tx) enqueue(items []OutboxItem) (int, error) {
 	now := tx.Now().UTC()
 	n := 0
 	for _, it := range items {

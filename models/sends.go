@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -34,7 +35,9 @@ func (s *Store) ReserveSends(ctx context.Context, batch [][]string, now time.Tim
 		return holds, nil
 	}
 	now = now.UTC()
-	err := s.InTx(ctx, func(tx *Tx) error {
+	// REPEATABLE READ: the locking read below must lock the gaps of the
+	// range too, or two replicas could each admit a member's 30th message.
+	err := s.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, func(tx *Tx) error {
 		clear(holds)
 		// One locking read of every recipient's last minute: two replicas
 		// reserving for the same member queue here.

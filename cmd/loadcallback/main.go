@@ -6,13 +6,26 @@
 //
 //   - baseline: a crypto-only handler (verify + decrypt + seal an empty
 //     reply, no database), the floor any callback costs;
+//   - one-insert baseline: the same crypto plus one durable INSERT per
+//     message (autocommit, nothing else), the floor of any callback that
+//     writes: what a report is compared with;
 //   - fresh: the N distinct callbacks through the real router;
+//   - reports: R users each send a one-shot 上报 (the draft, with every
+//     field) and then 确认, which files it: the full path of a report that
+//     creates a hazard (verify, decrypt, dedupe, actor, dialogue, hazard +
+//     number + event + outbox, reply), timed on the 确认 callbacks;
 //   - repeat: one already-handled callback posted again and again (WeCom's
 //     retry; the dedupe path: one lookup, the stored reply re-sealed).
 //
+// With -replicas K the real router runs K times over K stores (K
+// connection pools, K bots: K replicas on one database) and the senders
+// spread over them; the numbers must still come out gap-free and ordered.
+// With -rate the senders post at that many callbacks a second in all
+// (paced, not as fast as they can), for simulating a known peak.
+//
 // Usage:
 //
-//	go run ./cmd/loadcallback -dsn 'root@tcp(127.0.0.1:3306)/hazardbot_load' [-n 6000] [-c 16] [-users 300] [-repeat 6000] [-cpuprofile fresh.pprof]
+//	go run ./cmd/loadcallback -dsn 'root@tcp(127.0.0.1:3306)/hazardbot_load' [-n 6000] [-reports 3000] [-c 16] [-users 300] [-repeat 6000] [-replicas 1] [-rate 0] [-cpuprofile fresh.pprof]
 //
 // The database named in -dsn is created beside the server's others with a
 // unique suffix and dropped at the end (-keep keeps it).
@@ -21,6 +34,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,12 +49,15 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"hazardbot/bot"
 	"hazardbot/bot/wecom"
@@ -74,15 +91,23 @@ type request struct {
 func run() error {
 	dsn := flag.String("dsn", "", "MySQL/MariaDB DSN; a fresh database is created beside the one it names (required)")
 	n := flag.Int("n", 6000, "distinct callbacks in the fresh run")
+	reports := flag.Int("reports", 3000, "one-shot reports filed (each by its own user: 上报, then 确认)")
 	conc := flag.Int("c", 16, "concurrent senders")
-	users := flag.Int("users", 300, "distinct senders")
+	users := flag.Int("users", 300, "distinct senders of the fresh run")
 	repeat := flag.Int("repeat", 6000, "posts of the one repeated callback")
-	conns := flag.Int("conns", 32, "database connection pool size")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the fresh run to this file")
+	conns := flag.Int("conns", 32, "database connection pool size (per replica)")
+	replicas := flag.Int("replicas", 1, "replicas of the real router, each with its own store and pool, over one database")
+	rate := flag.Float64("rate", 0, "post at this many callbacks a second in all (0: as fast as the senders can)")
+	only := flag.String("only", "", "run only these parts, comma-separated: base,insert,fresh,report,repeat (default all)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the report (确认) run to this file")
 	keep := flag.Bool("keep", false, "keep the fresh database")
+	trace := flag.Bool("trace", false, "print the statements of one draft and one 确认 before the runs")
 	flag.Parse()
 	if *dsn == "" {
 		return errors.New("-dsn is required (e.g. 'root@tcp(127.0.0.1:3306)/hazardbot_load')")
+	}
+	want := func(part string) bool {
+		return *only == "" || slices.Contains(strings.Split(*only, ","), part)
 	}
 	ctx := context.Background()
 	freshDSN, drop, err := freshDatabase(*dsn)
@@ -93,20 +118,34 @@ func run() error {
 		defer drop()
 	}
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	store, err := models.Open(models.DBConfig{Driver: "mysql", DSN: freshDSN, MaxOpenConns: *conns}, loc, nil)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	now := time.Date(2023, 3, 1, 10, 0, 0, 0, loc)
-	store.Now = func() time.Time { return now }
+	var stores []*models.Store
+	for range max(1, *replicas) {
+		store, err := models.Open(models.DBConfig{Driver: "mysql", DSN: freshDSN, MaxOpenConns: *conns}, loc, nil)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		store.Now = func() time.Time { return now }
+		stores = append(stores, store)
+	}
+	store := stores[0]
+	tr := &tracer{Interface: logger.Discard}
+	if *trace {
+		store.DB.Logger = tr
+		store.DB = store.DB.Session(&gorm.Session{Logger: tr})
+	}
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
 	if _, err := store.ImportDirectoryFile(ctx, config.ShiyanDirectory); err != nil {
 		return err
 	}
-	senders, err := addUsers(ctx, store, *users)
+	senders, err := addUsers(ctx, store, "load", *users)
+	if err != nil {
+		return err
+	}
+	reporters, err := addUsers(ctx, store, "rep", *reports)
 	if err != nil {
 		return err
 	}
@@ -114,11 +153,6 @@ func run() error {
 	// The clock stands still, so every message falls in one minute: lift
 	// the per-sender limit (its counting is still paid on every message).
 	cfg.Dialogue.PerSenderPerMinute = math.MaxInt32
-	b := bot.New(store, cfg, nil)
-	if _, err := b.CreateHazard(ctx, "zhangsan", models.HazardInput{Title: "燃气管道锈蚀", Description: "阀门井内管道锈蚀", Sector: "燃气",
-		RegionID: nil, UnitID: nil}); err != nil {
-		return err
-	}
 	crypto, err := wecom.NewCrypto(token, aesKey, corpID)
 	if err != nil {
 		return err
@@ -127,15 +161,34 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	// The access log is rendered as in production (JSON), then discarded.
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv := handlers.New(handlers.Deps{Store: store, Bot: b, Crypto: crypto, AgentID: agentID, Metrics: wecom.NewMetrics(reg),
-		Registry: reg, Config: cfg, Log: log})
-	real := httptest.NewServer(srv.Router())
-	defer real.Close()
-	base := httptest.NewServer(baseline(crypto, now, bot.Reply{}))
+	var real []string
+	var bots []*bot.Bot
+	for _, st := range stores {
+		b := bot.New(st, cfg, nil)
+		bots = append(bots, b)
+		reg := prometheus.NewRegistry()
+		// The access log is rendered as in production (JSON), then discarded.
+		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		srv := handlers.New(handlers.Deps{Store: st, Bot: b, Crypto: crypto, AgentID: agentID, Metrics: wecom.NewMetrics(reg),
+			Registry: reg, Config: cfg, Log: log})
+		ts := httptest.NewServer(srv.Router())
+		defer ts.Close()
+		real = append(real, ts.URL)
+	}
+	if _, err := bots[0].CreateHazard(ctx, "zhangsan", models.HazardInput{Title: "燃气管道锈蚀", Description: "阀门井内管道锈蚀", Sector: "燃气"}); err != nil {
+		return err
+	}
+	base := httptest.NewServer(baseline(crypto, now, bot.Reply{}, nil))
 	defer base.Close()
+	sqlDB, err := store.DB.DB()
+	if err != nil {
+		return err
+	}
+	if err := store.DB.Exec(baselineTable).Error; err != nil {
+		return err
+	}
+	insert := httptest.NewServer(baseline(crypto, now, bot.Reply{}, sqlDB))
+	defer insert.Close()
 
 	fresh := make([]request, *n)
 	for i := range fresh {
@@ -148,84 +201,177 @@ func run() error {
 			return err
 		}
 	}
+	// Each reporter's one-shot 上报 (every field given, a responsible unit
+	// named: the hazard starts rectifying and its unit is told), then 确认.
+	drafts := make([]request, len(reporters))
+	confirms := make([]request, len(reporters))
+	for i, u := range reporters {
+		text := fmt.Sprintf("上报\n隐患：液化气瓶存放不规范%d\n内容：餐馆后厨液化气瓶未固定，与灶具距离不足\n区域：茅箭区\n行业：燃气\n企业：老街餐馆%d\n单位：茅箭区应急管理局\n时限：3月31日", i, i)
+		m := bot.Message{ID: fmt.Sprintf("draft-%d", i), UserID: u, Kind: bot.KindText, Text: text, Time: now, AgentID: agentID}
+		if drafts[i], err = seal(sealer, m, 100000+i); err != nil {
+			return err
+		}
+		m = bot.Message{ID: fmt.Sprintf("confirm-%d", i), UserID: u, Kind: bot.KindText, Text: "确认", Time: now, AgentID: agentID}
+		if confirms[i], err = seal(sealer, m, 200000+i); err != nil {
+			return err
+		}
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: *conc * 2, MaxIdleConnsPerHost: *conc * 2}}
+	run := func(name string, urls []string, reqs []request) (stats, error) {
+		s, err := blast(client, urls, reqs, *conc, *rate)
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", name, err)
+		}
+		s.print(name)
+		return s, nil
+	}
 
-	fmt.Printf("loadcallback: %d fresh callbacks, %d repeats, %d senders, %d users, GOMAXPROCS=%d, %s\n",
-		*n, *repeat, *conc, len(senders), runtime.GOMAXPROCS(0), dbVersion(store))
-	// Warm both servers (connections, pools) outside the measurement.
+	fmt.Printf("loadcallback: %d fresh callbacks, %d reports, %d repeats, %d senders, %d+%d users, %d replica(s), rate %s, GOMAXPROCS=%d, %s\n",
+		*n, *reports, *repeat, *conc, len(senders), len(reporters), len(real), rateName(*rate), runtime.GOMAXPROCS(0), dbVersion(store))
+	// Warm the servers (connections, pools) outside the measurement.
 	warm := fresh[:min(64, len(fresh))]
-	if _, err := blast(client, base.URL, warm, *conc); err != nil {
+	if _, err := blast(client, []string{base.URL}, warm, *conc, 0); err != nil {
 		return err
 	}
-
-	bs, err := blast(client, base.URL, fresh, *conc)
-	if err != nil {
-		return err
+	if *trace && len(drafts) > 1 {
+		if err := traceOne(client, real[0], drafts[0], tr, "one-shot 上报"); err != nil {
+			return err
+		}
+		if err := traceOne(client, real[0], confirms[0], tr, "确认"); err != nil {
+			return err
+		}
+		drafts, confirms = drafts[1:], confirms[1:]
 	}
-	bs.print("baseline (crypto only)")
-
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	var bs, bi stats
+	if want("base") {
+		if bs, err = run("baseline (crypto only)", []string{base.URL}, fresh); err != nil {
+			return err
+		}
+	}
+	if want("insert") || want("report") {
+		if _, err := blast(client, []string{insert.URL}, warm, *conc, 0); err != nil {
+			return err
+		}
+		if bi, err = run("baseline (one insert)", []string{insert.URL}, append(slices.Clone(fresh), drafts...)[:max(len(fresh), len(confirms))]); err != nil {
+			return err
+		}
+	}
+	if want("fresh") {
+		fs, err := run("fresh text callbacks", real, fresh)
 		if err != nil {
 			return err
 		}
-		pprof.StartCPUProfile(f)
-		defer f.Close()
+		if bs.n > 0 {
+			fmt.Printf("ratio fresh ÷ crypto-only baseline: cost per callback %.2f×, p50 %.2f×, p99 %.2f×\n",
+				bs.rate/fs.rate, ratio(fs.p50, bs.p50), ratio(fs.p99, bs.p99))
+		}
 	}
-	fs, err := blast(client, real.URL, fresh, *conc)
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
+	if want("report") {
+		if _, err := run("one-shot 上报 (drafts)", real, drafts); err != nil {
+			return err
+		}
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				return err
+			}
+			pprof.StartCPUProfile(f)
+			defer f.Close()
+		}
+		rs, err := run("确认 (creates a hazard)", real, confirms)
+		if *cpuprofile != "" {
+			pprof.StopCPUProfile()
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("ratio reports ÷ one-insert baseline: throughput %.2f×, p50 %.2f×, p99 %.2f×\n",
+			rs.rate/bi.rate, ratio(rs.p50, bi.p50), ratio(rs.p99, bi.p99))
+		if err := checkNumbers(store, len(reporters)+1); err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return err
+	if want("repeat") {
+		again := make([]request, *repeat)
+		for i := range again {
+			again[i] = fresh[0] // a 查询 already handled (or not yet: the first is): the dedupe path
+		}
+		rp, err := run("repeated MsgId", real, again)
+		if err != nil {
+			return err
+		}
+		// A repeat must answer with the stored reply, so its crypto floor
+		// includes sealing that reply: a second baseline seals the very reply
+		// the repeated callback gets (the first seals nothing).
+		stored, err := replyOf(client, real[0], fresh[0], sealer)
+		if err != nil {
+			return err
+		}
+		baseReply := httptest.NewServer(baseline(crypto, now, stored, nil))
+		defer baseReply.Close()
+		if _, err := blast(client, []string{baseReply.URL}, warm, *conc, 0); err != nil {
+			return err
+		}
+		br, err := run("baseline sealing the reply", []string{baseReply.URL}, fresh)
+		if err != nil {
+			return err
+		}
+		if bs.n > 0 {
+			fmt.Printf("ratio repeat ÷ baseline: cost per callback %.2f×, p50 %.2f×, p99 %.2f×\n",
+				bs.rate/rp.rate, ratio(rp.p50, bs.p50), ratio(rp.p99, bs.p99))
+		}
+		fmt.Printf("ratio repeat ÷ baseline sealing the same reply (%d bytes): cost per callback %.2f×, p50 %.2f×, p99 %.2f×\n",
+			len(stored.Text), br.rate/rp.rate, ratio(rp.p50, br.p50), ratio(rp.p99, br.p99))
 	}
-	fs.print("fresh text callbacks")
-
-	again := make([]request, *repeat)
-	for i := range again {
-		again[i] = fresh[0] // a 查询 already handled: the dedupe path
-	}
-	rs, err := blast(client, real.URL, again, *conc)
-	if err != nil {
-		return err
-	}
-	rs.print("repeated MsgId")
-
-	// A repeat must answer with the stored reply, so its crypto floor
-	// includes sealing that reply: a second baseline seals the very reply
-	// the repeated callback gets (the first seals nothing).
-	stored, err := replyOf(client, real.URL, fresh[0], sealer)
-	if err != nil {
-		return err
-	}
-	baseReply := httptest.NewServer(baseline(crypto, now, stored))
-	defer baseReply.Close()
-	if _, err := blast(client, baseReply.URL, warm, *conc); err != nil {
-		return err
-	}
-	br, err := blast(client, baseReply.URL, fresh, *conc)
-	if err != nil {
-		return err
-	}
-	br.print("baseline sealing the reply")
-
-	fmt.Printf("ratio repeat ÷ baseline: cost per callback %.2f×, p50 %.2f×, p99 %.2f×\n",
-		bs.rate/rs.rate, ratio(rs.p50, bs.p50), ratio(rs.p99, bs.p99))
-	fmt.Printf("ratio repeat ÷ baseline sealing the same reply (%d bytes): cost per callback %.2f×, p50 %.2f×, p99 %.2f×\n",
-		len(stored.Text), br.rate/rs.rate, ratio(rs.p50, br.p50), ratio(rs.p99, br.p99))
-	fmt.Printf("ratio fresh ÷ baseline: cost per callback %.2f×, p50 %.2f×, p99 %.2f×\n",
-		bs.rate/fs.rate, ratio(fs.p50, bs.p50), ratio(fs.p99, bs.p99))
-	var hazards int64
-	store.DB.Table("hazards").Count(&hazards)
-	fmt.Printf("check: %d hazards in the ledger (the seeded one; one-shot 上报 only drafts until 确认)\n", hazards)
 	return nil
 }
+
+// checkNumbers verifies that the ledger holds want hazards numbered
+// 1..want in this year's sequence, none missing, none twice. (Numbers follow
+// the order in which reports commit, not the order of their row ids: the
+// chat path numbers a report last, just before COMMIT.)
+func checkNumbers(store *models.Store, want int) error {
+	var seqs []int
+	if err := store.DB.Table("hazards").Order("id").Pluck("seq", &seqs).Error; err != nil {
+		return err
+	}
+	sorted := slices.Clone(seqs)
+	slices.Sort(sorted)
+	for i, s := range sorted {
+		if s != i+1 {
+			return fmt.Errorf("check: numbers not gap-free: position %d holds %d (of %d hazards)", i+1, s, len(seqs))
+		}
+	}
+	if len(seqs) != want {
+		return fmt.Errorf("check: %d hazards in the ledger, want %d", len(seqs), want)
+	}
+	fmt.Printf("check: %d hazards numbered 1..%d, gap-free, none twice\n", len(seqs), len(seqs))
+	return nil
+}
+
+func rateName(r float64) string {
+	if r <= 0 {
+		return "unpaced"
+	}
+	return fmt.Sprintf("%.0f/s", r)
+}
+
+// baselineTable is what the one-insert baseline writes to.
+const baselineTable = `CREATE TABLE IF NOT EXISTS load_baseline (
+	id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+	msg_id VARCHAR(191) NOT NULL,
+	userid VARCHAR(64) NOT NULL,
+	content TEXT NOT NULL,
+	created_at DATETIME(3) NOT NULL
+) ENGINE=InnoDB`
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 // baseline is the floor of a callback: read, verify, decrypt and parse,
-// seal reply (the zero Reply seals nothing). No database.
-func baseline(c *wecom.Crypto, now time.Time, reply bot.Reply) http.Handler {
+// seal reply (the zero Reply seals nothing). With db it also makes one
+// durable INSERT of the message (autocommit) before answering: the floor of
+// a callback that writes.
+func baseline(c *wecom.Crypto, now time.Time, reply bot.Reply, db *sql.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 		if err != nil {
@@ -237,6 +383,13 @@ func baseline(c *wecom.Crypto, now time.Time, reply bot.Reply) http.Handler {
 		if err != nil {
 			http.Error(w, "bad", http.StatusForbidden)
 			return
+		}
+		if db != nil {
+			if _, err := db.ExecContext(r.Context(), "INSERT INTO load_baseline (msg_id, userid, content, created_at) VALUES (?, ?, ?, ?)",
+				m.ID, m.UserID, m.Text, time.Now().UTC()); err != nil {
+				http.Error(w, "insert", http.StatusInternalServerError)
+				return
+			}
 		}
 		out, err := c.Seal(reply, m.UserID, agentID, now, q.Get("nonce"))
 		if err != nil {
@@ -292,8 +445,10 @@ func (s stats) print(name string) {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// blast posts every request once from conc senders and measures each.
-func blast(client *http.Client, base string, reqs []request, conc int) (stats, error) {
+// blast posts every request once from conc senders, spread over the
+// servers at bases in turn, and measures each. With rate > 0 request i is
+// not sent before start + i/rate, so the load is paced at rate in all.
+func blast(client *http.Client, bases []string, reqs []request, conc int, rate float64) (stats, error) {
 	lat := make([]time.Duration, len(reqs))
 	var next atomic.Int64
 	var empty atomic.Int64
@@ -310,8 +465,13 @@ func blast(client *http.Client, base string, reqs []request, conc int) (stats, e
 				if i >= len(reqs) {
 					return
 				}
+				if rate > 0 {
+					if d := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); d > 0 {
+						time.Sleep(d)
+					}
+				}
 				t0 := time.Now()
-				resp, err := client.Post(base+reqs[i].url, "text/xml", bytes.NewReader(reqs[i].body))
+				resp, err := client.Post(bases[i%len(bases)]+reqs[i].url, "text/xml", bytes.NewReader(reqs[i].body))
 				if err != nil {
 					once.Do(func() { firstErr = err })
 					return
@@ -339,12 +499,12 @@ func blast(client *http.Client, base string, reqs []request, conc int) (stats, e
 		p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], empty: int(empty.Load())}, nil
 }
 
-// addUsers adds count inspectors spread over 茅箭区 and its units.
-func addUsers(ctx context.Context, s *models.Store, count int) ([]string, error) {
+// addUsers adds count inspectors of 茅箭区, userids prefix0000 on.
+func addUsers(ctx context.Context, s *models.Store, prefix string, count int) ([]string, error) {
 	var in models.DirectoryInput
 	var ids []string
 	for i := range count {
-		id := fmt.Sprintf("load%04d", i)
+		id := fmt.Sprintf("%s%04d", prefix, i)
 		in.Users = append(in.Users, models.UserSpec{UserID: id, Name: "负载" + strconv.Itoa(i), Unit: "maojian", Roles: []string{"inspector"}})
 		ids = append(ids, id)
 	}
@@ -381,4 +541,47 @@ func dbVersion(s *models.Store) string {
 	var v string
 	s.DB.Raw("SELECT VERSION()").Scan(&v)
 	return "database " + v
+}
+
+// tracer is a gorm logger that, while on, keeps the SQL of every statement
+// with its time, to show what one callback costs.
+type tracer struct {
+	logger.Interface
+	mu   sync.Mutex
+	on   bool
+	list []string
+}
+
+func (t *tracer) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.on {
+		return
+	}
+	sql, rows := fc()
+	if len(sql) > 160 {
+		sql = sql[:160] + "…"
+	}
+	t.list = append(t.list, fmt.Sprintf("%7.2fms %3d rows  %s", ms(time.Since(begin)), rows, sql))
+}
+
+// traceOne posts one request with the tracer on and prints its statements.
+func traceOne(client *http.Client, url string, req request, t *tracer, name string) error {
+	t.mu.Lock()
+	t.on, t.list = true, nil
+	t.mu.Unlock()
+	resp, err := client.Post(url+req.url, "text/xml", bytes.NewReader(req.body))
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.on = false
+	fmt.Printf("statements of one %s (%d, plus BEGIN/COMMIT):\n", name, len(t.list))
+	for _, l := range t.list {
+		fmt.Println("  " + l)
+	}
+	return nil
 }
