@@ -209,6 +209,39 @@ func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 	return nil
 }
 
+// checkCounts compares the pre-aggregated counts with the hazards, and with
+// repair rebuilds them.
+func checkCounts(ctx context.Context, getenv func(string) string, stdout io.Writer, repair bool) error {
+	cfg, log, err := loadConfig(getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	diffs, err := s.CheckCounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range diffs {
+		fmt.Fprintln(stdout, d)
+	}
+	if len(diffs) == 0 {
+		fmt.Fprintln(stdout, "counts match the hazards")
+		return nil
+	}
+	if !repair {
+		return fmt.Errorf("%d count rows differ from the hazards (run check-counts --repair to rebuild them)", len(diffs))
+	}
+	if err := s.RebuildCounts(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d rows differed; counts rebuilt from the hazards\n", len(diffs))
+	return nil
+}
+
 func importDirectory(ctx context.Context, getenv func(string) string, stdout io.Writer, file string) error {
 	cfg, log, err := loadConfig(getenv, os.Stderr)
 	if err != nil {

@@ -32,6 +32,9 @@ Usage:
                                (all or nothing; re-importing updates, never duplicates)
   hazardbot chat --as USERID   chat with the bot from this terminal through the real
                                encrypted callback path (demo: an in-process fake WeCom API)
+  hazardbot check-counts [--repair]
+                               recompute the summaries' pre-aggregated counts from the
+                               hazards and report (or repair) any difference
   hazardbot version            print the version
   hazardbot help [COMMAND]     show this help
 
@@ -78,6 +81,14 @@ that demo mode did not create (run it on a new database, e.g.
 HAZARDBOT_DB_DSN=demo.db, which it seeds with the demo directory). Logs go
 to chat.log in the storage directory, not into the conversation.
 `,
+	"check-counts": `hazardbot check-counts [--repair]
+
+Recomputes, from the hazards themselves, the pre-aggregated counts that 统计,
+digests, the ranking and the charts read (table hazard_counts), and prints every
+row that differs. Exits with an error when any differs. --repair then rebuilds
+all the counts from the hazards in one transaction (safe while the bot runs:
+writers wait for it).
+`,
 	"version": "hazardbot version\n\nPrints the version.\n",
 }
 
@@ -110,6 +121,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return importDirectory(ctx, getenv, stdout, rest[0])
 	case "chat":
 		return chat(ctx, getenv, stdout, os.Stdin, rest)
+	case "check-counts":
+		if len(rest) > 1 || (len(rest) == 1 && rest[0] != "--repair") {
+			fmt.Fprint(stdout, commandHelp["check-counts"])
+			if len(rest) == 1 && isHelp(rest[0]) {
+				return nil
+			}
+			return fmt.Errorf("check-counts takes only --repair")
+		}
+		return checkCounts(ctx, getenv, stdout, len(rest) == 1)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "hazardbot", version)
 		return nil

@@ -172,7 +172,11 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 		return nil, nil, fmt.Errorf("models: create event: %w", err)
 	}
 	if tx.deferNumbers {
+		// Counted by settle, after the number: the count rows of a busy
+		// day are shared by every report too, so they are locked late.
 		tx.unnumbered = append(tx.unnumbered, h)
+	} else if err := tx.Recount(nil, h); err != nil {
+		return nil, nil, err
 	}
 	return h, ev, nil
 }

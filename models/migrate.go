@@ -39,6 +39,7 @@ var migrations = []migration{
 	{70, "WeChat binding codes and last-seen times", migrate70},
 	{71, "public tips", migrate71},
 	{72, "units' WeCom groups", migrate72},
+	{80, "pre-aggregated counts for summaries, overdue index", migrate80},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -368,4 +369,55 @@ func migrate41(db *gorm.DB) error {
 		UpdatedAt time.Time
 	}
 	return db.Table("settings").AutoMigrate(&setting{})
+}
+
+// migrate80 adds hazard_counts, the pre-aggregated counts every summary
+// reads (see daily.go), fills it from the hazards, and adds a covering index
+// for counting the open hazards past their deadline. The statements are
+// frozen here, not shared with daily.go.
+func migrate80(db *gorm.DB) error {
+	mysql := db.Dialector.Name() == "mysql"
+	create := `CREATE TABLE IF NOT EXISTS hazard_counts (
+		grain CHAR(1) NOT NULL,
+		period VARCHAR(10) NOT NULL,
+		region_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		sector VARCHAR(32) NOT NULL DEFAULT '',
+		state VARCHAR(20) NOT NULL,
+		unit_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		committee_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		campaign_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		n BIGINT NOT NULL DEFAULT 0,
+		closed_secs BIGINT NOT NULL DEFAULT 0,
+		closed_timed BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id)
+	)`
+	if mysql {
+		create += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+	}
+	if err := db.Exec(create).Error; err != nil {
+		return err
+	}
+	if err := db.Exec("DELETE FROM hazard_counts").Error; err != nil {
+		return err
+	}
+	secs := "CAST(strftime('%s', closed_at) AS INTEGER) - CAST(strftime('%s', created_at) AS INTEGER)"
+	month := "COALESCE(SUBSTR(found_on, 1, 7) || '-01', '')"
+	if mysql {
+		secs = "CAST(FLOOR(UNIX_TIMESTAMP(closed_at)) AS SIGNED) - CAST(FLOOR(UNIX_TIMESTAMP(created_at)) AS SIGNED)"
+		month = "COALESCE(CONCAT(SUBSTR(found_on, 1, 7), '-01'), '')"
+	}
+	for _, g := range []struct{ grain, period string }{{"d", "COALESCE(found_on, '')"}, {"m", month}} {
+		err := db.Exec("INSERT INTO hazard_counts (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) " +
+			"SELECT '" + g.grain + "', " + g.period + ", COALESCE(region_id, 0), sector, state, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0), " +
+			"COUNT(*), COALESCE(SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN " + secs + " ELSE 0 END), 0), " +
+			"SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN 1 ELSE 0 END) " +
+			"FROM hazards GROUP BY " + g.period + ", COALESCE(region_id, 0), sector, state, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0)").Error
+		if err != nil {
+			return err
+		}
+	}
+	if db.Migrator().HasIndex("hazards", "idx_hazards_overdue") {
+		return nil
+	}
+	return db.Exec("CREATE INDEX idx_hazards_overdue ON hazards (state, deadline, found_on, region_id, sector, unit_id, committee_id, campaign_id)").Error
 }

@@ -13,7 +13,8 @@ type WeekFigures struct {
 // SummaryByWeek breaks the figures of f down by the week each hazard was
 // found in, for the weeks weeks up to and including the one holding to,
 // oldest first; every week appears, even with nothing found. It is the one
-// grouped query of SummaryBy, grouped by day and folded into weeks here.
+// grouped query of SummaryBy over the day rows of the pre-aggregated
+// counts, grouped by day and folded into weeks here.
 func (tx *Tx) SummaryByWeek(f SummaryFilter, to Date, weeks int) ([]WeekFigures, error) {
 	if weeks < 1 {
 		return nil, nil
@@ -21,11 +22,7 @@ func (tx *Tx) SummaryByWeek(f SummaryFilter, to Date, weeks int) ([]WeekFigures,
 	monday := to.AddDays(-((int(to.Weekday()) + 6) % 7))
 	first := monday.AddDays(-7 * (weeks - 1))
 	f.From, f.To = first, monday.AddDays(6)
-	q, err := tx.summaryQuery(f)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.counts(q, "found_on")
+	rows, err := tx.counts(f, "found_on")
 	if err != nil {
 		return nil, fmt.Errorf("models: summary by week: %w", err)
 	}

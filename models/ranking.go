@@ -18,24 +18,8 @@ type RankRow struct {
 	AvgDays *float64 `json:"avg_days"`
 }
 
-// avgDaysSQL is the mean of closed_at − created_at in days over closed
-// hazards, per dialect: SQLite counts in Julian days, MySQL in seconds.
-func (tx *Tx) avgDaysSQL() string {
-	if tx.s.driver == "mysql" {
-		return "AVG(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN TIMESTAMPDIFF(SECOND, created_at, closed_at) END) / 86400.0 AS avg_days"
-	}
-	return "AVG(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN julianday(closed_at) - julianday(created_at) END) AS avg_days"
-}
-
-// rankFiguresSQL computes the figures per group with CASE sums; the
-// ranking needs them beside the average days to close in one query.
-const rankFiguresSQL = `COUNT(*) - SUM(CASE WHEN state = 'withdrawn' THEN 1 ELSE 0 END) AS found,
-	SUM(CASE WHEN state IN ('pending_review', 'closed') THEN 1 ELSE 0 END) AS rectified,
-	SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END) AS closed,
-	SUM(CASE WHEN state IN ('reported', 'rectifying') AND deadline < ? THEN 1 ELSE 0 END) AS overdue`
-
 // Ranking ranks regions (ByRegion) or responsible units (ByUnit) over the
-// hazards f selects, in one grouped query: by rate descending, then overdue
+// hazards f selects, from the pre-aggregated counts (daily.go): by rate descending, then overdue
 // ascending, then average days to close ascending. Every region appears;
 // units appear when they have hazards. A group with nothing found has no
 // rate to judge and comes last. Hazards with no region (or not yet
@@ -45,25 +29,53 @@ func (tx *Tx) Ranking(f SummaryFilter, by Grouping) ([]RankRow, error) {
 	if col == "" {
 		return nil, Errorf(EInvalid, "考核排名只能按区域（region）或责任单位（unit）排")
 	}
-	q, err := tx.summaryQuery(f)
+	type row struct {
+		Figures
+		AvgDays *float64
+	}
+	got := map[uint]row{}
+	var ids []uint
+	counts, err := tx.counts(f, col)
+	if err != nil {
+		return nil, fmt.Errorf("models: ranking by %s: %w", by, err)
+	}
+	for _, c := range counts {
+		var id uint
+		if c.K == nil {
+			continue // no region, or not yet assigned: no group
+		}
+		if _, err := fmt.Sscan(*c.K, &id); err != nil || id == 0 {
+			continue
+		}
+		r, ok := got[id]
+		if !ok {
+			ids = append(ids, id)
+		}
+		r.Figures.add(c)
+		got[id] = r
+	}
+	// The mean days from report to close-out, from the closed-time sums.
+	q, err := tx.filtered(tx.DB.Table("hazard_counts"), f, true)
 	if err != nil {
 		return nil, err
 	}
-	type row struct {
-		K                                 uint
-		Found, Rectified, Closed, Overdue int64
-		AvgDays                           *float64
+	type closeRow struct {
+		K           uint
+		Secs, Timed int64
 	}
-	var rows []row
-	sel := col + " AS k, " + rankFiguresSQL + ", " + tx.avgDaysSQL()
-	if err := q.Where(col+" IS NOT NULL").Select(sel, tx.Today()).Group(col).Scan(&rows).Error; err != nil {
+	var closes []closeRow
+	if err := q.Where("state = ? AND closed_timed > 0", StateClosed).Select(col + " AS k, SUM(closed_secs) AS secs, SUM(closed_timed) AS timed").
+		Group(col).Scan(&closes).Error; err != nil {
 		return nil, fmt.Errorf("models: ranking by %s: %w", by, err)
 	}
-	got := make(map[uint]row, len(rows))
-	ids := make([]uint, 0, len(rows))
-	for _, r := range rows {
-		got[r.K] = r
-		ids = append(ids, r.K)
+	for _, c := range closes {
+		r, ok := got[c.K]
+		if !ok || c.Timed == 0 {
+			continue
+		}
+		avg := float64(c.Secs) / float64(c.Timed) / 86400
+		r.AvgDays = &avg
+		got[c.K] = r
 	}
 	var units []Unit
 	if by == ByRegion {
@@ -93,7 +105,7 @@ func (tx *Tx) Ranking(f SummaryFilter, by Grouping) ([]RankRow, error) {
 	out := make([]RankRow, 0, len(units))
 	for _, u := range units {
 		r := got[u.ID]
-		rr := RankRow{Key: u.Code, Name: u.ShortName(), Figures: Figures{r.Found, r.Rectified, r.Closed, r.Overdue}, AvgDays: r.AvgDays}
+		rr := RankRow{Key: u.Code, Name: u.ShortName(), Figures: r.Figures, AvgDays: r.AvgDays}
 		if by == ByUnit {
 			rr.Name = u.Name
 		}

@@ -47,6 +47,8 @@ type SummaryFilter struct {
 	UnitID     *uint
 	CampaignID *uint
 	Sector     string
+
+	byDay bool // counts: read the day rows alone (a breakdown by day)
 }
 
 // Grouping names what a breakdown groups by.
@@ -84,36 +86,85 @@ func (f *Figures) add(r stateCounts) {
 	f.Found += r.N
 }
 
-// counts runs the one grouped query every summary is made of: hazards
-// counted by (group column, state), with those past their deadline. Grouping
-// by state and folding the few rows in Go is cheaper for the database than
-// a CASE per row and per figure.
-func (tx *Tx) counts(q *gorm.DB, col string) ([]stateCounts, error) {
-	sel := "state, COUNT(*) AS n, SUM(CASE WHEN deadline < ? THEN 1 ELSE 0 END) AS past_due"
-	group := "state"
-	if col != "" {
-		cast := "CAST(" + col + " AS TEXT)"
+// counts returns a summary's figures grouped by (col, state): how many
+// hazards of each group are in each state, read from the pre-aggregated
+// hazard_counts (a year is twelve month rows per group, see daily.go), and
+// how many of the open ones are past their deadline today, counted on the
+// hazards with the overdue index (only open hazards past their deadline
+// are read). col is "" for no group.
+func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
+	cast := func(c string) string {
 		if tx.s.driver == "mysql" {
-			cast = "CAST(" + col + " AS CHAR)"
+			return "CAST(" + c + " AS CHAR)"
 		}
-		sel = cast + " AS k, " + sel
-		group = col + ", state"
+		return "CAST(" + c + " AS TEXT)"
+	}
+	ccol := col
+	if col == "found_on" { // each day: the day rows only
+		ccol, f.byDay = "period", true
+	}
+	q, err := tx.filtered(tx.DB.Table("hazard_counts"), f, true)
+	if err != nil {
+		return nil, err
+	}
+	sel, group := "state, SUM(n) AS n", "state"
+	if col != "" {
+		sel, group = cast(ccol)+" AS k, "+sel, ccol+", state"
 	}
 	var rows []stateCounts
-	if err := q.Select(sel, tx.Today()).Group(group).Scan(&rows).Error; err != nil {
+	if err := q.Select(sel).Group(group).Scan(&rows).Error; err != nil {
 		return nil, err
+	}
+	// The overdue ones, by group.
+	q, err = tx.filtered(tx.DB.Table("hazards"), f, false)
+	if err != nil {
+		return nil, err
+	}
+	q = q.Where("state IN ? AND deadline < ?", []State{StateReported, StateRectifying}, tx.Today())
+	sel, group = "state, 0 AS n, COUNT(*) AS past_due", "state"
+	if col != "" {
+		sel, group = cast("COALESCE("+col+", 0)")+" AS k, "+sel, "COALESCE("+col+", 0), state"
+	}
+	var due []stateCounts
+	if err := q.Select(sel).Group(group).Scan(&due).Error; err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		if rows[i].K != nil && (*rows[i].K == "0" || *rows[i].K == "") && col != "sector" {
+			rows[i].K = nil
+		}
+	}
+	for _, d := range due {
+		if d.K != nil && *d.K == "0" {
+			d.K = nil
+		}
+		rows = append(rows, d)
 	}
 	return rows, nil
 }
 
-// summaryQuery starts a query over hazards restricted by f.
-func (tx *Tx) summaryQuery(f SummaryFilter) (*gorm.DB, error) {
-	q := tx.DB.Table("hazards")
-	if !f.From.IsZero() {
-		q = q.Where("found_on >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		q = q.Where("found_on <= ?", f.To)
+// filtered restricts a query on hazards, or on hazard_counts (counts), to
+// what f selects: the found_on period, region, unit, campaign, sector and
+// scope. In hazard_counts "none" is 0, which no filter ever names.
+func (tx *Tx) filtered(q *gorm.DB, f SummaryFilter, counts bool) (*gorm.DB, error) {
+	if counts && f.byDay {
+		q = q.Where("grain = 'd'")
+		if !f.From.IsZero() {
+			q = q.Where("period >= ?", f.From.String())
+		}
+		if !f.To.IsZero() {
+			q = q.Where("period <= ?", f.To.String())
+		}
+	} else if counts {
+		where, args := countRanges(f.From, f.To)
+		q = q.Where(where, args...)
+	} else {
+		if !f.From.IsZero() {
+			q = q.Where("found_on >= ?", f.From)
+		}
+		if !f.To.IsZero() {
+			q = q.Where("found_on <= ?", f.To)
+		}
 	}
 	if f.RegionID != nil {
 		q = q.Where("region_id = ?", *f.RegionID)
@@ -137,13 +188,10 @@ func (tx *Tx) summaryQuery(f SummaryFilter) (*gorm.DB, error) {
 	return q, nil
 }
 
-// Summary returns the figures of every hazard f selects, in one grouped query.
+// Summary returns the figures of every hazard f selects, from the
+// pre-aggregated counts and the overdue index.
 func (tx *Tx) Summary(f SummaryFilter) (Figures, error) {
-	q, err := tx.summaryQuery(f)
-	if err != nil {
-		return Figures{}, err
-	}
-	rows, err := tx.counts(q, "")
+	rows, err := tx.counts(f, "")
 	if err != nil {
 		return Figures{}, fmt.Errorf("models: summary: %w", err)
 	}
@@ -155,18 +203,14 @@ func (tx *Tx) Summary(f SummaryFilter) (Figures, error) {
 }
 
 // SummaryBy breaks the figures of f down by region, sector or responsible
-// unit with one GROUP BY. By region and by sector every group appears, in
+// unit (from the pre-aggregated counts and the overdue index). By region and by sector every group appears, in
 // the directory's (or the plan's) order, even with nothing found.
 func (tx *Tx) SummaryBy(f SummaryFilter, by Grouping) ([]SummaryRow, error) {
 	col := map[Grouping]string{ByRegion: "region_id", BySector: "sector", ByUnit: "unit_id"}[by]
 	if col == "" {
 		return nil, Errorf(EInvalid, "未知的分组：%s", by)
 	}
-	q, err := tx.summaryQuery(f)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.counts(q, col)
+	rows, err := tx.counts(f, col)
 	if err != nil {
 		return nil, fmt.Errorf("models: summary by %s: %w", by, err)
 	}
@@ -241,4 +285,9 @@ func (tx *Tx) SummaryBy(f SummaryFilter, by Grouping) ([]SummaryRow, error) {
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Found > out[j].Found })
 	}
 	return out, nil
+}
+
+// summaryQuery starts a query over hazards restricted by f.
+func (tx *Tx) summaryQuery(f SummaryFilter) (*gorm.DB, error) {
+	return tx.filtered(tx.DB.Table("hazards"), f, false)
 }

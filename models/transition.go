@@ -40,6 +40,7 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 	if err != nil {
 		return nil, err
 	}
+	before := *h
 	scoped, responsible, err := tx.InScope(actor, h)
 	if err != nil {
 		return nil, err
@@ -169,6 +170,9 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		h.ExtensionTo, h.ExtensionReason, h.ExtensionBy = Date{}, "", ""
 	}
 	if err := tx.save(h, fields); err != nil {
+		return nil, err
+	}
+	if err := tx.Recount(&before, h); err != nil {
 		return nil, err
 	}
 	ev := &Event{HazardID: h.ID, Action: action, FromState: from, ToState: to, ActorID: actor.UserID, ActorName: actor.Name, Note: note, Via: actor.Via, CreatedAt: now}

@@ -1,0 +1,387 @@
+package models
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The ledger's counts are kept pre-aggregated in hazard_counts, so that a
+// summary over a year of a million hazards reads a few thousand rows
+// instead of scanning the hazards. A row counts the hazards found on one
+// day (grain 'd') or in one month (grain 'm', period = the month's first
+// day) that share a region, sector, state, responsible unit, supervising
+// committee and campaign (0 and '' for none), with the seconds from report
+// to close-out summed over the closed ones (for the ranking's average).
+//
+// THE RULE: every write that creates a hazard or changes one of those
+// fields (found_on, region_id, sector, state, unit_id, committee_id,
+// campaign_id, closed_at) must call Recount(before, after) in the SAME
+// transaction. CreateHazard and Transition do (so chat, card clicks, the
+// admin API, the H5 pages, WeChat and the import all follow); a bulk move
+// that rewrites many hazards at once (a unit merge) calls RecountUnits for
+// the units involved instead. `hazardbot check-counts` recomputes the
+// counts from the hazards and reports any row that differs.
+//
+// "Overdue" is not counted here: it depends on today, so summaries count it
+// with a small indexed query over the open hazards past their deadline
+// (idx_hazards_overdue).
+
+// countKey is what one hazard contributes to: its group of one day.
+type countKey struct {
+	Day                               string // found_on, YYYY-MM-DD
+	Region, Unit, Committee, Campaign uint
+	Sector                            string
+	State                             State
+}
+
+// countDelta is a change to one row of hazard_counts.
+type countDelta struct {
+	Grain, Period                     string
+	Region, Unit, Committee, Campaign uint
+	Sector                            string
+	State                             State
+	N, ClosedSecs, ClosedTimed        int64
+}
+
+func keyOf(h *Hazard) countKey {
+	return countKey{Day: dayString(h.FoundOn), Region: deref(h.RegionID), Unit: deref(h.UnitID), Committee: deref(h.CommitteeID),
+		Campaign: deref(h.CampaignID), Sector: h.Sector, State: h.State}
+}
+
+func dayString(d Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+func deref(p *uint) uint {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// closedSecs is what a hazard adds to the closed-time sums: whole seconds
+// from report to close-out, counted the way the recount does (each moment
+// truncated to the second).
+func closedSecs(h *Hazard) (secs, timed int64) {
+	if h.State != StateClosed || h.ClosedAt == nil {
+		return 0, 0
+	}
+	return h.ClosedAt.Unix() - h.CreatedAt.Unix(), 1
+}
+
+// monthOf is the month row a day belongs to: "2023-03-15" → "2023-03-01".
+func monthOf(day string) string {
+	if len(day) < 7 {
+		return day
+	}
+	return day[:7] + "-01"
+}
+
+// Recount moves a hazard's contribution to the counts from what it was
+// (before, nil for a new hazard) to what it is now (after, nil if it were
+// ever deleted), in this transaction, with one statement (none when nothing
+// counted changed). Every write path must call it; see the package note
+// above hazard_counts.
+func (tx *Tx) Recount(before, after *Hazard) error {
+	var deltas []countDelta
+	add := func(h *Hazard, sign int64) {
+		if h == nil {
+			return
+		}
+		k := keyOf(h)
+		secs, timed := closedSecs(h)
+		for _, g := range []struct{ grain, period string }{{"d", k.Day}, {"m", monthOf(k.Day)}} {
+			deltas = append(deltas, countDelta{Grain: g.grain, Period: g.period, Region: k.Region, Unit: k.Unit, Committee: k.Committee,
+				Campaign: k.Campaign, Sector: k.Sector, State: k.State, N: sign, ClosedSecs: sign * secs, ClosedTimed: sign * timed})
+		}
+	}
+	add(before, -1)
+	add(after, 1)
+	return tx.applyCounts(deltas)
+}
+
+// applyCounts adds deltas to hazard_counts in one upsert, rows in key order
+// so that two transactions touching the same rows lock them in one order.
+func (tx *Tx) applyCounts(deltas []countDelta) error {
+	merged := map[countDelta]*countDelta{}
+	var list []*countDelta
+	for _, d := range deltas {
+		k := d
+		k.N, k.ClosedSecs, k.ClosedTimed = 0, 0, 0
+		if m := merged[k]; m != nil {
+			m.N += d.N
+			m.ClosedSecs += d.ClosedSecs
+			m.ClosedTimed += d.ClosedTimed
+			continue
+		}
+		c := d
+		merged[k] = &c
+		list = append(list, &c)
+	}
+	list = slices.DeleteFunc(list, func(d *countDelta) bool { return d.N == 0 && d.ClosedSecs == 0 && d.ClosedTimed == 0 })
+	if len(list) == 0 {
+		return nil
+	}
+	slices.SortFunc(list, func(a, b *countDelta) int {
+		return cmp.Or(cmp.Compare(a.Grain, b.Grain), cmp.Compare(a.Period, b.Period), cmp.Compare(a.Region, b.Region),
+			cmp.Compare(a.Sector, b.Sector), cmp.Compare(a.State, b.State), cmp.Compare(a.Unit, b.Unit),
+			cmp.Compare(a.Committee, b.Committee), cmp.Compare(a.Campaign, b.Campaign))
+	})
+	var sb strings.Builder
+	args := make([]any, 0, len(list)*11)
+	sb.WriteString("INSERT INTO hazard_counts (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) VALUES ")
+	for i, d := range list {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, d.Grain, d.Period, d.Region, d.Sector, string(d.State), d.Unit, d.Committee, d.Campaign, d.N, d.ClosedSecs, d.ClosedTimed)
+	}
+	if tx.s.driver == "mysql" {
+		sb.WriteString(" ON DUPLICATE KEY UPDATE n = n + VALUES(n), closed_secs = closed_secs + VALUES(closed_secs), closed_timed = closed_timed + VALUES(closed_timed)")
+	} else {
+		sb.WriteString(" ON CONFLICT (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id) DO UPDATE SET n = n + excluded.n, closed_secs = closed_secs + excluded.closed_secs, closed_timed = closed_timed + excluded.closed_timed")
+	}
+	if err := tx.DB.Exec(sb.String(), args...).Error; err != nil {
+		return fmt.Errorf("models: count hazards: %w", err)
+	}
+	return nil
+}
+
+// recountSelect is the query that computes hazard_counts rows from the
+// hazards themselves for one grain, optionally restricted by where; the
+// migration that backfills, RecountUnits and CheckCounts share it.
+func recountSelect(driver, grain, where string) string {
+	period := "COALESCE(found_on, '')"
+	if grain == "m" {
+		if driver == "mysql" {
+			period = "COALESCE(CONCAT(SUBSTR(found_on, 1, 7), '-01'), '')"
+		} else {
+			period = "COALESCE(SUBSTR(found_on, 1, 7) || '-01', '')"
+		}
+	}
+	secs := "CAST(strftime('%s', closed_at) AS INTEGER) - CAST(strftime('%s', created_at) AS INTEGER)"
+	if driver == "mysql" {
+		secs = "CAST(FLOOR(UNIX_TIMESTAMP(closed_at)) AS SIGNED) - CAST(FLOOR(UNIX_TIMESTAMP(created_at)) AS SIGNED)"
+	}
+	if where == "" {
+		where = "1=1"
+	}
+	return "SELECT '" + grain + "' AS grain, " + period + " AS period, COALESCE(region_id, 0) AS region_id, sector, state, " +
+		"COALESCE(unit_id, 0) AS unit_id, COALESCE(committee_id, 0) AS committee_id, COALESCE(campaign_id, 0) AS campaign_id, " +
+		"COUNT(*) AS n, " +
+		"COALESCE(SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN " + secs + " ELSE 0 END), 0) AS closed_secs, " +
+		"SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN 1 ELSE 0 END) AS closed_timed " +
+		"FROM hazards WHERE " + where + " " +
+		"GROUP BY " + period + ", COALESCE(region_id, 0), sector, state, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0)"
+}
+
+// rebuildCounts recomputes hazard_counts rows from the hazards matching
+// where (with args), after deleting the rows matching countsWhere: both
+// conditions must select the same hazards' contributions.
+func rebuildCounts(db interface {
+	Exec(sql string, values ...any) error
+}, driver, where, countsWhere string, args ...any) error {
+	del := "DELETE FROM hazard_counts"
+	if countsWhere != "" {
+		del += " WHERE " + countsWhere
+	}
+	if err := db.Exec(del, args...); err != nil {
+		return err
+	}
+	for _, g := range []string{"d", "m"} {
+		ins := "INSERT INTO hazard_counts (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) " +
+			recountSelect(driver, g, where)
+		if err := db.Exec(ins, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type execer struct{ tx *Tx }
+
+func (e execer) Exec(sql string, values ...any) error { return e.tx.DB.Exec(sql, values...).Error }
+
+// RecountUnits recomputes, in this transaction, the counts of every hazard
+// whose responsible unit is one of ids: call it after a bulk change that
+// moves hazards between units (a unit merge: RecountUnits(from, to)) in
+// the same transaction.
+func (tx *Tx) RecountUnits(ids ...uint) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	if err := rebuildCounts(execer{tx}, tx.s.driver, "unit_id IN ("+marks+")", "unit_id IN ("+marks+")", args...); err != nil {
+		return fmt.Errorf("models: recount units: %w", err)
+	}
+	return nil
+}
+
+// RebuildCounts recomputes every count from the hazards, in one
+// transaction: the repair after check-counts reported a difference, and
+// what a bulk load that bypassed CreateHazard must run.
+func (s *Store) RebuildCounts(ctx context.Context) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		if err := rebuildCounts(execer{tx}, s.driver, "", ""); err != nil {
+			return fmt.Errorf("models: rebuild counts: %w", err)
+		}
+		return nil
+	})
+}
+
+// CountDiff is one row of hazard_counts that differs from what the hazards
+// say.
+type CountDiff struct {
+	Grain, Period                 string
+	RegionID, UnitID, CommitteeID uint
+	CampaignID                    uint
+	Sector                        string
+	State                         State
+	Stored, Actual                int64 // hazards counted
+	StoredSecs, ActualSecs        int64 // closed-time sums
+	StoredTimed, ActualTimed      int64
+}
+
+// String says what differs, for the check command.
+func (d CountDiff) String() string {
+	return fmt.Sprintf("%s %s region=%d sector=%q state=%s unit=%d committee=%d campaign=%d: stored %d (closed %d, %ds), hazards say %d (closed %d, %ds)",
+		d.Grain, d.Period, d.RegionID, d.Sector, d.State, d.UnitID, d.CommitteeID, d.CampaignID,
+		d.Stored, d.StoredTimed, d.StoredSecs, d.Actual, d.ActualTimed, d.ActualSecs)
+}
+
+// CheckCounts recomputes every count from the hazards and returns each row
+// of hazard_counts that differs (rows of zero and missing rows are alike).
+// It reads; it changes nothing (RebuildCounts repairs).
+func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
+	type row struct {
+		Grain, Period                 string
+		RegionID, UnitID, CommitteeID uint
+		CampaignID                    uint
+		Sector                        string
+		State                         State
+		N, ClosedSecs, ClosedTimed    int64
+	}
+	type key struct {
+		Grain, Period                 string
+		RegionID, UnitID, CommitteeID uint
+		CampaignID                    uint
+		Sector                        string
+		State                         State
+	}
+	keyOf := func(r row) key {
+		return key{r.Grain, r.Period, r.RegionID, r.UnitID, r.CommitteeID, r.CampaignID, r.Sector, r.State}
+	}
+	db := s.DB.WithContext(ctx)
+	var stored []row
+	if err := db.Raw("SELECT grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed FROM hazard_counts").
+		Scan(&stored).Error; err != nil {
+		return nil, fmt.Errorf("models: check counts: %w", err)
+	}
+	got := map[key]row{}
+	for _, r := range stored {
+		got[keyOf(r)] = r
+	}
+	var diffs []CountDiff
+	seen := map[key]bool{}
+	for _, g := range []string{"d", "m"} {
+		var actual []row
+		if err := db.Raw(recountSelect(s.driver, g, "")).Scan(&actual).Error; err != nil {
+			return nil, fmt.Errorf("models: check counts: %w", err)
+		}
+		for _, a := range actual {
+			k := keyOf(a)
+			seen[k] = true
+			st := got[k]
+			if st.N != a.N || st.ClosedSecs != a.ClosedSecs || st.ClosedTimed != a.ClosedTimed {
+				diffs = append(diffs, CountDiff{a.Grain, a.Period, a.RegionID, a.UnitID, a.CommitteeID, a.CampaignID, a.Sector, a.State,
+					st.N, a.N, st.ClosedSecs, a.ClosedSecs, st.ClosedTimed, a.ClosedTimed})
+			}
+		}
+	}
+	for k, st := range got {
+		if seen[k] || (st.N == 0 && st.ClosedSecs == 0 && st.ClosedTimed == 0) {
+			continue
+		}
+		diffs = append(diffs, CountDiff{st.Grain, st.Period, st.RegionID, st.UnitID, st.CommitteeID, st.CampaignID, st.Sector, st.State,
+			st.N, 0, st.ClosedSecs, 0, st.ClosedTimed, 0})
+	}
+	slices.SortFunc(diffs, func(a, b CountDiff) int { return cmp.Compare(a.String(), b.String()) })
+	return diffs, nil
+}
+
+// countRanges splits the found_on period [from, to] (zero: unbounded) into
+// whole months, read from the month rows, and the days at either end, read
+// from the day rows: a year is 12 month rows per group, not 365 day rows.
+func countRanges(from, to Date) (where string, args []any) {
+	lo, hi := "", "9999-12-31" // "" also takes hazards with no found_on
+	if !from.IsZero() {
+		lo = from.String()
+	}
+	if !to.IsZero() {
+		hi = to.String()
+	}
+	first := "0000-01-01"
+	if lo != "" {
+		if first = monthStart(lo); first < lo {
+			first = nextMonth(first)
+		}
+	}
+	last := monthStart(hi) // the last whole month starts here if hi ends it
+	if monthEnd(last) > hi {
+		last = prevMonth(last)
+	}
+	if first > last {
+		return "(grain = 'd' AND period >= ? AND period <= ?)", []any{lo, hi}
+	}
+	parts := []string{"(grain = 'm' AND period >= ? AND period <= ?)"}
+	args = []any{first, last}
+	if lo < first {
+		parts = append(parts, "(grain = 'd' AND period >= ? AND period < ?)")
+		args = append(args, lo, first)
+	}
+	if after := nextMonth(last); after <= hi {
+		parts = append(parts, "(grain = 'd' AND period >= ? AND period <= ?)")
+		args = append(args, after, hi)
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+func monthStart(day string) string { return day[:7] + "-01" }
+
+func parseDay(day string) time.Time {
+	t, _ := time.Parse("2006-01-02", day)
+	return t
+}
+
+func nextMonth(first string) string {
+	if first >= "9999-12-01" {
+		return "9999-12-32"
+	}
+	return parseDay(first).AddDate(0, 1, 0).Format("2006-01-02")
+}
+
+func prevMonth(first string) string {
+	if first <= "0000-01-01" {
+		return "0000-00-00"
+	}
+	return parseDay(first).AddDate(0, -1, 0).Format("2006-01-02")
+}
+
+func monthEnd(first string) string {
+	if first >= "9999-12-01" {
+		return "9999-12-31"
+	}
+	return parseDay(first).AddDate(0, 1, -1).Format("2006-01-02")
+}
