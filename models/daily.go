@@ -3,6 +3,7 @@ package models
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,9 +27,13 @@ import (
 // the units involved instead. `hazardbot check-counts` recomputes the
 // counts from the hazards and reports any row that differs.
 //
-// "Overdue" is not counted here: it depends on today, so summaries count it
-// with a small indexed query over the open hazards past their deadline
-// (idx_hazards_overdue).
+// "Overdue" depends on the day, so the counts are kept as of a day, the
+// watermark in counts_asof: an open hazard whose deadline is before that day
+// is counted in the row with overdue = 1. Writers read the watermark under a
+// shared lock; the first summary of a new day moves it (advanceCounts, under
+// an exclusive lock, in one transaction): only the open hazards whose
+// deadline lies between the old and the new day change rows, found with the
+// overdue index. So a crash never counts twice and a summary never scans.
 
 // countKey is what one hazard contributes to: its group of one day.
 type countKey struct {
@@ -36,6 +41,7 @@ type countKey struct {
 	Region, Unit, Committee, Campaign uint
 	Sector                            string
 	State                             State
+	Overdue                           bool
 }
 
 // countDelta is a change to one row of hazard_counts.
@@ -44,12 +50,45 @@ type countDelta struct {
 	Region, Unit, Committee, Campaign uint
 	Sector                            string
 	State                             State
+	Overdue                           int
 	N, ClosedSecs, ClosedTimed        int64
 }
 
-func keyOf(h *Hazard) countKey {
+// keyOf is the group a hazard counts in, as of the day asof.
+func keyOf(h *Hazard, asof string) countKey {
 	return countKey{Day: dayString(h.FoundOn), Region: deref(h.RegionID), Unit: deref(h.UnitID), Committee: deref(h.CommitteeID),
-		Campaign: deref(h.CampaignID), Sector: h.Sector, State: h.State}
+		Campaign: deref(h.CampaignID), Sector: h.Sector, State: h.State,
+		Overdue: h.State.Open() && !h.Deadline.IsZero() && h.Deadline.String() < asof}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// countsAsOf returns the day the counts are kept as of, read once per
+// transaction under a shared lock (on MySQL), so that the day cannot move
+// until this transaction's counts are written.
+func (tx *Tx) countsAsOf() (string, error) {
+	if tx.asof != nil {
+		return *tx.asof, nil
+	}
+	q := "SELECT day FROM counts_asof WHERE id = 1"
+	if tx.s.driver == "mysql" {
+		q += " LOCK IN SHARE MODE"
+	}
+	var day []string
+	if err := tx.DB.Raw(q).Scan(&day).Error; err != nil {
+		return "", fmt.Errorf("models: counts as of: %w", err)
+	}
+	d := ""
+	if len(day) > 0 {
+		d = day[0]
+	}
+	tx.asof = &d
+	return d, nil
 }
 
 func dayString(d Date) string {
@@ -90,16 +129,20 @@ func monthOf(day string) string {
 // counted changed). Every write path must call it; see the package note
 // above hazard_counts.
 func (tx *Tx) Recount(before, after *Hazard) error {
+	asof, err := tx.countsAsOf()
+	if err != nil {
+		return err
+	}
 	var deltas []countDelta
 	add := func(h *Hazard, sign int64) {
 		if h == nil {
 			return
 		}
-		k := keyOf(h)
+		k := keyOf(h, asof)
 		secs, timed := closedSecs(h)
 		for _, g := range []struct{ grain, period string }{{"d", k.Day}, {"m", monthOf(k.Day)}} {
 			deltas = append(deltas, countDelta{Grain: g.grain, Period: g.period, Region: k.Region, Unit: k.Unit, Committee: k.Committee,
-				Campaign: k.Campaign, Sector: k.Sector, State: k.State, N: sign, ClosedSecs: sign * secs, ClosedTimed: sign * timed})
+				Campaign: k.Campaign, Sector: k.Sector, State: k.State, Overdue: b2i(k.Overdue), N: sign, ClosedSecs: sign * secs, ClosedTimed: sign * timed})
 		}
 	}
 	add(before, -1)
@@ -126,28 +169,38 @@ func (tx *Tx) applyCounts(deltas []countDelta) error {
 		list = append(list, &c)
 	}
 	list = slices.DeleteFunc(list, func(d *countDelta) bool { return d.N == 0 && d.ClosedSecs == 0 && d.ClosedTimed == 0 })
+	for len(list) > 500 {
+		if err := tx.upsertCounts(list[:500]); err != nil {
+			return err
+		}
+		list = list[500:]
+	}
 	if len(list) == 0 {
 		return nil
 	}
+	return tx.upsertCounts(list)
+}
+
+func (tx *Tx) upsertCounts(list []*countDelta) error {
 	slices.SortFunc(list, func(a, b *countDelta) int {
 		return cmp.Or(cmp.Compare(a.Grain, b.Grain), cmp.Compare(a.Period, b.Period), cmp.Compare(a.Region, b.Region),
-			cmp.Compare(a.Sector, b.Sector), cmp.Compare(a.State, b.State), cmp.Compare(a.Unit, b.Unit),
+			cmp.Compare(a.Sector, b.Sector), cmp.Compare(a.State, b.State), cmp.Compare(a.Overdue, b.Overdue), cmp.Compare(a.Unit, b.Unit),
 			cmp.Compare(a.Committee, b.Committee), cmp.Compare(a.Campaign, b.Campaign))
 	})
 	var sb strings.Builder
-	args := make([]any, 0, len(list)*11)
-	sb.WriteString("INSERT INTO hazard_counts (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) VALUES ")
+	args := make([]any, 0, len(list)*12)
+	sb.WriteString("INSERT INTO hazard_counts (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) VALUES ")
 	for i, d := range list {
 		if i > 0 {
 			sb.WriteString(",")
 		}
-		sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
-		args = append(args, d.Grain, d.Period, d.Region, d.Sector, string(d.State), d.Unit, d.Committee, d.Campaign, d.N, d.ClosedSecs, d.ClosedTimed)
+		sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, d.Grain, d.Period, d.Region, d.Sector, string(d.State), d.Overdue, d.Unit, d.Committee, d.Campaign, d.N, d.ClosedSecs, d.ClosedTimed)
 	}
 	if tx.s.driver == "mysql" {
 		sb.WriteString(" ON DUPLICATE KEY UPDATE n = n + VALUES(n), closed_secs = closed_secs + VALUES(closed_secs), closed_timed = closed_timed + VALUES(closed_timed)")
 	} else {
-		sb.WriteString(" ON CONFLICT (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id) DO UPDATE SET n = n + excluded.n, closed_secs = closed_secs + excluded.closed_secs, closed_timed = closed_timed + excluded.closed_timed")
+		sb.WriteString(" ON CONFLICT (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id) DO UPDATE SET n = n + excluded.n, closed_secs = closed_secs + excluded.closed_secs, closed_timed = closed_timed + excluded.closed_timed")
 	}
 	if err := tx.DB.Exec(sb.String(), args...).Error; err != nil {
 		return fmt.Errorf("models: count hazards: %w", err)
@@ -158,7 +211,7 @@ func (tx *Tx) applyCounts(deltas []countDelta) error {
 // recountSelect is the query that computes hazard_counts rows from the
 // hazards themselves for one grain, optionally restricted by where; the
 // migration that backfills, RecountUnits and CheckCounts share it.
-func recountSelect(driver, grain, where string) string {
+func recountSelect(driver, grain, where, asof string) string {
 	period := "COALESCE(found_on, '')"
 	if grain == "m" {
 		if driver == "mysql" {
@@ -174,13 +227,25 @@ func recountSelect(driver, grain, where string) string {
 	if where == "" {
 		where = "1=1"
 	}
-	return "SELECT '" + grain + "' AS grain, " + period + " AS period, COALESCE(region_id, 0) AS region_id, sector, state, " +
+	overdue := "CASE WHEN state IN ('reported', 'rectifying') AND deadline IS NOT NULL AND deadline <> '' AND deadline < '" + quoteless(asof) + "' THEN 1 ELSE 0 END"
+	return "SELECT '" + grain + "' AS grain, " + period + " AS period, COALESCE(region_id, 0) AS region_id, sector, state, " + overdue + " AS overdue, " +
 		"COALESCE(unit_id, 0) AS unit_id, COALESCE(committee_id, 0) AS committee_id, COALESCE(campaign_id, 0) AS campaign_id, " +
 		"COUNT(*) AS n, " +
 		"COALESCE(SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN " + secs + " ELSE 0 END), 0) AS closed_secs, " +
 		"SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN 1 ELSE 0 END) AS closed_timed " +
 		"FROM hazards WHERE " + where + " " +
-		"GROUP BY " + period + ", COALESCE(region_id, 0), sector, state, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0)"
+		"GROUP BY " + period + ", COALESCE(region_id, 0), sector, state, " + overdue + ", COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0)"
+}
+
+// quoteless keeps a day string safe to splice into SQL: only digits and
+// dashes pass.
+func quoteless(day string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, day)
 }
 
 // rebuildCounts recomputes hazard_counts rows from the hazards matching
@@ -188,7 +253,7 @@ func recountSelect(driver, grain, where string) string {
 // conditions must select the same hazards' contributions.
 func rebuildCounts(db interface {
 	Exec(sql string, values ...any) error
-}, driver, where, countsWhere string, args ...any) error {
+}, driver, asof, where, countsWhere string, args ...any) error {
 	del := "DELETE FROM hazard_counts"
 	if countsWhere != "" {
 		del += " WHERE " + countsWhere
@@ -197,8 +262,8 @@ func rebuildCounts(db interface {
 		return err
 	}
 	for _, g := range []string{"d", "m"} {
-		ins := "INSERT INTO hazard_counts (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) " +
-			recountSelect(driver, g, where)
+		ins := "INSERT INTO hazard_counts (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) " +
+			recountSelect(driver, g, where, asof)
 		if err := db.Exec(ins, args...); err != nil {
 			return err
 		}
@@ -223,7 +288,11 @@ func (tx *Tx) RecountUnits(ids ...uint) error {
 	for i, id := range ids {
 		args[i] = id
 	}
-	if err := rebuildCounts(execer{tx}, tx.s.driver, "unit_id IN ("+marks+")", "unit_id IN ("+marks+")", args...); err != nil {
+	asof, err := tx.countsAsOf()
+	if err != nil {
+		return err
+	}
+	if err := rebuildCounts(execer{tx}, tx.s.driver, asof, "unit_id IN ("+marks+")", "unit_id IN ("+marks+")", args...); err != nil {
 		return fmt.Errorf("models: recount units: %w", err)
 	}
 	return nil
@@ -234,7 +303,11 @@ func (tx *Tx) RecountUnits(ids ...uint) error {
 // what a bulk load that bypassed CreateHazard must run.
 func (s *Store) RebuildCounts(ctx context.Context) error {
 	return s.InTx(ctx, func(tx *Tx) error {
-		if err := rebuildCounts(execer{tx}, s.driver, "", ""); err != nil {
+		asof, err := tx.countsAsOf()
+		if err != nil {
+			return err
+		}
+		if err := rebuildCounts(execer{tx}, s.driver, asof, "", ""); err != nil {
 			return fmt.Errorf("models: rebuild counts: %w", err)
 		}
 		return nil
@@ -249,6 +322,7 @@ type CountDiff struct {
 	CampaignID                    uint
 	Sector                        string
 	State                         State
+	Overdue                       bool
 	Stored, Actual                int64 // hazards counted
 	StoredSecs, ActualSecs        int64 // closed-time sums
 	StoredTimed, ActualTimed      int64
@@ -256,8 +330,8 @@ type CountDiff struct {
 
 // String says what differs, for the check command.
 func (d CountDiff) String() string {
-	return fmt.Sprintf("%s %s region=%d sector=%q state=%s unit=%d committee=%d campaign=%d: stored %d (closed %d, %ds), hazards say %d (closed %d, %ds)",
-		d.Grain, d.Period, d.RegionID, d.Sector, d.State, d.UnitID, d.CommitteeID, d.CampaignID,
+	return fmt.Sprintf("%s %s region=%d sector=%q state=%s overdue=%v unit=%d committee=%d campaign=%d: stored %d (closed %d, %ds), hazards say %d (closed %d, %ds)",
+		d.Grain, d.Period, d.RegionID, d.Sector, d.State, d.Overdue, d.UnitID, d.CommitteeID, d.CampaignID,
 		d.Stored, d.StoredTimed, d.StoredSecs, d.Actual, d.ActualTimed, d.ActualSecs)
 }
 
@@ -271,6 +345,7 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 		CampaignID                    uint
 		Sector                        string
 		State                         State
+		Overdue                       int
 		N, ClosedSecs, ClosedTimed    int64
 	}
 	type key struct {
@@ -279,13 +354,18 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 		CampaignID                    uint
 		Sector                        string
 		State                         State
+		Overdue                       int
 	}
 	keyOf := func(r row) key {
-		return key{r.Grain, r.Period, r.RegionID, r.UnitID, r.CommitteeID, r.CampaignID, r.Sector, r.State}
+		return key{r.Grain, r.Period, r.RegionID, r.UnitID, r.CommitteeID, r.CampaignID, r.Sector, r.State, r.Overdue}
 	}
 	db := s.DB.WithContext(ctx)
+	var asof []string
+	if err := db.Raw("SELECT day FROM counts_asof WHERE id = 1").Scan(&asof).Error; err != nil || len(asof) != 1 {
+		return nil, fmt.Errorf("models: check counts: no counts_asof row (%v)", err)
+	}
 	var stored []row
-	if err := db.Raw("SELECT grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed FROM hazard_counts").
+	if err := db.Raw("SELECT grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed FROM hazard_counts").
 		Scan(&stored).Error; err != nil {
 		return nil, fmt.Errorf("models: check counts: %w", err)
 	}
@@ -297,7 +377,7 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 	seen := map[key]bool{}
 	for _, g := range []string{"d", "m"} {
 		var actual []row
-		if err := db.Raw(recountSelect(s.driver, g, "")).Scan(&actual).Error; err != nil {
+		if err := db.Raw(recountSelect(s.driver, g, "", asof[0])).Scan(&actual).Error; err != nil {
 			return nil, fmt.Errorf("models: check counts: %w", err)
 		}
 		for _, a := range actual {
@@ -305,7 +385,7 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 			seen[k] = true
 			st := got[k]
 			if st.N != a.N || st.ClosedSecs != a.ClosedSecs || st.ClosedTimed != a.ClosedTimed {
-				diffs = append(diffs, CountDiff{a.Grain, a.Period, a.RegionID, a.UnitID, a.CommitteeID, a.CampaignID, a.Sector, a.State,
+				diffs = append(diffs, CountDiff{a.Grain, a.Period, a.RegionID, a.UnitID, a.CommitteeID, a.CampaignID, a.Sector, a.State, a.Overdue == 1,
 					st.N, a.N, st.ClosedSecs, a.ClosedSecs, st.ClosedTimed, a.ClosedTimed})
 			}
 		}
@@ -314,7 +394,7 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 		if seen[k] || (st.N == 0 && st.ClosedSecs == 0 && st.ClosedTimed == 0) {
 			continue
 		}
-		diffs = append(diffs, CountDiff{st.Grain, st.Period, st.RegionID, st.UnitID, st.CommitteeID, st.CampaignID, st.Sector, st.State,
+		diffs = append(diffs, CountDiff{st.Grain, st.Period, st.RegionID, st.UnitID, st.CommitteeID, st.CampaignID, st.Sector, st.State, st.Overdue == 1,
 			st.N, 0, st.ClosedSecs, 0, st.ClosedTimed, 0})
 	}
 	slices.SortFunc(diffs, func(a, b CountDiff) int { return cmp.Compare(a.String(), b.String()) })
@@ -384,4 +464,81 @@ func monthEnd(first string) string {
 		return "9999-12-31"
 	}
 	return parseDay(first).AddDate(0, 1, -1).Format("2006-01-02")
+}
+
+// ensureCountsAsOf moves the counts' day to today when it is not there yet
+// (the first summary of a day does it; the clock may also have gone back).
+// In a transaction it moves them in it; outside one, in a transaction of its
+// own, so that two replicas never move them twice.
+func (tx *Tx) ensureCountsAsOf() error {
+	today := tx.Today().String()
+	if tx.asof != nil && *tx.asof == today {
+		return nil
+	}
+	var day []string
+	if err := tx.DB.Raw("SELECT day FROM counts_asof WHERE id = 1").Scan(&day).Error; err != nil {
+		return fmt.Errorf("models: counts as of: %w", err)
+	}
+	if len(day) == 1 && day[0] == today {
+		return nil
+	}
+	if _, inTx := tx.DB.Statement.ConnPool.(*sql.Tx); inTx {
+		return tx.advanceCounts(today)
+	}
+	return tx.s.InTx(tx.DB.Statement.Context, func(t *Tx) error { return t.advanceCounts(today) })
+}
+
+// advanceCounts moves the counts' day to today under an exclusive lock on
+// it: the open hazards whose deadline lies between the old day and today
+// move between the overdue and the not-overdue rows.
+func (tx *Tx) advanceCounts(today string) error {
+	var day []string
+	if err := tx.forUpdate().Raw("SELECT day FROM counts_asof WHERE id = 1" + map[bool]string{true: " FOR UPDATE"}[tx.s.driver == "mysql"]).
+		Scan(&day).Error; err != nil {
+		return fmt.Errorf("models: advance counts: %w", err)
+	}
+	if len(day) != 1 {
+		return fmt.Errorf("models: advance counts: no counts_asof row")
+	}
+	from := day[0]
+	if from == today {
+		return nil
+	}
+	lo, hi, now := from, today, 1 // later: deadlines in [from, today) become overdue
+	if today < from {
+		lo, hi, now = today, from, 0
+	}
+	type row struct {
+		Grain, Period                 string
+		RegionID, UnitID, CommitteeID uint
+		CampaignID                    uint
+		Sector                        string
+		State                         State
+		Overdue                       int
+		N, ClosedSecs, ClosedTimed    int64
+	}
+	var deltas []countDelta
+	for _, g := range []string{"d", "m"} {
+		var rows []row
+		where := "state IN ('reported', 'rectifying') AND deadline IS NOT NULL AND deadline <> '' AND deadline >= '" + quoteless(lo) + "' AND deadline < '" + quoteless(hi) + "'"
+		if err := tx.DB.Raw(recountSelect(tx.s.driver, g, where, "")).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("models: advance counts: %w", err)
+		}
+		for _, r := range rows {
+			d := countDelta{Grain: r.Grain, Period: r.Period, Region: r.RegionID, Unit: r.UnitID, Committee: r.CommitteeID, Campaign: r.CampaignID,
+				Sector: r.Sector, State: r.State}
+			was, is := d, d
+			was.Overdue, was.N = 1-now, -r.N
+			is.Overdue, is.N = now, r.N
+			deltas = append(deltas, was, is)
+		}
+	}
+	if err := tx.applyCounts(deltas); err != nil {
+		return err
+	}
+	if err := tx.DB.Exec("UPDATE counts_asof SET day = ? WHERE id = 1", today).Error; err != nil {
+		return fmt.Errorf("models: advance counts: %w", err)
+	}
+	tx.asof = &today
+	return nil
 }

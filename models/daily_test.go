@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
@@ -109,11 +110,26 @@ func TestCountsFollowEveryChange(t *testing.T) {
 				step("zhaoliu", models.ActApproveExtend, models.Change{})
 			}
 		}
-		clock.Set(day2023(4, 25))
-		if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
-			t.Fatalf("check after the changes: %v %v", diffs, err)
-		}
 		all := func(*models.Hazard) bool { return true }
+		// Days pass (deadlines with them), and the clock may even go back:
+		// the first summary of each day moves the counts to it.
+		for _, day := range []time.Time{day2023(4, 11), day2023(5, 30), day2023(3, 2), day2023(4, 25)} {
+			clock.Set(day)
+			var got models.Figures
+			if err := s.InTx(ctx, func(tx *models.Tx) error {
+				var err error
+				got, err = tx.Summary(models.SummaryFilter{})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if want := figuresOf(t, s, models.Date{}, models.NewDate(9999, 12, 31), all); got != want {
+				t.Errorf("on %s: summary %+v, counted %+v", day.Format("01-02"), got, want)
+			}
+			if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
+				t.Fatalf("check on %s: %v %v", day.Format("01-02"), diffs, err)
+			}
+		}
 		in := func(id *uint) func(h *models.Hazard) bool {
 			return func(h *models.Hazard) bool { return h.RegionID != nil && *h.RegionID == *id }
 		}

@@ -206,6 +206,8 @@ type Tx struct {
 	unnumbered   []*Hazard
 	held         []OutboxItem
 	numbered     *strings.Replacer
+	// asof is the day the counts are kept as of, once read (daily.go).
+	asof *string
 }
 
 // Now returns the store's clock.

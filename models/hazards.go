@@ -149,7 +149,11 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 	}
 	if tx.deferNumbers {
 		// Numbered at the end of the transaction (settle), so that the
-		// year's counter is locked only from there to commit.
+		// year's counter is locked only from there to commit. The counts'
+		// day is read now, not in that tail.
+		if _, err := tx.countsAsOf(); err != nil {
+			return nil, nil, err
+		}
 		h.Seq, h.Number = placeholder()
 	} else {
 		seq, err := tx.nextSeq(h.Year)

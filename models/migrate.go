@@ -40,6 +40,7 @@ var migrations = []migration{
 	{71, "public tips", migrate71},
 	{72, "units' WeCom groups", migrate72},
 	{80, "pre-aggregated counts for summaries, overdue index", migrate80},
+	{81, "counts kept as of a day, with the overdue among them", migrate81},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -420,4 +421,58 @@ func migrate80(db *gorm.DB) error {
 		return nil
 	}
 	return db.Exec("CREATE INDEX idx_hazards_overdue ON hazards (state, deadline, found_on, region_id, sector, unit_id, committee_id, campaign_id)").Error
+}
+
+// migrate81 keeps the pre-aggregated counts as of a day (counts_asof) and
+// splits the open hazards past their deadline on that day into rows of
+// their own (overdue = 1), so a summary reads overdue from the counts too.
+// The counts are derived data: the table is made anew and filled as of no
+// day (nothing overdue); the first summary moves them to its day.
+func migrate81(db *gorm.DB) error {
+	mysql := db.Dialector.Name() == "mysql"
+	if err := db.Exec("DROP TABLE IF EXISTS hazard_counts").Error; err != nil {
+		return err
+	}
+	create := `CREATE TABLE hazard_counts (
+		grain CHAR(1) NOT NULL,
+		period VARCHAR(10) NOT NULL,
+		region_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		sector VARCHAR(32) NOT NULL DEFAULT '',
+		state VARCHAR(20) NOT NULL,
+		overdue SMALLINT NOT NULL DEFAULT 0,
+		unit_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		committee_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		campaign_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		n BIGINT NOT NULL DEFAULT 0,
+		closed_secs BIGINT NOT NULL DEFAULT 0,
+		closed_timed BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id)
+	)`
+	asof := "CREATE TABLE IF NOT EXISTS counts_asof (id INTEGER NOT NULL PRIMARY KEY, day VARCHAR(10) NOT NULL DEFAULT '')"
+	if mysql {
+		create += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+		asof += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+	}
+	for _, q := range []string{create, asof, "DELETE FROM counts_asof", "INSERT INTO counts_asof (id, day) VALUES (1, '')"} {
+		if err := db.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	secs := "CAST(strftime('%s', closed_at) AS INTEGER) - CAST(strftime('%s', created_at) AS INTEGER)"
+	month := "COALESCE(SUBSTR(found_on, 1, 7) || '-01', '')"
+	if mysql {
+		secs = "CAST(FLOOR(UNIX_TIMESTAMP(closed_at)) AS SIGNED) - CAST(FLOOR(UNIX_TIMESTAMP(created_at)) AS SIGNED)"
+		month = "COALESCE(CONCAT(SUBSTR(found_on, 1, 7), '-01'), '')"
+	}
+	for _, g := range []struct{ grain, period string }{{"d", "COALESCE(found_on, '')"}, {"m", month}} {
+		err := db.Exec("INSERT INTO hazard_counts (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) " +
+			"SELECT '" + g.grain + "', " + g.period + ", COALESCE(region_id, 0), sector, state, 0, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0), " +
+			"COUNT(*), COALESCE(SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN " + secs + " ELSE 0 END), 0), " +
+			"SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN 1 ELSE 0 END) " +
+			"FROM hazards GROUP BY " + g.period + ", COALESCE(region_id, 0), sector, state, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0)").Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -55,27 +55,22 @@ func (tx *Tx) Ranking(f SummaryFilter, by Grouping) ([]RankRow, error) {
 		got[id] = r
 	}
 	// The mean days from report to close-out, from the closed-time sums.
-	q, err := tx.filtered(tx.DB.Table("hazard_counts"), f, true)
-	if err != nil {
-		return nil, err
-	}
-	type closeRow struct {
-		K           uint
-		Secs, Timed int64
-	}
-	var closes []closeRow
-	if err := q.Where("state = ? AND closed_timed > 0", StateClosed).Select(col + " AS k, SUM(closed_secs) AS secs, SUM(closed_timed) AS timed").
-		Group(col).Scan(&closes).Error; err != nil {
-		return nil, fmt.Errorf("models: ranking by %s: %w", by, err)
-	}
-	for _, c := range closes {
-		r, ok := got[c.K]
-		if !ok || c.Timed == 0 {
-			continue
+	secs := map[uint][2]int64{}
+	for _, c := range counts {
+		var id uint
+		if c.K != nil && c.Timed > 0 {
+			if _, err := fmt.Sscan(*c.K, &id); err == nil {
+				v := secs[id]
+				secs[id] = [2]int64{v[0] + c.Secs, v[1] + c.Timed}
+			}
 		}
-		avg := float64(c.Secs) / float64(c.Timed) / 86400
-		r.AvgDays = &avg
-		got[c.K] = r
+	}
+	for id, v := range secs {
+		if r, ok := got[id]; ok {
+			avg := float64(v[0]) / float64(v[1]) / 86400
+			r.AvgDays = &avg
+			got[id] = r
+		}
 	}
 	var units []Unit
 	if by == ByRegion {

@@ -64,10 +64,11 @@ const (
 // stateCounts is one GROUP BY row of a summary: how many hazards of one
 // group are in one state, and how many of those are past their deadline.
 type stateCounts struct {
-	K       *string
-	State   State
-	N       int64
-	PastDue int64
+	K           *string
+	State       State
+	N           int64
+	PastDue     int64
+	Secs, Timed int64 // closed-time sums (ranking)
 }
 
 // add folds one state's counts into the figures.
@@ -87,17 +88,14 @@ func (f *Figures) add(r stateCounts) {
 }
 
 // counts returns a summary's figures grouped by (col, state): how many
-// hazards of each group are in each state, read from the pre-aggregated
-// hazard_counts (a year is twelve month rows per group, see daily.go), and
-// how many of the open ones are past their deadline today, counted on the
-// hazards with the overdue index (only open hazards past their deadline
-// are read). col is "" for no group.
+// hazards of each group are in each state and how many of the open ones
+// are past their deadline today, with the closed-time sums, in one grouped
+// query over the pre-aggregated hazard_counts (a year is twelve month rows
+// per group, see daily.go), moved to today first if need be. col is "" for
+// no group, "found_on" for each day (the day rows).
 func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
-	cast := func(c string) string {
-		if tx.s.driver == "mysql" {
-			return "CAST(" + c + " AS CHAR)"
-		}
-		return "CAST(" + c + " AS TEXT)"
+	if err := tx.ensureCountsAsOf(); err != nil {
+		return nil, err
 	}
 	ccol := col
 	if col == "found_on" { // each day: the day rows only
@@ -107,38 +105,23 @@ func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
 	if err != nil {
 		return nil, err
 	}
-	sel, group := "state, SUM(n) AS n", "state"
+	sel := "state, SUM(n) AS n, SUM(CASE WHEN overdue = 1 THEN n ELSE 0 END) AS past_due, SUM(closed_secs) AS secs, SUM(closed_timed) AS timed"
+	group := "state"
 	if col != "" {
-		sel, group = cast(ccol)+" AS k, "+sel, ccol+", state"
+		cast := "CAST(" + ccol + " AS TEXT)"
+		if tx.s.driver == "mysql" {
+			cast = "CAST(" + ccol + " AS CHAR)"
+		}
+		sel, group = cast+" AS k, "+sel, ccol+", state"
 	}
 	var rows []stateCounts
 	if err := q.Select(sel).Group(group).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	// The overdue ones, by group.
-	q, err = tx.filtered(tx.DB.Table("hazards"), f, false)
-	if err != nil {
-		return nil, err
-	}
-	q = q.Where("state IN ? AND deadline < ?", []State{StateReported, StateRectifying}, tx.Today())
-	sel, group = "state, 0 AS n, COUNT(*) AS past_due", "state"
-	if col != "" {
-		sel, group = cast("COALESCE("+col+", 0)")+" AS k, "+sel, "COALESCE("+col+", 0), state"
-	}
-	var due []stateCounts
-	if err := q.Select(sel).Group(group).Scan(&due).Error; err != nil {
-		return nil, err
-	}
 	for i := range rows {
-		if rows[i].K != nil && (*rows[i].K == "0" || *rows[i].K == "") && col != "sector" {
+		if rows[i].K != nil && *rows[i].K == "0" && col != "sector" {
 			rows[i].K = nil
 		}
-	}
-	for _, d := range due {
-		if d.K != nil && *d.K == "0" {
-			d.K = nil
-		}
-		rows = append(rows, d)
 	}
 	return rows, nil
 }
