@@ -128,7 +128,18 @@ func monthOf(day string) string {
 // ever deleted), in this transaction, with one statement (none when nothing
 // counted changed). Every write path must call it; see the package note
 // above hazard_counts.
+//
+// A hazard created in this transaction and still waiting for its number
+// (DeferNumbers) is counted once, as it is when numbered: changes to it
+// before then are not counted apart.
 func (tx *Tx) Recount(before, after *Hazard) error {
+	if after != nil && slices.Contains(tx.unnumbered, after) {
+		return nil
+	}
+	return tx.recount(before, after)
+}
+
+func (tx *Tx) recount(before, after *Hazard) error {
 	asof, err := tx.countsAsOf()
 	if err != nil {
 		return err

@@ -40,8 +40,8 @@ func figuresOf(t *testing.T, s *models.Store, from, to models.Date, keep func(h 
 	return f
 }
 
-// Hazards found over four months, reported through both numbering paths and
-// taken through every kind of change (assign to another county's unit,
+// Hazards found over four months, reported through both numbering paths
+// (some fixed on the spot, 立查立改) and taken through every kind of change (assign to another county's unit,
 // accept, submit, reject, pass, list, extension, withdraw): the summaries,
 // read from the pre-aggregated counts, equal the figures counted hazard by
 // hazard for periods of days, whole months and both, and the check finds
@@ -74,6 +74,10 @@ func TestCountsFollowEveryChange(t *testing.T) {
 				if err != nil {
 					return err
 				}
+				if i%5 == 2 { // 立查立改: reported and rectified at once
+					h, _, _, err = tx.CreateFixedOnSpot(a, in, "已当场清理")
+					return err
+				}
 				h, _, err = tx.CreateHazard(a, in)
 				return err
 			})
@@ -88,6 +92,12 @@ func TestCountsFollowEveryChange(t *testing.T) {
 				if _, err := act(s, who, n, action, c); err != nil {
 					t.Fatalf("%s %s: %v", n, action, err)
 				}
+			}
+			if i%5 == 2 { // fixed on the spot: waiting for review; some passed
+				if i%3 == 0 {
+					step("zhaoliu", models.ActPass, models.Change{})
+				}
+				continue
 			}
 			switch i % 7 {
 			case 1: // assigned to the gas company, rectified, closed

@@ -124,7 +124,7 @@ func (tx *Tx) settle() error {
 		// digits with a minus sign instead of the tilde.
 		pairs = append(pairs, h.Number, num, strconv.Itoa(h.Seq), strconv.Itoa(seq))
 		h.Seq, h.Number = seq, num
-		if err := tx.Recount(nil, h); err != nil {
+		if err := tx.recount(nil, h); err != nil {
 			return err
 		}
 	}

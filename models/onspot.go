@@ -38,6 +38,7 @@ func (tx *Tx) CreateFixedOnSpot(actor *Actor, in HazardInput, done string) (*Haz
 	}
 	now := tx.Now().UTC()
 	from := h.State
+	before := *h
 	fields := map[string]any{"state": StatePendingReview, "rectified_at": now}
 	if h.AcceptedAt == nil {
 		fields["accepted_at"] = now
@@ -47,6 +48,9 @@ func (tx *Tx) CreateFixedOnSpot(actor *Actor, in HazardInput, done string) (*Haz
 		return nil, nil, nil, err
 	}
 	h.State, h.RectifiedAt = StatePendingReview, &now
+	if err := tx.Recount(&before, h); err != nil {
+		return nil, nil, nil, err
+	}
 	submit := &Event{HazardID: h.ID, Action: ActSubmit, FromState: from, ToState: StatePendingReview,
 		ActorID: actor.UserID, ActorName: actor.Name, Note: "当场整改：" + done, CreatedAt: now}
 	if err := tx.DB.Create(submit).Error; err != nil {
