@@ -79,6 +79,11 @@ func (tx *Tx) FindDuplicates(in HazardInput) ([]Hazard, error) {
 	if in.RegionID == nil {
 		return nil, nil
 	}
+	if in.UnitID == nil && normName(in.Enterprise) == "" && (in.Lat == nil || in.Lng == nil) {
+		// Nothing to match on (no unit, enterprise or location): skip
+		// reading the county's open hazards on every such report.
+		return nil, nil
+	}
 	since := tx.Today().AddDays(-DuplicateWindowDays)
 	var list []Hazard
 	err := tx.DB.Where("region_id = ? AND state IN ? AND found_on >= ?", *in.RegionID,

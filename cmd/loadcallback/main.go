@@ -201,12 +201,15 @@ func run() error {
 			return err
 		}
 	}
-	// Each reporter's one-shot 上报 (every field given, a responsible unit
-	// named: the hazard starts rectifying and its unit is told), then 确认.
+	// Each reporter's one-shot 上报 (title, content, county, sector,
+	// deadline; no responsible unit, so it waits for assignment and the
+	// county's supervisors are told), then 确认. Reports naming one unit
+	// with similar titles would be asked 合并 or 继续 (a repeat report), so
+	// these name none.
 	drafts := make([]request, len(reporters))
 	confirms := make([]request, len(reporters))
 	for i, u := range reporters {
-		text := fmt.Sprintf("上报\n隐患：液化气瓶存放不规范%d\n内容：餐馆后厨液化气瓶未固定，与灶具距离不足\n区域：茅箭区\n行业：燃气\n企业：老街餐馆%d\n单位：茅箭区应急管理局\n时限：3月31日", i, i)
+		text := fmt.Sprintf("上报\n隐患：液化气瓶存放不规范%d\n内容：餐馆后厨液化气瓶未固定，与灶具距离不足\n区域：茅箭区\n行业：燃气\n单位：待定\n时限：3月31日", i)
 		m := bot.Message{ID: fmt.Sprintf("draft-%d", i), UserID: u, Kind: bot.KindText, Text: text, Time: now, AgentID: agentID}
 		if drafts[i], err = seal(sealer, m, 100000+i); err != nil {
 			return err
@@ -499,13 +502,14 @@ func blast(client *http.Client, bases []string, reqs []request, conc int, rate f
 		p50: lat[len(lat)/2], p99: lat[len(lat)*99/100], empty: int(empty.Load())}, nil
 }
 
-// addUsers adds count inspectors of 茅箭区, userids prefix0000 on.
+// addUsers adds count inspectors of a street office of 茅箭区 (武当路街道),
+// userids prefix0000 on.
 func addUsers(ctx context.Context, s *models.Store, prefix string, count int) ([]string, error) {
 	var in models.DirectoryInput
 	var ids []string
 	for i := range count {
 		id := fmt.Sprintf("%s%04d", prefix, i)
-		in.Users = append(in.Users, models.UserSpec{UserID: id, Name: "负载" + strconv.Itoa(i), Unit: "maojian", Roles: []string{"inspector"}})
+		in.Users = append(in.Users, models.UserSpec{UserID: id, Name: "负载" + strconv.Itoa(i), Unit: "maojian_wudanglu", Roles: []string{"inspector"}})
 		ids = append(ids, id)
 	}
 	err := s.InTx(ctx, func(tx *models.Tx) error {
