@@ -12,8 +12,10 @@ import (
 
 // startBackground starts the work that happens outside requests: the outbox
 // sender, the photo fetcher and (withJobs) the scheduled jobs. Everything
-// stops when ctx ends; wg waits for it.
-func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs bool) handlers.JobRunner {
+// stops when ctx ends; wg waits for it. A scheduler that cannot start is a
+// failed start: the error is returned (what did start stops with ctx), and
+// serve must not run on without reminders and digests.
+func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs bool) (handlers.JobRunner, error) {
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s-%d", host, os.Getpid())
 	m := notify.NewMetrics(a.registry)
@@ -25,21 +27,18 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 	go func() { defer wg.Done(); w.Run(ctx) }()
 	go func() { defer wg.Done(); a.fetchPhotos(ctx, a.photoEvery) }()
 	if !withJobs {
-		return nil
+		return nil, nil
 	}
-	n := notify.New(a.store, a.cfg, a.log)
-	n.Files = a.files
+	n := notify.New(a.store, a.cfg, a.files, a.log)
 	sc, err := notify.NewScheduler(n, notify.SchedulerOptions{
 		Owner: owner, Metrics: m, Log: a.log,
 		DraftSweep: a.bot.Housekeeping,
 	})
 	if err != nil {
-		a.log.Error("scheduler not started", "err", err)
-		return nil
+		return nil, fmt.Errorf("scheduler: %w", err)
 	}
 	if err := sc.Start(ctx); err != nil {
-		a.log.Error("scheduler not started", "err", err)
-		return nil
+		return nil, fmt.Errorf("scheduler: %w", err)
 	}
 	wg.Add(1)
 	go func() {
@@ -49,5 +48,5 @@ func (a *app) startBackground(ctx context.Context, wg *sync.WaitGroup, withJobs 
 			a.log.Warn("scheduler stop", "err", err)
 		}
 	}()
-	return sc
+	return sc, nil
 }

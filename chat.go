@@ -83,7 +83,10 @@ func chat(ctx context.Context, getenv func(string) string, stdout io.Writer, std
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	a.startBackground(bg, &wg, false)
+	if _, err := a.startBackground(bg, &wg, false); err != nil {
+		return err
+	}
+	defer func() { stop(); wg.Wait() }() // the background stops before the database closes
 
 	t := &terminal{a: a, base: "http://" + ln.Addr().String() + "/wecom/callback", out: stdout}
 	t.user.Store(*as)

@@ -45,7 +45,9 @@ func demoApp(t *testing.T) (*app, *terminal) {
 	srv := a.httpServer("", nil)
 	go srv.Serve(ln)
 	var wg sync.WaitGroup
-	a.startBackground(ctx, &wg, false)
+	if _, err := a.startBackground(ctx, &wg, false); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()

@@ -29,7 +29,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	jobs := a.startBackground(bg, &wg, true)
+	jobs, err := a.startBackground(bg, &wg, true)
+	if err != nil {
+		stopBackground()
+		wg.Wait()
+		return err
+	}
 
 	srv := a.httpServer(cfg.Addr, jobs)
 	errc := make(chan error, 1)

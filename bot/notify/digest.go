@@ -180,7 +180,7 @@ func (n *Notifier) WeeklyDigest(ctx context.Context, now time.Time) (SweepResult
 				return err
 			}
 			rel := path.Join(bot.LedgerDir, fmt.Sprintf("%s-%s.xlsx", today, u.Code))
-			if err := bot.PutLedger(tx, n.files(), f, meta, rel); err != nil {
+			if err := bot.PutLedger(tx, n.files, f, meta, rel); err != nil {
 				return err
 			}
 			files = append(files, rel)
@@ -264,14 +264,6 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 	b.WriteString("整改台账见随后的附件。" + strings.TrimPrefix(n.homeLink(), "\n"))
 	lines := strings.Split(b.String(), "\n")
 	return fitLines(lines[0], lines[1:len(lines)-1], lines[len(lines)-1]), meta, hf, nil
-}
-
-// files is where generated ledgers are kept.
-func (n *Notifier) files() bot.Files {
-	if n.Files == nil {
-		return bot.DirFiles{Dir: n.cfg.Storage.Dir}
-	}
-	return n.Files
 }
 
 // queue enqueues a job's messages, delayed past quiet hours, and logs it.

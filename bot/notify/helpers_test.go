@@ -33,7 +33,7 @@ func newEnv(t *testing.T, s *models.Store, start time.Time) *env {
 	cfg.Storage.Dir = t.TempDir()
 	// The cadence tests count calendar days; working-day gating has its own.
 	cfg.Reminders.WorkingDaysOnly = false
-	return &env{t: t, s: s, clock: clock, cfg: cfg, n: New(s, cfg, nil)}
+	return &env{t: t, s: s, clock: clock, cfg: cfg, n: New(s, cfg, bot.DirFiles{Dir: cfg.Storage.Dir}, nil)}
 }
 
 // at is a moment in Shanghai.

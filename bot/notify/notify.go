@@ -31,19 +31,21 @@ type Notifier struct {
 	log   *slog.Logger
 	// chunk is how many outbox rows one transaction writes.
 	chunk int
-	// Files keeps the weekly ledgers; nil means a directory at
-	// cfg.Storage.Dir.
-	Files bot.Files
+	// files keeps the weekly ledgers, where the sender reads them.
+	files bot.Files
 }
 
 // New returns a notifier over store with the reminder cadence, quiet hours,
-// supervision colours, time zone and storage directory of cfg. A nil log
-// discards.
-func New(store *models.Store, cfg *config.Config, log *slog.Logger) *Notifier {
+// supervision colours and time zone of cfg, keeping the weekly ledgers in
+// files (required: main decides where files live). A nil log discards.
+func New(store *models.Store, cfg *config.Config, files bot.Files, log *slog.Logger) *Notifier {
+	if files == nil {
+		panic("notify: New needs the file store")
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{store: store, cfg: cfg, loc: cfg.Location(), log: log, chunk: 500}
+	return &Notifier{store: store, cfg: cfg, loc: cfg.Location(), log: log, chunk: 500, files: files}
 }
 
 // day is the calendar day of t in the configured zone.

@@ -34,7 +34,12 @@ type SchedulerOptions struct {
 	DraftSweep func(context.Context) error
 	// Stale is how long a run may stay "running" before another replica
 	// takes its slot over (its replica died); default 30 minutes.
-	Stale   time.Duration
+	Stale time.Duration
+	// Retry is the backoff between retries of a scheduled run that
+	// failed: the slot is tried again after Retry[0], then Retry[1], …
+	// (the last repeating) for as long as its period lasts. Default 1, 2,
+	// 5, 10 then every 30 minutes.
+	Retry   []time.Duration
 	Metrics *Metrics
 	Log     *slog.Logger
 }
@@ -52,6 +57,10 @@ type Scheduler struct {
 	// stop shuts gocron down once, whether ctx ends first or Stop is called.
 	stop    sync.Once
 	stopErr error
+	// ctx is Start's; background work (catch-up, retries) runs under it
+	// and is counted in bg, which Stop waits for.
+	ctx context.Context
+	bg  sync.WaitGroup
 }
 
 type job struct {
@@ -73,6 +82,9 @@ func NewScheduler(n *Notifier, o SchedulerOptions) (*Scheduler, error) {
 	}
 	if o.Stale <= 0 {
 		o.Stale = 30 * time.Minute
+	}
+	if len(o.Retry) == 0 {
+		o.Retry = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute}
 	}
 	if o.Log == nil {
 		o.Log = n.log
@@ -127,7 +139,9 @@ func (s *Scheduler) find(name string) *job {
 
 // Start schedules the jobs and, in the background, runs any that was missed
 // while every replica was down and is still due (after 08:30 with today's
-// digest not yet sent). The jobs stop when ctx ends; Stop waits for them.
+// digest not yet sent). The jobs stop when ctx ends; Stop waits for them,
+// for the catch-up and for pending retries. An error means nothing was
+// scheduled: the caller must not run on without its jobs.
 func (s *Scheduler) Start(ctx context.Context) error {
 	gs, err := gocron.NewScheduler(gocron.WithLocation(s.n.loc), gocron.WithStopTimeout(time.Minute))
 	if err != nil {
@@ -144,9 +158,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			return fmt.Errorf("notify: schedule %s: %w", j.name, err)
 		}
 	}
-	s.gs = gs
+	s.gs, s.ctx = gs, ctx
 	gs.Start()
-	go s.CatchUp(ctx, s.n.store.Now())
+	now := s.n.store.Now()
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); s.CatchUp(ctx, now) }()
 	go func() {
 		<-ctx.Done()
 		_ = s.Stop()
@@ -154,12 +170,15 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops scheduling and waits (up to a minute) for running jobs.
+// Stop stops scheduling and waits (up to a minute) for running jobs, then
+// for the catch-up and the retries, so that nothing runs once it returns
+// (the caller may close the database).
 func (s *Scheduler) Stop() error {
 	if s.gs == nil {
 		return nil
 	}
 	s.stop.Do(func() { s.stopErr = s.gs.Shutdown() })
+	s.bg.Wait()
 	return s.stopErr
 }
 
@@ -205,7 +224,47 @@ func (s *Scheduler) RunDue(ctx context.Context, name string, now time.Time) (boo
 	if j == nil {
 		return false, models.Errorf(models.ENotFound, "没有名为 %s 的任务", name)
 	}
-	return s.run(ctx, j, j.period(now), now)
+	slot := j.period(now)
+	ran, err := s.run(ctx, j, slot, now)
+	if ran && err != nil {
+		s.retry(j, slot)
+	}
+	return ran, err
+}
+
+// retry runs a failed slot again with backoff while its period lasts (a
+// digest that failed at 08:30 goes out at 08:31, not tomorrow), until it
+// succeeds, another replica takes it, or the scheduler stops. Only a
+// started scheduler retries.
+func (s *Scheduler) retry(j *job, slot string) {
+	ctx := s.ctx
+	if ctx == nil || ctx.Err() != nil {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		for attempt := 0; ; attempt++ {
+			wait := s.o.Retry[min(attempt, len(s.o.Retry)-1)]
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			now := s.n.store.Now()
+			if j.period(now) != slot {
+				s.o.Log.Warn("notify: job slot failed and its period is over", "job", j.name, "slot", slot)
+				return
+			}
+			s.o.Log.Info("notify: retrying failed job", "job", j.name, "slot", slot, "attempt", attempt+1)
+			ran, err := s.run(ctx, j, slot, now)
+			if !ran || err == nil {
+				return
+			}
+		}
+	}()
 }
 
 // Run runs job name now, by hand (the admin API), whether or not its

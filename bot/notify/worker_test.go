@@ -275,7 +275,7 @@ func TestTwoReplicas(t *testing.T) {
 				e.report(fmt.Sprintf("隐患%02d", i), unit, "", models.NewDate(2023, 3, 2+i%12))
 			}
 			e.clock.Set(at(2023, 3, 9, 9, 0))
-			n2 := New(s2, e.cfg, nil)
+			n2 := New(s2, e.cfg, bot.DirFiles{Dir: e.cfg.Storage.Dir}, nil)
 			var wg sync.WaitGroup
 			var queued [2]int
 			for i, n := range []*Notifier{e.n, n2} {

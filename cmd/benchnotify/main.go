@@ -71,7 +71,7 @@ func main() {
 
 	conf := config.Default()
 	conf.Storage.Dir = os.TempDir()
-	nt := notify.New(s, conf, nil)
+	nt := notify.New(s, conf, bot.DirFiles{Dir: conf.Storage.Dir}, nil)
 	for _, label := range []string{"first sweep", "repeat sweep"} {
 		t0 = time.Now()
 		res, err := nt.Reminders(ctx, now)
