@@ -43,7 +43,7 @@ func newGroupEnv(t *testing.T, s *models.Store) *groupEnv {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	return &groupEnv{env: e, fake: fake, worker: w, n: notify.New(s, cfg, nil)}
+	return &groupEnv{env: e, fake: fake, worker: w, n: notify.New(s, cfg, bot.DirFiles{Dir: t.TempDir()}, nil)}
 }
 
 func (e *groupEnv) deliver() {

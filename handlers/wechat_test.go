@@ -318,7 +318,7 @@ func TestWeChatEnterpriseLoop(t *testing.T) {
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := notify.New(s, cfg, nil).Reminders(ctx, e.clock.Now()); err != nil {
+			if _, err := notify.New(s, cfg, bot.DirFiles{Dir: t.TempDir()}, nil).Reminders(ctx, e.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			e.deliver()
