@@ -33,6 +33,7 @@ func chat(ctx context.Context, getenv func(string) string, stdout io.Writer, std
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	as := fs.String("as", "zhangsan", "the WeCom userid to chat as (see config/directory.shiyan.yaml)")
+	wechatAs := fs.String("wechat", "", "chat as this WeChat follower (any openid) through the demo Official Account")
 	fs.Usage = func() { fmt.Fprint(stdout, commandHelp["chat"]) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -90,8 +91,15 @@ func chat(ctx context.Context, getenv func(string) string, stdout io.Writer, std
 
 	t := &terminal{a: a, base: "http://" + ln.Addr().String() + "/wecom/callback", out: stdout}
 	t.user.Store(*as)
+	if *wechatAs != "" {
+		*as = models.WeChatUserID(*wechatAs)
+		t.user.Store(*as)
+	}
 	cancel := a.fake.Subscribe(t.pushed)
 	defer cancel()
+	if a.wechatFake != nil {
+		defer a.wechatFake.Subscribe(t.pushedWeChat)()
+	}
 	fmt.Fprintf(stdout, "以 %s 的身份与隐患台账机器人对话。发送“帮助”查看命令，/as 用户 切换身份，/quit 退出。日志写入 %s。\n", *as, logPath)
 	in := bufio.NewScanner(stdin)
 	in.Buffer(make([]byte, 64*1024), 64*1024)
@@ -256,6 +264,9 @@ func (t *terminal) handle(ctx context.Context, line string) error {
 	user := t.user.Load().(string)
 	m := bot.Message{UserID: user, AgentID: 1000002, Time: time.Now(), ID: strconv.FormatInt(time.Now().UnixNano()+t.seq.Add(1), 10)}
 	fields := strings.Fields(line)
+	if models.IsWeChatUser(user) && (len(fields) == 0 || fields[0] != "/as") {
+		return t.handleWeChat(ctx, user, line)
+	}
 	switch {
 	case len(fields) == 0:
 		return nil

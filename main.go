@@ -31,7 +31,8 @@ Usage:
   hazardbot import FILE        load units, users and campaigns from a directory YAML file
                                (all or nothing; re-importing updates, never duplicates)
   hazardbot chat --as USERID   chat with the bot from this terminal through the real
-                               encrypted callback path (demo: an in-process fake WeCom API)
+                               encrypted callback path (demo: an in-process fake WeCom API);
+                               --wechat OPENID speaks as a WeChat Official Account follower
   hazardbot check-counts [--repair]
                                recompute the summaries' pre-aggregated counts from the
                                hazards and report (or repair) any difference
@@ -65,15 +66,18 @@ error naming it, and nothing is imported. Re-importing updates in place.
 Example file: config/directory.shiyan.yaml.
 `,
 	"chat": `hazardbot chat --as USERID
+hazardbot chat --wechat OPENID
 
 Chats with the bot as USERID (e.g. zhangsan, lisi, wangwu from the demo
-directory). Every line is sealed like a WeCom callback and posted to the real
+directory), or with --wechat as a follower of the demo WeChat Official
+Account (any OPENID; sealed like a WeChat safe-mode callback and posted to
+/wechat/callback; 绑定 CODE binds, 举报 sends a tip). Every line is sealed like a WeCom callback and posted to the real
 callback handler; the decrypted reply is printed, and so is every message the
 bot pushes to USERID. Special lines:
   /photo FILE        send an image
   /location LAT LNG  send a location
   /click KEY         click a card button (KEY as printed with the card)
-  /as USERID         switch user
+  /as USERID         switch user (wx:OPENID speaks as a WeChat follower)
   /quit              leave
 It runs its own in-process bot and sender against a fake WeCom API, so it
 refuses to start when WeCom is configured or when the database holds data

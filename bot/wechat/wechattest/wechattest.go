@@ -43,6 +43,8 @@ type Fake struct {
 	closed map[string]bool  // openids whose 48 h window WeChat says is closed
 	media  map[string][]byte
 	srv    *httptest.Server
+	subs   map[int]func(Sent)
+	nsub   int
 }
 
 // NewFake returns a fake API for app id and secret.
@@ -97,6 +99,39 @@ func (f *Fake) PutMedia(id string, data []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.media[id] = data
+}
+
+// Subscribe calls fn with every message the fake accepts from now on,
+// outside its lock (the terminal chat prints them); cancel stops it.
+func (f *Fake) Subscribe(fn func(Sent)) (cancel func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.subs == nil {
+		f.subs = map[int]func(Sent){}
+	}
+	f.nsub++
+	id := f.nsub
+	f.subs[id] = fn
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		delete(f.subs, id)
+	}
+}
+
+// accepted records s and tells the subscribers; f.mu is held on entry and
+// on return.
+func (f *Fake) accepted(s Sent) {
+	f.sent = append(f.sent, s)
+	subs := make([]func(Sent), 0, len(f.subs))
+	for _, fn := range f.subs {
+		subs = append(subs, fn)
+	}
+	f.mu.Unlock()
+	defer f.mu.Lock()
+	for _, fn := range subs {
+		fn(s)
+	}
 }
 
 // Sent returns what was sent so far.
@@ -174,7 +209,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			answer(45015, "response out of time limit", nil)
 			return
 		}
-		f.sent = append(f.sent, Sent{Kind: "custom", OpenID: m.ToUser, Text: m.Text.Content, At: time.Now()})
+		f.accepted(Sent{Kind: "custom", OpenID: m.ToUser, Text: m.Text.Content, At: time.Now()})
 		answer(0, "ok", nil)
 	case "message/template/send":
 		var m message.TemplateMessage
@@ -186,7 +221,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range m.Data {
 			data[k] = v.Value
 		}
-		f.sent = append(f.sent, Sent{Kind: "template", OpenID: m.ToUser, Data: data, At: time.Now()})
+		f.accepted(Sent{Kind: "template", OpenID: m.ToUser, Data: data, At: time.Now()})
 		answer(0, "ok", map[string]any{"msgid": len(f.sent)})
 	case "media/get":
 		data, ok := f.media[q.Get("media_id")]
