@@ -104,15 +104,13 @@ func (c *turn) roleCommandAt(cmd command.Command, deadline models.Date) error {
 		if words == "" {
 			return models.Errorf(models.EInvalid, "请写明责任单位，%s", command.Usage(command.Assign))
 		}
-		u, err := c.resolveUnit(words, "责任单位")
-		if err != nil {
-			return err
-		}
 		d, ok, err := c.commandDeadline(cmd, deadline)
 		if err != nil || !ok {
 			return err
 		}
-		change.UnitID, change.Deadline, change.Note = &u.ID, d, ""
+		// The unit is matched (or created unverified under the hazard's
+		// county) by the transition, after the permission checks.
+		change.UnitName, change.Deadline, change.Note = words, d, cmd.Text
 	case command.Accept:
 		action = models.ActAccept
 	case command.Rectify:

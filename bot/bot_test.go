@@ -172,7 +172,8 @@ func TestGuidedReportWithPhotoAndLocation(t *testing.T) {
 		c.expect("zhangsan", "某餐馆后厨燃气软管老化，未装报警器", "请填写县市区", "茅箭区、张湾区")
 		c.expect("zhangsan", "火星区", "没有找到县市区“火星区”", "请填写县市区")
 		c.expect("zhangsan", "茅箭", "请填写行业领域", "燃气、非煤矿山")
-		c.expect("zhangsan", "燃气", "请填写责任单位")
+		c.expect("zhangsan", "燃气", "请填写检查的企业或场所", "跳过")
+		c.expect("zhangsan", "人民南路饭店", "请填写责任单位")
 		c.expect("zhangsan", "待定", "请填写整改时限")
 		c.expect("zhangsan", "2月30日", "“2月30日”不是有效日期", "请填写整改时限")
 		got := c.expect("zhangsan", "3月15日", "请核对", "重点隐患：燃气软管老化开裂", "县市区：茅箭区", "整改时限：2023年3月15日", "照片：1张", "位置：人民南路12号")
@@ -180,7 +181,7 @@ func TestGuidedReportWithPhotoAndLocation(t *testing.T) {
 		c.expect("zhangsan", "修改 时限 3月20日", "已修改", "整改时限：2023年3月20日")
 		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001", "（照片1张）", "已通知督办员交办")
 		h := c.hazard("1")
-		if h.State != models.StateReported || h.Location != "人民南路12号" || h.Lat == nil || h.Deadline != models.NewDate(2023, 3, 20) {
+		if h.State != models.StateReported || h.Location != "人民南路12号" || h.Lat == nil || h.Deadline != models.NewDate(2023, 3, 20) || h.Enterprise != "人民南路饭店" {
 			t.Fatalf("hazard = %+v", h)
 		}
 		msgs := c.to("wangwu")
@@ -271,7 +272,7 @@ func TestBadInputNeverLosesTheDraft(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		c := newChat(t, s)
 		c.expect("zhangsan", "上报\n隐患：消防通道堵塞\n内容：楼道堆放杂物\n区域：茅箭区\n行业：消防\n单位：应急局\n时限：13月1日",
-			"“13月1日”不是有效日期", "责任单位“应急局”不明确", "茅箭区应急管理局", "张湾区应急管理局")
+			"“13月1日”不是有效日期", "通讯录里没有责任单位“应急局”，最接近的是", "茅箭区应急管理局", "张湾区应急管理局")
 		c.expect("zhangsan", "茅箭区应急管理局", "请填写整改时限")
 		c.expect("zhangsan", "昨天", "已经过去了", "请填写整改时限")
 		c.expect("zhangsan", "15天", "请核对", "整改时限：2023年3月16日")
@@ -281,7 +282,7 @@ func TestBadInputNeverLosesTheDraft(t *testing.T) {
 		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001", "已交办茅箭区应急管理局")
 		c.expect("wushi", "撤销 1 重复", "只有督办员可以撤销隐患")
 		c.expect("zhengshiyi", "撤销 1 重复", "不在你单位（张湾区）的管辖范围内")
-		c.expect("wangwu", "交办 1 火星局 3月20日", "没有找到责任单位“火星局”")
+		c.expect("wangwu", "交办 1 3月20日", "请写明责任单位")
 		c.expect("wangwu", "查询 99", "没有找到隐患 YH2023-0099")
 		c.expect("wangwu", "挂牌 1 绿", "挂牌")
 		c.expect("stranger", "查询 1", "你无权查看 YH2023-0001")
@@ -305,7 +306,8 @@ func TestDialogueSurvivesRestartAndIdleTimeout(t *testing.T) {
 		c.expect("zhangsan", "继续", "继续填写“配电箱未接地”", "请填写县市区")
 		c.expect("zhangsan", "茅箭区", "请填写行业领域")
 		c.expect("zhangsan", "查询 5", "没有找到隐患") // a command mid-dialogue keeps the draft
-		c.expect("zhangsan", "工贸", "请填写责任单位")
+		c.expect("zhangsan", "工贸", "请填写检查的企业或场所")
+		c.expect("zhangsan", "跳过", "请填写责任单位")
 		c.expect("zhangsan", "取消", "已取消")
 		c.expect("zhangsan", "确认", "当前没有正在填写的上报")
 	})

@@ -47,14 +47,25 @@ func (d *dialogue) active() bool { return d.Status == models.DialogueActive }
 // draft is a report being filled in. Units are kept with their ids so that
 // the final check does not have to guess again.
 type draft struct {
-	Title          string      `json:"title,omitempty"`
-	Description    string      `json:"description,omitempty"`
-	Region         string      `json:"region,omitempty"`
-	RegionID       uint        `json:"region_id,omitempty"`
-	Sector         string      `json:"sector,omitempty"`
-	Unit           string      `json:"unit,omitempty"`
-	UnitID         uint        `json:"unit_id,omitempty"`
-	UnitPending    bool        `json:"unit_pending,omitempty"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Region      string `json:"region,omitempty"`
+	RegionID    uint   `json:"region_id,omitempty"`
+	Sector      string `json:"sector,omitempty"`
+	Unit        string `json:"unit,omitempty"`
+	UnitID      uint   `json:"unit_id,omitempty"`
+	UnitPending bool   `json:"unit_pending,omitempty"`
+	// UnitNew says Unit names no unit of the directory: the report creates
+	// it, unverified, under the hazard's county.
+	UnitNew bool `json:"unit_new,omitempty"`
+	// UnitAsked is a name answered with suggestions; naming it again
+	// means "a new unit, not one of those".
+	UnitAsked string `json:"unit_asked,omitempty"`
+	// NoEnterprise records that the guided 企业 question was skipped.
+	NoEnterprise bool `json:"no_enterprise,omitempty"`
+	// Guided is set for a report started with 上报 alone, which also asks
+	// for the enterprise (skippable).
+	Guided         bool        `json:"guided,omitempty"`
 	Deadline       models.Date `json:"deadline"`
 	Enterprise     string      `json:"enterprise,omitempty"`
 	Location       string      `json:"location,omitempty"`
@@ -85,11 +96,11 @@ func (d *draft) has(f command.Field) bool {
 	case command.FieldSector:
 		return d.Sector != ""
 	case command.FieldUnit:
-		return d.UnitID != 0 || d.UnitPending
+		return d.UnitID != 0 || d.UnitPending || d.UnitNew
 	case command.FieldDeadline:
 		return !d.Deadline.IsZero()
 	case command.FieldEnterprise:
-		return d.Enterprise != ""
+		return d.Enterprise != "" || d.NoEnterprise
 	case command.FieldLocation:
 		return d.Location != ""
 	case command.FieldMeasures:
@@ -121,6 +132,9 @@ func (d *draft) value(f command.Field) string {
 		if d.UnitPending {
 			return command.PendingUnit
 		}
+		if d.UnitNew {
+			return d.Unit + "（通讯录里没有，将新建，待核实）"
+		}
 		return d.Unit
 	case command.FieldDeadline:
 		return d.Deadline.Chinese()
@@ -145,7 +159,9 @@ func (d *draft) value(f command.Field) string {
 	return ""
 }
 
-// missing returns the first required field not yet filled, or "".
+// missing returns the first required field not yet filled, or "". A
+// guided report also asks for the enterprise or site (企业), after the
+// sector; 跳过 skips it.
 func (d *draft) missing() command.Field {
 	for _, f := range command.GuidedFields {
 		if d.FixedOnSpot && (f == command.FieldUnit || f == command.FieldDeadline) {
@@ -153,6 +169,9 @@ func (d *draft) missing() command.Field {
 		}
 		if !d.has(f) {
 			return f
+		}
+		if f == command.FieldSector && d.Guided && !d.has(command.FieldEnterprise) {
+			return command.FieldEnterprise
 		}
 	}
 	if d.FixedOnSpot && !d.has(command.FieldFixed) {
@@ -222,6 +241,7 @@ func (c *turn) startReport(cmd command.Command) error {
 		}
 	}
 	c.dlg = &dialogue{Flow: flowReport, Status: models.DialogueActive, Since: c.b.now().UTC()}
+	c.dlg.Draft.Guided = len(cmd.Fields) == 0
 	var problems []string
 	for _, f := range command.Fields {
 		v, ok := cmd.Fields[f]
@@ -278,6 +298,8 @@ func (c *turn) question(f command.Field) string {
 		return fmt.Sprintf(msgAskChoice, command.FieldName(f), strings.Join(names, "、"))
 	case command.FieldSector:
 		return fmt.Sprintf(msgAskChoice, command.FieldName(f), strings.Join(models.Sectors, "、"))
+	case command.FieldEnterprise:
+		return msgAskEnterprise
 	}
 	return fmt.Sprintf(msgAsk, command.FieldName(f), command.FieldExample(f))
 }
@@ -337,6 +359,11 @@ func (c *turn) answer(cmd command.Command) error {
 		f := command.Field(d.Asking)
 		if f == "" || d.Asking == "confirm" {
 			c.say(msgNothingToSkip)
+			return nil
+		}
+		if f == command.FieldEnterprise {
+			d.Draft.NoEnterprise = true
+			c.reply.Text = c.nextQuestion()
 			return nil
 		}
 		if f != command.FieldUnit {
@@ -426,11 +453,11 @@ func (c *turn) setField(f command.Field, v string) error {
 			d.Unit, d.UnitID, d.UnitPending = "", 0, true
 			return nil
 		}
-		u, err := c.resolveUnit(v, "责任单位")
-		if err != nil {
+		u, err := c.draftUnit(v)
+		if err != nil || u == nil {
 			return err
 		}
-		d.Unit, d.UnitID, d.UnitPending = u.Name, u.ID, false
+		d.Unit, d.UnitID, d.UnitPending, d.UnitNew = u.Name, u.ID, false, false
 		if d.RegionID == 0 {
 			if r, err := c.tx.RegionOf(u); err == nil && r != nil {
 				d.Region, d.RegionID = r.ShortName(), r.ID
@@ -533,6 +560,40 @@ func (c *turn) resolveUnit(words, what string, kinds ...models.UnitKind) (*model
 	return nil, models.Errorf(models.EInvalid, "%s“%s”不明确，你是指：%s？请回复完整名称", what, words, strings.Join(names, "、"))
 }
 
+// draftUnit finds the responsible unit a report names. A clear match is
+// taken; several close ones are asked about (naming the same again means a
+// new unit); a name the directory does not have is kept as new, to be
+// created unverified with the report. nil with no error means new.
+func (c *turn) draftUnit(v string) (*models.Unit, error) {
+	d := &c.dlg.Draft
+	var county *models.Unit
+	if d.RegionID != 0 {
+		u, err := c.tx.FindUnit(d.RegionID)
+		if err != nil {
+			return nil, err
+		}
+		county = u
+	}
+	u, err := c.tx.FindUnitName(v, county)
+	if err != nil || u != nil {
+		return u, err
+	}
+	_, close, err := c.tx.MatchUnit(v, county)
+	if err != nil {
+		return nil, err
+	}
+	if len(close) > 0 && d.UnitAsked != v {
+		d.UnitAsked = v
+		var names []string
+		for _, u := range close {
+			names = append(names, u.Name)
+		}
+		return nil, models.Errorf(models.EInvalid, msgUnitSuggest, v, strings.Join(names, "、"), v)
+	}
+	d.Unit, d.UnitID, d.UnitPending, d.UnitNew, d.UnitAsked = strings.TrimSpace(v), 0, false, true, ""
+	return nil, nil
+}
+
 // submitReport files the confirmed draft.
 func (c *turn) submitReport() error {
 	d := &c.dlg.Draft
@@ -546,6 +607,8 @@ func (c *turn) submitReport() error {
 	}
 	if d.UnitID != 0 {
 		in.UnitID = &d.UnitID
+	} else if d.UnitNew {
+		in.UnitName = d.Unit
 	}
 	if !d.NotDuplicate {
 		dups, err := c.tx.FindDuplicates(in)

@@ -11,29 +11,51 @@ import (
 )
 
 // LedgerImport is what importing a ledger file did, or — for a dry run —
-// would do: one line per hazard, and every problem found.
+// would do: one line per hazard, the units created, and every problem found.
 type LedgerImport struct {
-	DryRun  bool                 `json:"dry_run"`
-	Rows    []LedgerImportRow    `json:"rows"`
-	Errors  []report.ImportError `json:"errors"`
-	Created int                  `json:"created"` // hazards written (0 for a dry run or a refused file)
+	DryRun    bool                 `json:"dry_run"`
+	Rows      []LedgerImportRow    `json:"rows"`
+	Errors    []report.ImportError `json:"errors"`
+	NewUnits  []NewUnit            `json:"new_units"` // units not in the directory, created (or to be) unverified
+	Created   int                  `json:"created"`   // hazards written (0 for a dry run or a refused file)
+	Updated   int                  `json:"updated"`
+	Unchanged int                  `json:"unchanged"`
 }
 
-// LedgerImportRow is one hazard of the file as it was (or would be) created.
+// Row actions of an import.
+const (
+	RowCreate    = "create"    // a new hazard
+	RowUpdate    = "update"    // a hazard already in the ledger, changed by the file
+	RowUnchanged = "unchanged" // a hazard already in the ledger, as the file has it
+)
+
+// LedgerImportRow is one hazard of the file and what happened (or would) to it.
 type LedgerImportRow struct {
-	Line      int          `json:"line"`
-	Number    string       `json:"number"` // the number it got (or would get)
-	Title     string       `json:"title"`
-	Unit      string       `json:"unit,omitempty"`
-	County    string       `json:"county,omitempty"`
-	Committee string       `json:"committee,omitempty"`
-	State     models.State `json:"state"`
-	Deadline  models.Date  `json:"deadline"`
+	Line   int    `json:"line"`
+	Action string `json:"action"` // create, update or unchanged
+	Number string `json:"number"` // the number it has, got or would get
+	Title  string `json:"title"`
+	Unit   string `json:"unit,omitempty"`
+	// UnitCreated says the unit was not in the directory and is (or would
+	// be) created unverified.
+	UnitCreated bool         `json:"unit_created,omitempty"`
+	County      string       `json:"county,omitempty"`
+	Committee   string       `json:"committee,omitempty"`
+	State       models.State `json:"state"`
+	Deadline    models.Date  `json:"deadline"`
 }
 
-// errDryRun rolls back a dry run's transaction: a dry run creates every
-// hazard exactly as a real run would, so it finds every problem a real run
-// would find, and then writes nothing.
+// NewUnit is a unit an import creates because the directory did not have it.
+type NewUnit struct {
+	Code   string          `json:"code"`
+	Name   string          `json:"name"`
+	Kind   models.UnitKind `json:"kind"`
+	County string          `json:"county,omitempty"`
+}
+
+// errDryRun rolls back a dry run's transaction: a dry run does exactly what
+// a real run would, so it finds every problem a real run would find, and
+// then writes nothing.
 var errDryRun = errors.New("bot: dry run")
 
 // Column names of report.ImportError, as the ledger's header says them.
@@ -41,16 +63,20 @@ const (
 	colUnit      = "责任单位"
 	colCounty    = "县市区"
 	colCommittee = "市级专委会督办销号"
-	colNumber    = "备注"
 )
 
 // ImportLedger loads the rows of a ledger file into the ledger on behalf of
-// actorID, who must be an admin. Each row's 责任单位, 县市区 and 专委会 are
-// resolved against the directory by exact name; an unknown one is a row
-// error naming the closest units. A dry run reports row by row what would
-// be created and what is wrong, and writes nothing. A real run writes every
-// hazard in one transaction, or — when any row is wrong — nothing, and then
-// returns the import with its Errors together with an invalid error.
+// actorID, who must be an admin. Each row's 县市区 and 专委会 are matched
+// against the directory (short forms, with or without 安委会); its 责任单位
+// likewise, or created unverified under the row's county when the directory
+// has no such unit. A row is a hazard already in the ledger when its 编号
+// (first line of 备注) is, or else when a hazard has its 重点隐患, 责任单位
+// and 检查日期: such a row updates what the file says differently (empty
+// cells change nothing) or is unchanged, so importing the same ledger twice
+// changes nothing. A dry run reports row by row what would happen and
+// writes nothing. A real run does it all in one transaction, or — when any
+// row is wrong — nothing, and then returns the import with its Errors
+// together with an invalid error.
 func (b *Bot) ImportLedger(ctx context.Context, actorID string, res *report.ImportResult, dryRun bool) (*LedgerImport, error) {
 	var out *LedgerImport
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
@@ -65,122 +91,302 @@ func (b *Bot) ImportLedger(ctx context.Context, actorID string, res *report.Impo
 		if len(res.Rows) == 0 && len(res.Errors) == 0 {
 			return models.Errorf(models.EInvalid, "文件里没有隐患")
 		}
-		for _, r := range res.Rows {
-			row, errs, err := b.importRow(tx, a, r)
-			if err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				out.Errors = append(out.Errors, errs...)
-				continue
-			}
-			out.Rows = append(out.Rows, row)
+		imp := &ledgerImport{tx: tx, actor: a, out: out, units: map[string]unitHit{}}
+		if err := imp.run(res.Rows); err != nil {
+			return err
 		}
 		if dryRun || len(out.Errors) > 0 {
 			return errDryRun
 		}
-		out.Created = len(out.Rows)
 		return nil
 	})
 	switch {
 	case errors.Is(err, errDryRun):
+		out.sortErrors()
 		if !dryRun {
+			out.Created, out.Updated = 0, 0
 			return out, models.Errorf(models.EInvalid, "台账有 %d 处错误，未导入任何隐患，请改正后重新导入", len(out.Errors))
 		}
 		return out, nil
 	case err != nil:
 		return nil, err
 	}
-	b.log.Info("ledger imported", "actor", actorID, "hazards", out.Created)
+	b.log.Info("ledger imported", "actor", actorID, "created", out.Created, "updated", out.Updated,
+		"unchanged", out.Unchanged, "new_units", len(out.NewUnits))
 	return out, nil
 }
 
-// importRow resolves one row's units and creates its hazard. Problems with
-// the row come back as row errors; only an internal error is returned.
-func (b *Bot) importRow(tx *models.Tx, a *models.Actor, r report.ImportRow) (LedgerImportRow, []report.ImportError, error) {
-	row := LedgerImportRow{Line: r.Line, Title: r.Title, Deadline: r.Deadline}
+func (li *LedgerImport) sortErrors() {
+	e := li.Errors
+	for i := 1; i < len(e); i++ {
+		for j := i; j > 0 && e[j].Line < e[j-1].Line; j-- {
+			e[j], e[j-1] = e[j-1], e[j]
+		}
+	}
+}
+
+// ledgerImport is one import in progress.
+type ledgerImport struct {
+	tx    *models.Tx
+	actor *models.Actor
+	out   *LedgerImport
+	// units remembers each name's resolution: a ledger names the same few
+	// units on many rows.
+	units map[string]unitHit
+}
+
+type unitHit struct {
+	u       *models.Unit
+	created bool
+	msg     string // why the name names no unit
+}
+
+// planned is one good row and the hazard it makes or matches.
+type planned struct {
+	row  LedgerImportRow
+	in   models.HazardInput
+	have *models.Hazard // the hazard already in the ledger, or nil
+}
+
+func (imp *ledgerImport) run(rows []report.ImportRow) error {
+	tx, out := imp.tx, imp.out
+	var plan []planned
+	for _, r := range rows {
+		p, errs, err := imp.resolve(r)
+		if err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			out.Errors = append(out.Errors, errs...)
+			continue
+		}
+		plan = append(plan, p)
+	}
+	if err := imp.matchExisting(plan); err != nil {
+		return err
+	}
+	var fresh []int // indexes into plan of the hazards to create
+	for i := range plan {
+		p := &plan[i]
+		if p.have == nil {
+			fresh = append(fresh, i)
+			continue
+		}
+		changed, err := tx.ImportUpdate(imp.actor, p.have, p.in)
+		var me *models.Error
+		if errors.As(err, &me) {
+			out.Errors = append(out.Errors, report.ImportError{Line: p.row.Line, Message: me.Message})
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		p.row.Number, p.row.State, p.row.Deadline = p.have.Number, p.have.State, p.have.Deadline
+		if changed {
+			p.row.Action = RowUpdate
+			out.Updated++
+		} else {
+			p.row.Action = RowUnchanged
+			out.Unchanged++
+		}
+	}
+	ins := make([]models.HazardInput, len(fresh))
+	for k, i := range fresh {
+		ins[k] = plan[i].in
+	}
+	if len(ins) > 0 && len(out.Errors) == 0 {
+		hs, _, err := tx.CreateHazards(imp.actor, ins)
+		var be *models.BatchError
+		var me *models.Error
+		if errors.As(err, &be) && errors.As(err, &me) {
+			out.Errors = append(out.Errors, report.ImportError{Line: plan[fresh[be.Index]].row.Line, Message: me.Message})
+		} else if err != nil {
+			return err
+		} else {
+			for k, i := range fresh {
+				p := &plan[i]
+				p.row.Action, p.row.Number, p.row.State = RowCreate, hs[k].Number, hs[k].State
+			}
+			out.Created = len(hs)
+		}
+	}
+	for _, p := range plan {
+		out.Rows = append(out.Rows, p.row)
+	}
+	return nil
+}
+
+// resolve finds a row's units, creating an unknown responsible unit, and
+// builds its hazard input. Problems with the row come back as row errors;
+// only an internal error is returned.
+func (imp *ledgerImport) resolve(r report.ImportRow) (planned, []report.ImportError, error) {
+	tx := imp.tx
+	p := planned{row: LedgerImportRow{Line: r.Line, Title: r.Title, Deadline: r.Deadline}}
 	var errs []report.ImportError
 	bad := func(col, msg string) {
 		errs = append(errs, report.ImportError{Line: r.Line, Column: col, Message: msg})
 	}
-	resolve := func(words, col, what string, kinds ...models.UnitKind) (*models.Unit, error) {
+	lookup := func(words, col, what string, kinds ...models.UnitKind) (*models.Unit, error) {
 		if strings.TrimSpace(words) == "" {
 			return nil, nil
 		}
-		exact, close, err := tx.MatchUnits(words, 3, kinds...)
-		if err != nil {
-			return nil, err
-		}
-		if exact == nil {
-			bad(col, unknownUnit(what, words, close))
-		}
-		return exact, nil
-	}
-	unit, err := resolve(r.Unit, colUnit, "单位", models.UnitKinds...)
-	if err != nil {
-		return row, nil, err
-	}
-	county, err := resolve(r.County, colCounty, "县市区", models.KindRegion)
-	if err != nil {
-		return row, nil, err
-	}
-	committee, err := resolve(r.Committee, colCommittee, "专委会", models.KindSpecialCommittee)
-	if err != nil {
-		return row, nil, err
-	}
-	if r.Number != "" {
-		if n, perr := models.ParseNumber(r.Number, tx.Today().Year); perr == nil {
-			if _, ferr := tx.FindHazardByNumber(n); ferr == nil {
-				bad(colNumber, fmt.Sprintf("隐患 %s 已在台账中，不重复导入", n))
-			} else if models.ErrorCode(ferr) != models.ENotFound {
-				return row, nil, ferr
+		key := col + "\x00" + words
+		hit, ok := imp.units[key]
+		if !ok {
+			match, close, err := tx.MatchUnit(words, nil, kinds...)
+			if err != nil {
+				return nil, err
 			}
+			hit = unitHit{u: match}
+			if match == nil {
+				hit.msg = unknownUnit(what, words, close)
+			}
+			imp.units[key] = hit
 		}
+		if hit.msg != "" {
+			bad(col, hit.msg)
+		}
+		return hit.u, nil
+	}
+	county, err := lookup(r.County, colCounty, "县市区", models.KindRegion)
+	if err != nil {
+		return p, nil, err
+	}
+	committee, err := lookup(r.Committee, colCommittee, "专委会", models.KindSpecialCommittee)
+	if err != nil {
+		return p, nil, err
+	}
+	var unit *models.Unit
+	if strings.TrimSpace(r.Unit) != "" && len(errs) == 0 {
+		key := fmt.Sprintf("%s\x00%d\x00%s", colUnit, idOr0(county), r.Unit)
+		hit, ok := imp.units[key]
+		if !ok {
+			u, created, err := tx.UnitFor(r.Unit, county)
+			var me *models.Error
+			switch {
+			case errors.As(err, &me):
+				hit.msg = me.Message
+			case err != nil:
+				return p, nil, err
+			default:
+				hit.u, hit.created = u, created
+				if created {
+					nu := NewUnit{Code: u.Code, Name: u.Name, Kind: u.Kind}
+					if county != nil {
+						nu.County = county.ShortName()
+					}
+					imp.out.NewUnits = append(imp.out.NewUnits, nu)
+				}
+			}
+			imp.units[key] = hit
+		}
+		if hit.msg != "" {
+			bad(colUnit, hit.msg)
+		}
+		unit, p.row.UnitCreated = hit.u, hit.created
 	}
 	if len(errs) > 0 {
-		return row, errs, nil
+		return p, errs, nil
 	}
 	in := models.HazardInput{
 		Title: r.Title, Description: r.Description, Measures: r.Measures, Remarks: r.Remarks,
-		InspectionDate: r.InspectionDate, Deadline: r.Deadline, State: models.StateReported,
-		Year: r.InspectionDate.Year,
+		Rectification: r.Rectification, InspectionDate: r.InspectionDate, Deadline: r.Deadline,
+		State: models.StateReported, Year: r.InspectionDate.Year,
 	}
 	if in.Year == 0 {
 		in.Year = tx.Today().Year
 	}
+	if r.Number != "" {
+		if n, err := models.ParseNumber(r.Number, in.Year); err == nil {
+			p.row.Number = n.String()
+		}
+	}
 	if unit != nil {
 		in.UnitID = &unit.ID
-		row.Unit = unit.Name
+		p.row.Unit = unit.Name
 		if !r.Deadline.IsZero() {
 			in.State = models.StateRectifying
 		}
 	}
 	if county != nil {
 		in.RegionID = &county.ID
-		row.County = county.Name
+		p.row.County = county.Name
 	}
 	if committee != nil {
 		// The committee supervises one sector; naming the sector lets
 		// CreateHazard attach the hazard to it.
 		in.Sector = committee.Sector
-		row.Committee = committee.Name
+		p.row.Committee = committee.Name
 	}
-	h, _, err := tx.CreateHazard(a, in)
-	var me *models.Error
-	if errors.As(err, &me) {
-		return row, []report.ImportError{{Line: r.Line, Message: me.Message}}, nil
+	p.in = in
+	return p, nil, nil
+}
+
+func idOr0(u *models.Unit) uint {
+	if u == nil {
+		return 0
 	}
+	return u.ID
+}
+
+// matchExisting finds the hazards already in the ledger: by 编号, else by
+// 重点隐患 + 责任单位 + 检查日期, with a few batched queries.
+func (imp *ledgerImport) matchExisting(plan []planned) error {
+	var numbers, titles []string
+	for _, p := range plan {
+		if p.row.Number != "" {
+			numbers = append(numbers, p.row.Number)
+		}
+		titles = append(titles, p.in.Title)
+	}
+	byNumber, err := imp.tx.HazardsByNumber(numbers)
 	if err != nil {
-		return row, nil, err
+		return err
 	}
-	row.Number, row.State = h.Number, h.State
-	return row, nil, nil
+	byTitle, err := imp.tx.HazardsByTitle(titles)
+	if err != nil {
+		return err
+	}
+	type key struct {
+		title string
+		unit  uint
+		day   models.Date
+	}
+	same := map[key]*models.Hazard{}
+	for i := range byTitle {
+		h := &byTitle[i]
+		if h.State == models.StateWithdrawn {
+			continue
+		}
+		var u uint
+		if h.UnitID != nil {
+			u = *h.UnitID
+		}
+		same[key{h.Title, u, h.InspectionDate}] = h
+	}
+	taken := map[uint]bool{}
+	for i := range plan {
+		p := &plan[i]
+		h := byNumber[p.row.Number]
+		if h == nil {
+			var u uint
+			if p.in.UnitID != nil {
+				u = *p.in.UnitID
+			}
+			h = same[key{strings.TrimSpace(p.in.Title), u, p.in.InspectionDate}]
+		}
+		if h != nil && !taken[h.ID] {
+			taken[h.ID] = true
+			p.have = h
+		}
+	}
+	return nil
 }
 
 // unknownUnit says that words names no unit, and which units come closest.
 func unknownUnit(what, words string, close []models.Unit) string {
 	if len(close) == 0 {
-		return fmt.Sprintf("通讯录里没有%s“%s”，请写全称", what, words)
+		return fmt.Sprintf("通讯录里没有%s“%s”", what, words)
 	}
 	names := make([]string, len(close))
 	for i, u := range close {

@@ -1,8 +1,14 @@
 package bot_test
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"hazardbot/bot"
 	"hazardbot/bot/report"
@@ -12,21 +18,23 @@ import (
 
 const ledgerHeader = "序号,重点隐患,隐患内容,检查日期,整改措施,责任单位,县市区,市级专委会督办销号,整改时限,备注\n"
 
-// goodLedger has one assigned hazard from this year and one unassigned
-// hazard inspected last year.
-const goodLedger = ledgerHeader +
-	"1,燃气管道锈蚀,阀门井内管道锈蚀,2023-02-23,更换管段,十堰市某燃气有限公司（示例）,茅箭区,市燃气安全专业委员会,2023-03-31,\n" +
-	"2,消防通道堵塞,楼道堆放杂物,2022-12-20,,,张湾区,,,已清理一半\n"
-
-// badLedger names a unit and a county the directory does not know, beside
-// a good row.
-const badLedger = ledgerHeader +
-	"1,燃气管道锈蚀,阀门井内管道锈蚀,2023-02-23,更换管段,某燃气有限公司,茅箭,,2023-03-31,\n" +
-	"2,消防通道堵塞,楼道堆放杂物,2023-02-24,,,张湾区,,,\n"
-
 func readLedger(t *testing.T, csv string) *report.ImportResult {
 	t.Helper()
 	res, err := report.ReadLedger(strings.NewReader(csv), "台账.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// readLedgerFile reads a ledger from testdata.
+func readLedgerFile(t *testing.T, name string) *report.ImportResult {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := report.ReadLedger(bytes.NewReader(data), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,94 +54,245 @@ func countHazards(t *testing.T, s *models.Store) int64 {
 	return n
 }
 
-func TestImportLedger(t *testing.T) {
+func countRows(t *testing.T, s *models.Store, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := s.DB.Table(table).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func actions(li *bot.LedgerImport) map[string]int {
+	out := map[string]int{}
+	for _, r := range li.Rows {
+		out[r.Action]++
+	}
+	return out
+}
+
+// TestImportCountyLedger imports a county's ledger typed by hand the way
+// offices do (testdata/county_ledger.xlsx, and the same sheet saved by
+// Excel as a GBK CSV): the 附件 label, title and 填报 rows, the two-row
+// header, a date cell and dates written 2023.3.1, 3月6日, 3.6, 2023年3月2日,
+// 2023/3/3 and 12月20日 (last winter: before the sheet's 填报时间), the
+// county with and without 安委会, committees in their short form, units
+// nobody typed into the directory, blank and "......" rows and the 情况小结
+// footer. It goes in whole; importing it again, from either file, changes
+// nothing.
+func TestImportCountyLedger(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		c := newChat(t, s)
+		c.clock.Add(10 * 24 * 3600e9) // 11 March 2023, the day after 填报时间
+		xlsx := readLedgerFile(t, "county_ledger.xlsx")
+		if len(xlsx.Errors) != 0 || len(xlsx.Rows) != 10 {
+			t.Fatalf("read %d rows, errors %v; want 10 rows", len(xlsx.Rows), xlsx.Errors)
+		}
 
 		t.Run("only an admin may import", func(t *testing.T) {
-			_, err := c.b.ImportLedger(ctx, "wangwu", readLedger(t, goodLedger), true)
-			if models.ErrorCode(err) != models.EForbidden {
+			if _, err := c.b.ImportLedger(ctx, "wangwu", xlsx, true); models.ErrorCode(err) != models.EForbidden {
 				t.Fatalf("err = %v, want forbidden", err)
 			}
 		})
 
-		t.Run("dry run reports every row and writes nothing", func(t *testing.T) {
-			li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, goodLedger), true)
+		wantNew := []string{"郧阳区某加油站", "郧阳区应急管理局", "人民南路饭店", "郧阳区交通运输局", "郧阳区市场监督管理局",
+			"城关镇", "郧阳区某供热站", "十堰某铝业有限公司（郧阳厂区）", "郧阳区某建设工程项目部"}
+		directory := countRows(t, s, "units")
+		t.Run("dry run says row by row what will happen and writes nothing", func(t *testing.T) {
+			li, err := c.b.ImportLedger(ctx, "admin", xlsx, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !li.DryRun || li.Created != 0 || len(li.Errors) != 0 || len(li.Rows) != 2 {
+			if !li.DryRun || len(li.Errors) != 0 || actions(li)[bot.RowCreate] != 10 {
 				t.Fatalf("dry run = %+v", li)
 			}
-			want := []bot.LedgerImportRow{
-				{Line: 2, Number: "YH2023-0001", Title: "燃气管道锈蚀", Unit: "十堰市某燃气有限公司（示例）", County: "茅箭区安委会",
-					Committee: "市燃气安全专业委员会", State: models.StateRectifying, Deadline: models.NewDate(2023, 3, 31)},
-				{Line: 3, Number: "YH2022-0001", Title: "消防通道堵塞", County: "张湾区安委会", State: models.StateReported},
-			}
-			for i, w := range want {
-				if li.Rows[i] != w {
-					t.Errorf("row %d = %+v\nwant %+v", i, li.Rows[i], w)
+			var names []string
+			for _, u := range li.NewUnits {
+				names = append(names, u.Name)
+				if u.County != "郧阳区" {
+					t.Errorf("new unit %+v not under 郧阳区", u)
 				}
+			}
+			if strings.Join(names, "、") != strings.Join(wantNew, "、") {
+				t.Errorf("new units = %q\nwant %q", names, wantNew)
+			}
+			if r := li.Rows[1]; r.Unit != "十堰市某燃气有限公司（示例）" || r.UnitCreated || r.County != "郧阳区安委会" || r.Committee != "市燃气安全专业委员会" {
+				t.Errorf("row 2 = %+v", r)
 			}
 			if n := countHazards(t, s); n != 0 {
 				t.Fatalf("dry run wrote %d hazards", n)
 			}
+			if n := countRows(t, s, "units"); n != directory {
+				t.Fatalf("dry run left %d units, want the directory's %d", n, directory)
+			}
 		})
 
-		t.Run("dry run of a bad file names the cells and the closest units", func(t *testing.T) {
-			li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, badLedger), true)
+		t.Run("the real run takes every row", func(t *testing.T) {
+			li, err := c.b.ImportLedger(ctx, "admin", xlsx, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(li.Rows) != 1 || li.Rows[0].Line != 3 {
-				t.Errorf("good rows = %+v, want line 3 only", li.Rows)
-			}
-			if len(li.Errors) != 2 {
-				t.Fatalf("errors = %+v, want 2", li.Errors)
-			}
-			for i, w := range []struct{ col, contains string }{
-				{"责任单位", "最接近的是：十堰市某燃气有限公司（示例）"},
-				{"县市区", "茅箭区安委会"},
-			} {
-				e := li.Errors[i]
-				if e.Line != 2 || e.Column != w.col || !strings.Contains(e.Message, w.contains) {
-					t.Errorf("error %d = %+v, want line 2 %s containing %q", i, e, w.col, w.contains)
-				}
-			}
-		})
-
-		t.Run("a real run with an error writes nothing and returns the errors", func(t *testing.T) {
-			li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, badLedger), false)
-			if models.ErrorCode(err) != models.EInvalid {
-				t.Fatalf("err = %v, want invalid", err)
-			}
-			if li == nil || len(li.Errors) != 2 || li.Created != 0 {
+			if li.Created != 10 || len(li.NewUnits) != len(wantNew) {
 				t.Fatalf("import = %+v", li)
 			}
-			if n := countHazards(t, s); n != 0 {
-				t.Fatalf("refused import wrote %d hazards", n)
+			byTitle := map[string]*models.Hazard{}
+			for _, r := range li.Rows {
+				byTitle[r.Title] = c.hazard(r.Number)
+			}
+			for _, w := range []struct {
+				title                string
+				inspection, deadline models.Date
+			}{
+				{"加油站卸油区未设静电接地", models.NewDate(2023, 3, 1), models.NewDate(2023, 3, 15)},
+				{"燃气管道穿越卧室", models.NewDate(2023, 3, 1), models.NewDate(2023, 3, 31)},
+				{"矿山边坡浮石", models.NewDate(2023, 3, 6), models.NewDate(2023, 4, 30)},
+				{"消防通道堵塞", models.NewDate(2023, 3, 6), models.NewDate(2023, 3, 10)},
+				{"危货运输车辆超载", models.NewDate(2023, 3, 2), models.NewDate(2023, 3, 20)},
+				{"电梯维保记录缺失", models.NewDate(2023, 3, 3), models.NewDate(2023, 3, 31)},
+				{"供暖锅炉安全阀失效", models.NewDate(2022, 12, 20), models.NewDate(2023, 1, 10)},
+			} {
+				h := byTitle[w.title]
+				if h == nil || h.InspectionDate != w.inspection || h.Deadline != w.deadline || h.State != models.StateRectifying ||
+					h.RegionID == nil || h.CommitteeID == nil || h.UnitID == nil {
+					t.Errorf("%s = %+v\nwant inspected %v, deadline %v, rectifying, with county, committee and unit", w.title, h, w.inspection, w.deadline)
+				}
+			}
+			if h := byTitle["供暖锅炉安全阀失效"]; h.Year != 2022 {
+				t.Errorf("last winter's hazard numbered %s", h.Number)
+			}
+			if h := byTitle["消防通道堵塞"]; h.Remarks != "现场已责令清理" || h.Sector != "消防" {
+				t.Errorf("消防通道堵塞 = %+v", h)
+			}
+			if u := c.unitOf(byTitle["消防通道堵塞"]); !u.Unverified || u.Kind != models.KindEnterprise {
+				t.Errorf("人民南路饭店 = %+v", u)
+			}
+			if u := c.unitOf(byTitle["烟花爆竹违规储存"]); !u.Unverified || u.Kind != models.KindTown {
+				t.Errorf("城关镇 = %+v", u)
 			}
 		})
 
-		t.Run("a real run creates every hazard", func(t *testing.T) {
-			li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, goodLedger), false)
+		hazards, events, units := countHazards(t, s), countRows(t, s, "events"), countRows(t, s, "units")
+		for _, again := range []struct {
+			name string
+			file string
+		}{{"the .xlsx again", "county_ledger.xlsx"}, {"its CSV in GBK", "county_ledger_gbk.csv"}} {
+			t.Run(again.name+" changes nothing", func(t *testing.T) {
+				res := readLedgerFile(t, again.file)
+				for _, dry := range []bool{true, false} {
+					li, err := c.b.ImportLedger(ctx, "admin", res, dry)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if a := actions(li); a[bot.RowUnchanged] != 10 || len(li.NewUnits) != 0 || len(li.Errors) != 0 {
+						t.Fatalf("dry run %v: %v, new units %v, errors %v", dry, a, li.NewUnits, li.Errors)
+					}
+				}
+				if h, e, u := countHazards(t, s), countRows(t, s, "events"), countRows(t, s, "units"); h != hazards || e != events || u != units {
+					t.Fatalf("hazards %d→%d, events %d→%d, units %d→%d", hazards, h, events, e, units, u)
+				}
+			})
+		}
+
+		t.Run("a changed cell updates its hazard", func(t *testing.T) {
+			csv := ledgerHeader + "1,矿山边坡浮石,采场东侧边坡有浮石未清理,2023-03-06,,郧阳区应急管理局,郧阳区,,2023-05-15,\n"
+			li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, csv), false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if li.Created != 2 {
-				t.Fatalf("created %d, want 2", li.Created)
+			if len(li.Rows) != 1 || li.Rows[0].Action != bot.RowUpdate || li.Updated != 1 {
+				t.Fatalf("import = %+v", li)
 			}
-			h := c.hazard("YH2023-0001")
-			if h.State != models.StateRectifying || h.UnitID == nil || h.CommitteeID == nil || h.Sector != "燃气" || h.Deadline != models.NewDate(2023, 3, 31) {
-				t.Errorf("YH2023-0001 = %+v", h)
-			}
-			old := c.hazard("YH2022-0001")
-			if old.State != models.StateReported || old.RegionID == nil || old.Remarks != "已清理一半" || old.FoundOn != models.NewDate(2022, 12, 20) {
-				t.Errorf("YH2022-0001 = %+v", old)
-			}
-			if ev := c.events(h); len(ev) != 1 || ev[0].Action != models.ActImport || ev[0].ActorID != "admin" {
-				t.Errorf("events = %+v, want one import by admin", ev)
+			h := c.hazard(li.Rows[0].Number)
+			if h.Deadline != models.NewDate(2023, 5, 15) || h.Measures != "清理浮石，设置警示标志" {
+				t.Fatalf("updated hazard = %+v (an empty 整改措施 cell must not erase it)", h)
 			}
 		})
+
+		t.Run("the exported ledger has every 检查日期 as a date cell and re-imports unchanged", func(t *testing.T) {
+			var buf bytes.Buffer
+			err := s.InTx(ctx, func(tx *models.Tx) error {
+				meta, err := report.MetaFor(tx, nil, models.Date{}, models.Date{})
+				if err != nil {
+					return err
+				}
+				return report.WriteHazardLedger(tx, models.HazardFilter{}, meta, &buf)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rows, err := f.GetRows(report.SheetName, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for i := 4; i < len(rows) && !strings.HasPrefix(rows[i][0], "情况小结"); i++ {
+				n++
+				cell := "D" + strconv.Itoa(i+1)
+				v := rows[i][3]
+				if _, err := strconv.Atoi(v); err != nil {
+					t.Errorf("%s 检查日期 = %q, not a date serial", cell, v)
+				}
+				style, err := f.GetCellStyle(report.SheetName, cell)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := f.GetStyle(style)
+				if err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != report.DateFormat {
+					t.Errorf("%s is not formatted as a date: %+v %v", cell, st, err)
+				}
+			}
+			if n != 10 {
+				t.Fatalf("export has %d hazard rows, want 10", n)
+			}
+			res, err := report.ReadLedger(bytes.NewReader(buf.Bytes()), "导出.xlsx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			li, err := c.b.ImportLedger(ctx, "admin", res, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := actions(li); a[bot.RowUnchanged] != 10 {
+				t.Fatalf("re-importing the export: %v %v", a, li.Errors)
+			}
+		})
+	})
+}
+
+// TestImportLedgerRefusals: a row the directory cannot place (a county
+// that does not exist) is an error naming the cell; a real run with any
+// error writes nothing, not even the units it would have created.
+func TestImportLedgerRefusals(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		bad := ledgerHeader +
+			"1,燃气管道锈蚀,阀门井内管道锈蚀,2023-02-23,更换管段,火星燃气公司,火星区,,2023-03-31,\n" +
+			"2,消防通道堵塞,楼道堆放杂物,2023-02-24,,某新开饭店,张湾区,市消防专委会,2023-03-20,\n" +
+			"3,配电箱未接地,配电箱无接地线,2023-02-24,,,张湾区,市火星专委会,,\n"
+		units := countRows(t, s, "units")
+		for _, dry := range []bool{true, false} {
+			li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, bad), dry)
+			if dry && err != nil || !dry && models.ErrorCode(err) != models.EInvalid {
+				t.Fatalf("dry run %v: err = %v", dry, err)
+			}
+			if len(li.Errors) != 2 || li.Errors[0].Line != 2 || li.Errors[0].Column != "县市区" ||
+				li.Errors[1].Line != 4 || li.Errors[1].Column != "市级专委会督办销号" {
+				t.Fatalf("dry run %v: errors = %+v", dry, li.Errors)
+			}
+			if !strings.Contains(li.Errors[0].Message, "通讯录里没有县市区“火星区”") {
+				t.Errorf("message %q", li.Errors[0].Message)
+			}
+		}
+		if n := countHazards(t, s); n != 0 {
+			t.Fatalf("refused import wrote %d hazards", n)
+		}
+		if n := countRows(t, s, "units"); n != units {
+			t.Fatalf("refused import left %d units, had %d", n, units)
+		}
 	})
 }

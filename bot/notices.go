@@ -61,7 +61,7 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		}
 		err = add("reviewers", reviewers, Outgoing{Kind: OutCard, Card: &Card{
 			TaskID: taskID("review", ev), Title: "整改待复查 " + h.Number, Description: h.Title,
-			Fields:  []CardPair{{"责任单位", b.unitName(tx, h)}, {"整改措施", clip(h.Measures, 60)}, {"整改后照片", photos}, {"提交人", a.Display()}},
+			Fields:  []CardPair{{"责任单位", b.unitName(tx, h)}, {"整改情况", clip(h.Rectification, 60)}, {"整改措施", clip(h.Measures, 40)}, {"整改后照片", photos}, {"提交人", a.Display()}},
 			Buttons: []Button{{Text: "通过", Key: buttonKey(keyPass, h), Style: 1}, {Text: "退回", Key: buttonKey(keyReject, h), Style: 3}},
 			URL:     b.hazardURL(h), LinkTitle: "查看整改照片和详情",
 		}})

@@ -47,6 +47,12 @@ func (c *turn) query(n models.Number) error {
 		}
 		b.WriteString("\n")
 	}
+	if h.Measures != "" {
+		fmt.Fprintf(&b, "整改措施：%s\n", clip(h.Measures, 100))
+	}
+	if h.Rectification != "" {
+		fmt.Fprintf(&b, "整改情况：%s\n", clip(h.Rectification, 100))
+	}
 	if !h.ExtensionTo.IsZero() {
 		fmt.Fprintf(&b, "延期申请：至%s，待批准\n", h.ExtensionTo.Chinese())
 	}
@@ -103,6 +109,13 @@ func (c *turn) mine() error {
 		if err := section(l.Title, l.Filter); err != nil {
 			return err
 		}
+	}
+	if a.Has(models.RoleSupervisor) {
+		units, err := c.tx.UnverifiedUnits(a.Unit)
+		if err != nil {
+			return err
+		}
+		b.WriteString(unverifiedSection(units))
 	}
 	if n, err := c.tx.DraftPhotos(a.UserID); err == nil && n > 0 {
 		fmt.Fprintf(&b, "待提交照片：%d张\n", n)

@@ -35,6 +35,8 @@ const (
 	msgLocationNoDraft  = "已收到位置。请先发送“上报”，再发送位置，它会记入隐患。"
 	msgLocationSaved    = "已记录位置：%s"
 	msgAskRejectReason  = "请回复退回 %s 的理由（一句话即可），发送“取消”放弃退回。"
+	msgUnitSuggest      = "通讯录里没有责任单位“%s”，最接近的是：%s。是其中之一请回复完整名称；是新单位请再发一次“%s”，将新建并待管理员核实。"
+	msgAskEnterprise    = "请填写检查的企业或场所，例如：人民南路饭店；没有请回复“跳过”"
 	msgNeedDirectory    = "你还不在通讯录中，只能上报隐患和查询自己上报的隐患。请联系安委办管理员登记。"
 )
 
@@ -188,4 +190,39 @@ func (b *Bot) colourText(c models.Colour) string {
 		}
 	}
 	return models.ColourName(c) + "色"
+}
+
+// unverifiedSection lists the units created for names the directory did
+// not have, for the supervisor to have confirmed or merged by the admin.
+func unverifiedSection(units []models.Unit) string {
+	if len(units) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "新增单位待核实（%d个）：\n", len(units))
+	for i, u := range units {
+		if i == 8 {
+			fmt.Fprintf(&b, "……等%d个，请管理员核实或合并\n", len(units))
+			break
+		}
+		fmt.Fprintf(&b, "· %s（%s）\n", u.Name, unitKindName(u.Kind))
+	}
+	return b.String()
+}
+
+// unitKindName is the Chinese name of a unit kind.
+func unitKindName(k models.UnitKind) string {
+	switch k {
+	case models.KindEnterprise:
+		return "企业"
+	case models.KindDepartment:
+		return "部门"
+	case models.KindTown:
+		return "乡镇街道"
+	case models.KindRegion:
+		return "县市区"
+	case models.KindSpecialCommittee:
+		return "专委会"
+	}
+	return "单位"
 }

@@ -201,6 +201,15 @@ func hazardFilter(c *gin.Context, tx *models.Tx) (models.HazardFilter, error) {
 	default:
 		return f, invalid("colour 只能是 red、yellow 或 blue")
 	}
+	switch g := c.Query("grade"); g {
+	case "":
+	case models.GradeGeneral, "general":
+		f.Grade = models.GradeGeneral
+	case models.GradeMajor, "major":
+		f.Grade = models.GradeMajor
+	default:
+		return f, invalid("grade 只能是 一般（general）或 重大（major）")
+	}
 	switch c.Query("overdue") {
 	case "", "false":
 	case "true":
@@ -326,7 +335,7 @@ type hazardRequest struct {
 	InspectionDate models.Date `json:"inspection_date"`
 	Deadline       models.Date `json:"deadline"`
 	Region         string      `json:"region"` // unit code of the county
-	Unit           string      `json:"unit"`   // unit code of the responsible unit
+	Unit           string      `json:"unit"`   // the responsible unit: its code, or its name (matched, or created unverified)
 	Lat            *float64    `json:"lat"`
 	Lng            *float64    `json:"lng"`
 }
@@ -365,8 +374,18 @@ func (s *Server) createHazard(c *gin.Context) {
 		if err != nil {
 			return err
 		}
-		unit, err := unitArg(tx, "unit", req.Unit)
-		in.RegionID, in.UnitID = idOf(region), idOf(unit)
+		in.RegionID = idOf(region)
+		if req.Unit == "" {
+			return nil
+		}
+		// A unit code, or else a name: matched or created unverified when
+		// the hazard is created.
+		unit, err := tx.FindUnitByCode(req.Unit)
+		if models.ErrorCode(err) == models.ENotFound {
+			in.UnitName = req.Unit
+			return nil
+		}
+		in.UnitID = idOf(unit)
 		return err
 	})
 	if err != nil {
@@ -443,15 +462,26 @@ type unitView struct {
 
 // listUnits: GET /api/v1/units (active units, directory order).
 func (s *Server) listUnits(c *gin.Context) {
+	unverified, err := strconv.ParseBool(c.DefaultQuery("unverified", "false"))
+	if err != nil {
+		s.fail(c, invalid("unverified 只能是 true 或 false"))
+		return
+	}
 	var out []unitView
-	err := s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
-		list, err := tx.Units()
+	err = s.d.Store.InTx(c.Request.Context(), func(tx *models.Tx) error {
+		all, err := tx.Units()
 		if err != nil {
 			return err
 		}
-		code := make(map[uint]string, len(list))
-		for _, u := range list {
+		code := make(map[uint]string, len(all))
+		for _, u := range all {
 			code[u.ID] = u.Code
+		}
+		list := all
+		if unverified {
+			if list, err = tx.UnverifiedUnits(nil); err != nil {
+				return err
+			}
 		}
 		out = make([]unitView, len(list))
 		for i, u := range list {
@@ -483,6 +513,58 @@ func (s *Server) saveUnit(c *gin.Context) {
 // hazards and history; it only stops being offered and assigned.
 func (s *Server) deactivateUnit(c *gin.Context) {
 	respond(s, c, func(tx *models.Tx) (*models.Unit, error) { return tx.DeactivateUnit(c.Param("code")) })
+}
+
+// mergeRequest is the body of POST /api/v1/units/{code}/merge.
+type mergeRequest struct {
+	Into  string `json:"into"`  // the code of the unit it really is
+	Actor string `json:"actor"` // who merges, for the hazards' events; "" for the API itself
+}
+
+// mergeUnit: POST /api/v1/units/{code}/merge moves the unit's hazards and
+// users to the unit "into" and deactivates it.
+func (s *Server) mergeUnit(c *gin.Context) {
+	var req mergeRequest
+	if err := bindJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.Into == "" {
+		s.fail(c, invalid("缺少 into（合并到哪个单位，填单位代码）"))
+		return
+	}
+	respond(s, c, func(tx *models.Tx) (*models.MergeResult, error) {
+		a := &models.Actor{UserID: "api", Name: "管理接口"}
+		if req.Actor != "" {
+			if err := actorArg(tx, req.Actor); err != nil {
+				return nil, err
+			}
+			var err error
+			if a, err = tx.Actor(req.Actor); err != nil {
+				return nil, err
+			}
+		}
+		return tx.MergeUnit(a, c.Param("code"), req.Into)
+	})
+}
+
+// confirmRequest is the optional body of POST /api/v1/units/{code}/confirm.
+type confirmRequest struct {
+	Name string          `json:"name"`
+	Kind models.UnitKind `json:"kind"`
+}
+
+// confirmUnit: POST /api/v1/units/{code}/confirm marks an unverified unit
+// as a unit of the directory, optionally renamed or re-kinded.
+func (s *Server) confirmUnit(c *gin.Context) {
+	var req confirmRequest
+	if c.Request.ContentLength != 0 {
+		if err := bindJSON(c, &req); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	respond(s, c, func(tx *models.Tx) (*models.Unit, error) { return tx.ConfirmUnit(c.Param("code"), req.Name, req.Kind) })
 }
 
 // listUsers: GET /api/v1/users, by userid.

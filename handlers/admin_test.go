@@ -76,7 +76,7 @@ func TestAdminHazards(t *testing.T) {
 				body   any
 				status int
 			}{
-				{"an unknown unit", map[string]any{"actor": "zhangsan", "title": "x", "unit": "nowhere", "deadline": "2023-03-31"}, 400},
+				{"a unit without a deadline", map[string]any{"actor": "zhangsan", "title": "x", "unit": "人民南路饭店"}, 400},
 				{"no actor", map[string]any{"title": "x"}, 400},
 				{"an actor not in the directory", map[string]any{"actor": "ghost", "title": "x"}, 400},
 				{"a misspelt field", map[string]any{"actor": "zhangsan", "titel": "x"}, 400},

@@ -71,6 +71,7 @@ var hazardFilters = []oaParam{
 	query("campaign", "campaign code", str()),
 	query("colour", "supervision colour", enum("red", "yellow", "blue")),
 	query("overdue", "only hazards overdue today", enum("true", "false")),
+	query("grade", "隐患等级", enum("一般", "重大", "general", "major")),
 	query("from", "found on or after, YYYY-MM-DD", map[string]any{"type": "string", "format": "date"}),
 	query("to", "found on or before, YYYY-MM-DD", map[string]any{"type": "string", "format": "date"}),
 	query("reporter", "reporter userid", str()),
@@ -122,7 +123,8 @@ func openAPIDoc() map[string]any {
 			jsonBody("action: assign|accept|submit|pass|reject|list|request_extend|approve_extend|withdraw; unit is a code; deadline YYYY-MM-DD; colour red|yellow|blue",
 				"actor", "action", "note", "unit", "deadline", "colour"))},
 		"/api/v1/units": {
-			"get":  op("listUnits", "Active units in directory order", "200"),
+			"get": op("listUnits", "Active units in directory order", "200",
+				query("unverified", "only units created for names the directory did not have, not yet confirmed", enum("true", "false"))),
 			"post": withBody(op("saveUnit", "Create or update a unit by code", "200"), jsonBody("a unit", "code", "name", "kind", "parent", "sector", "active")),
 		},
 		"/api/v1/units/{code}/deactivate": {"post": op("deactivateUnit", "Deactivate a unit", "200", pathParam("code", "unit code"))},
@@ -130,6 +132,10 @@ func openAPIDoc() map[string]any {
 			pathParam("code", "unit code")), jsonBody("actor, when given, must be a supervisor over the unit", "actor"))},
 		"/api/v1/units/{code}/group": {"post": withBody(op("setUnitGroup", "Name the unit's WeCom group for pushes: a robot webhook key or an app chat id; both empty removes it", "200",
 			pathParam("code", "unit code")), jsonBody("one of webhook_key and chat_id", "webhook_key", "chat_id"))},
+		"/api/v1/units/{code}/merge": {"post": withBody(op("mergeUnit", "Merge a unit (usually an unverified one) into another: its hazards (one event each) and users move, it is deactivated", "200",
+			pathParam("code", "unit code")), jsonBody("into: the target unit's code; actor: userid recorded on the events (optional)", "into", "actor"))},
+		"/api/v1/units/{code}/confirm": {"post": withBody(op("confirmUnit", "Confirm an unverified unit, optionally renaming or re-kinding it", "200",
+			pathParam("code", "unit code")), jsonBody("optional", "name", "kind"))},
 		"/api/v1/users": {
 			"get":  op("listUsers", "Directory users", "200"),
 			"post": withBody(op("saveUser", "Create or update a user by userid", "200"), jsonBody("a user", "userid", "name", "unit", "roles", "mobile", "active")),

@@ -33,6 +33,8 @@ func (s *Server) routes(e *gin.Engine) {
 	api.POST("/units/:code/deactivate", s.deactivateUnit)
 	api.POST("/units/:code/bind-code", s.bindCode)
 	api.POST("/units/:code/group", s.setUnitGroup)
+	api.POST("/units/:code/merge", s.mergeUnit)
+	api.POST("/units/:code/confirm", s.confirmUnit)
 	api.GET("/users", s.listUsers)
 	api.POST("/users", s.saveUser)
 	api.POST("/users/:userid/deactivate", s.deactivateUser)

@@ -208,6 +208,10 @@ type Tx struct {
 	numbered     *strings.Replacer
 	// asof is the day the counts are kept as of, once read (daily.go).
 	asof *string
+	// committees and campaigns remember, for the transaction, what every
+	// hazard created in it looks up (a ledger import creates thousands).
+	committees map[string]*Unit
+	campaigns  *[]Campaign
 }
 
 // Now returns the store's clock.

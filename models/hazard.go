@@ -109,8 +109,11 @@ type Hazard struct {
 	Title          string `json:"title" gorm:"size:255"`        // 重点隐患
 	Description    string `json:"description" gorm:"size:2000"` // 隐患内容
 	InspectionDate Date   `json:"inspection_date"`              // 检查日期
-	Measures       string `json:"measures" gorm:"size:2000"`    // 整改措施
-	Remarks        string `json:"remarks" gorm:"size:1000"`     // 备注
+	Measures       string `json:"measures" gorm:"size:2000"`    // 整改措施: what must be done
+	// Rectification (整改情况) is what the unit reported having done when it
+	// submitted; it never overwrites Measures.
+	Rectification string `json:"rectification" gorm:"size:2000"`
+	Remarks       string `json:"remarks" gorm:"size:1000"` // 备注
 
 	UnitID      *uint    `json:"unit_id"`      // 责任单位
 	RegionID    *uint    `json:"region_id"`    // 县市区 (督办 — 县市区)

@@ -18,6 +18,10 @@ type HazardFilter struct {
 	CampaignID *uint
 	Sector     string
 	Colour     Colour
+	Grade      string // 一般 or 重大
+	// Ledger leaves out withdrawn hazards, as the official ledger, its
+	// footer and the digests do.
+	Ledger     bool
 	From, To   Date // found on
 	Overdue    bool // only overdue now
 	ReporterID string
@@ -45,6 +49,12 @@ func (tx *Tx) hazardQuery(f HazardFilter) (*gorm.DB, error) {
 	}
 	if f.Colour != "" {
 		q = q.Where("colour = ?", f.Colour)
+	}
+	if f.Grade != "" {
+		q = q.Where("grade = ?", f.Grade)
+	}
+	if f.Ledger {
+		q = q.Where("state <> ?", StateWithdrawn)
 	}
 	if f.Overdue {
 		q = q.Where("state IN ? AND deadline < ?", []State{StateReported, StateRectifying}, tx.Today())

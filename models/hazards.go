@@ -11,14 +11,20 @@ import (
 )
 
 // HazardInput is what a report (or an import) says about a new hazard.
-// Units are already resolved by the caller.
+// Units are resolved by the caller, except a responsible unit given by name.
 type HazardInput struct {
 	Title, Description, Measures, Remarks string
-	Enterprise, Location, Grade, Sector   string
-	InspectionDate, Deadline              Date
-	RegionID, UnitID                      *uint
-	Lat, Lng                              *float64
-	CampaignID                            *uint
+	// Rectification is 整改情况, for an import of an exported ledger.
+	Rectification                       string
+	Enterprise, Location, Grade, Sector string
+	InspectionDate, Deadline            Date
+	RegionID, UnitID                    *uint
+	// UnitName names the responsible unit when UnitID is nil: matched
+	// against the directory, or created unverified under the hazard's
+	// county (see UnitFor). Only a known actor's report creates a unit.
+	UnitName   string
+	Lat, Lng   *float64
+	CampaignID *uint
 	// Year numbers the hazard in that year's sequence; 0 means this year.
 	Year int
 	// State, for an import of an existing ledger, the state to start in;
@@ -27,7 +33,7 @@ type HazardInput struct {
 }
 
 func (in *HazardInput) normalise() {
-	for _, p := range []*string{&in.Title, &in.Description, &in.Measures, &in.Remarks, &in.Enterprise, &in.Location, &in.Grade, &in.Sector} {
+	for _, p := range []*string{&in.Title, &in.Description, &in.Measures, &in.Remarks, &in.Rectification, &in.Enterprise, &in.Location, &in.Grade, &in.Sector} {
 		*p = strings.TrimSpace(*p)
 	}
 }
@@ -40,7 +46,7 @@ func (in *HazardInput) validate() error {
 	for _, f := range []struct {
 		name, v string
 		max     int
-	}{{"隐患", in.Title, 255}, {"内容", in.Description, 2000}, {"措施", in.Measures, 2000}, {"备注", in.Remarks, 1000}, {"企业", in.Enterprise, 255}, {"位置", in.Location, 255}} {
+	}{{"隐患", in.Title, 255}, {"内容", in.Description, 2000}, {"措施", in.Measures, 2000}, {"整改情况", in.Rectification, 2000}, {"备注", in.Remarks, 1000}, {"企业", in.Enterprise, 255}, {"位置", in.Location, 255}} {
 		if utf8.RuneCountInString(f.v) > f.max {
 			return Errorf(EInvalid, "“%s”太长了，最多 %d 个字", f.name, f.max)
 		}
@@ -54,7 +60,7 @@ func (in *HazardInput) validate() error {
 	if !in.Deadline.IsZero() && !in.InspectionDate.IsZero() && in.Deadline.Before(in.InspectionDate) {
 		return Errorf(EInvalid, "整改时限（%s）早于检查日期（%s）", in.Deadline.Chinese(), in.InspectionDate.Chinese())
 	}
-	if in.UnitID != nil && in.Deadline.IsZero() && in.State == "" {
+	if (in.UnitID != nil || in.UnitName != "") && in.Deadline.IsZero() && in.State == "" {
 		return Errorf(EInvalid, "指定了责任单位，还需要整改时限")
 	}
 	return nil
@@ -66,14 +72,105 @@ func (in *HazardInput) validate() error {
 // the county's supervisor whatever unit it names, the unit kept on the
 // event's note and its county taken as the hazard's region.
 func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error) {
-	in.normalise()
-	if err := in.validate(); err != nil {
+	hs, evs, err := tx.CreateHazards(actor, []HazardInput{in})
+	if err != nil {
 		return nil, nil, err
 	}
+	return hs[0], evs[0], nil
+}
+
+// CreateHazards records several new hazards at once, as CreateHazard does
+// one (the same rules, in the same order): numbers are allocated one
+// counter update per year, and hazards and events are inserted in batches.
+// A problem with any input is returned as that input's error and nothing
+// is written; wrap it with the input's place (ImportError) as needed.
+func (tx *Tx) CreateHazards(actor *Actor, ins []HazardInput) ([]*Hazard, []*Event, error) {
 	now := tx.Now().UTC()
+	hs := make([]*Hazard, len(ins))
+	notes := make([]string, len(ins))
+	years := map[int]int{}
+	for i := range ins {
+		h, note, err := tx.prepareHazard(actor, ins[i], now)
+		if err != nil {
+			return nil, nil, &BatchError{Index: i, Err: err}
+		}
+		hs[i], notes[i] = h, note
+		years[h.Year]++
+	}
+	if tx.deferNumbers {
+		// Numbered at the end of the transaction (settle), so that the
+		// year's counter is locked only from there to commit. The counts'
+		// day is read now, not in that tail.
+		if _, err := tx.countsAsOf(); err != nil {
+			return nil, nil, err
+		}
+		for _, h := range hs {
+			h.Seq, h.Number = placeholder()
+		}
+	} else {
+		next := map[int]int{}
+		for year, n := range years {
+			last, err := tx.nextSeqs(year, n)
+			if err != nil {
+				return nil, nil, err
+			}
+			next[year] = last - n + 1
+		}
+		for _, h := range hs {
+			h.Seq = next[h.Year]
+			next[h.Year]++
+			h.Number = h.Num().String()
+		}
+	}
+	if err := tx.DB.CreateInBatches(hs, 200).Error; err != nil {
+		return nil, nil, fmt.Errorf("models: create hazards: %w", err)
+	}
+	evs := make([]*Event, len(hs))
+	for i, h := range hs {
+		action := ActReport
+		if ins[i].State != "" {
+			action = ActImport
+		}
+		evs[i] = &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, Note: notes[i], Via: actor.Via, CreatedAt: now}
+	}
+	if err := tx.DB.CreateInBatches(evs, 200).Error; err != nil {
+		return nil, nil, fmt.Errorf("models: create events: %w", err)
+	}
+	if tx.deferNumbers {
+		// Counted by settle, after the number: the count rows of a busy
+		// day are shared by every report too, so they are locked late.
+		tx.unnumbered = append(tx.unnumbered, hs...)
+	} else if err := tx.RecountNew(hs...); err != nil {
+		return nil, nil, err
+	}
+	return hs, evs, nil
+}
+
+// BatchError is the problem of one input of a batch.
+type BatchError struct {
+	Index int
+	Err   error
+}
+
+func (e *BatchError) Error() string { return fmt.Sprintf("input %d: %v", e.Index, e.Err) }
+
+// Unwrap gives the input's own error, so a domain error keeps its code.
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// prepareHazard checks one input and builds its hazard, unnumbered.
+func (tx *Tx) prepareHazard(actor *Actor, in HazardInput, now time.Time) (h *Hazard, note string, err error) {
+	in.normalise()
+	if err := in.validate(); err != nil {
+		return nil, "", err
+	}
+	if in.UnitID == nil && strings.TrimSpace(in.UnitName) != "" {
+		if note, err = tx.resolveUnitName(actor, &in); err != nil {
+			return nil, "", err
+		}
+	}
 	today := tx.Today()
-	h := &Hazard{
-		Title: in.Title, Description: in.Description, Measures: in.Measures, Remarks: in.Remarks,
+	h = &Hazard{
+		Title: in.Title, Description: in.Description, Measures: in.Measures, Remarks: in.Remarks, Rectification: in.Rectification,
 		Enterprise: in.Enterprise, Location: in.Location, Grade: in.Grade, Sector: in.Sector,
 		InspectionDate: in.InspectionDate, Deadline: in.Deadline,
 		RegionID: in.RegionID, UnitID: in.UnitID, Lat: in.Lat, Lng: in.Lng, CampaignID: in.CampaignID,
@@ -82,25 +179,26 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 	if h.Grade == "" {
 		h.Grade = GradeGeneral
 	}
-	h.FoundOn = in.InspectionDate
-	if h.FoundOn.IsZero() {
-		h.FoundOn = today
+	// 检查日期 is the day of the report unless the reporter says otherwise:
+	// the official ledger has no empty 检查日期.
+	if h.InspectionDate.IsZero() {
+		h.InspectionDate = today
 	}
+	h.FoundOn = h.InspectionDate
 	units, err := tx.UnitsByID(derefs(in.RegionID, in.UnitID)...)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	if in.RegionID != nil {
 		r := units[*in.RegionID]
 		if r == nil || r.Kind != KindRegion {
-			return nil, nil, Errorf(EInvalid, "区域必须是一个县市区")
+			return nil, "", Errorf(EInvalid, "区域必须是一个县市区")
 		}
 	}
-	note := ""
 	if in.UnitID != nil {
 		u := units[*in.UnitID]
 		if u == nil || !u.Active {
-			return nil, nil, Errorf(EInvalid, "责任单位不存在或已停用")
+			return nil, "", Errorf(EInvalid, "责任单位不存在或已停用")
 		}
 		if actor.Known() || in.State != "" {
 			h.State = StateRectifying
@@ -112,7 +210,7 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 		}
 		if h.RegionID == nil {
 			if r, err := tx.RegionOf(u); err != nil {
-				return nil, nil, err
+				return nil, "", err
 			} else if r != nil {
 				h.RegionID = &r.ID
 			}
@@ -122,17 +220,17 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 		h.State = in.State
 	}
 	if h.Sector != "" {
-		c, err := tx.CommitteeForSector(h.Sector)
+		c, err := tx.committeeForSector(h.Sector)
 		if err != nil {
-			return nil, nil, err
+			return nil, "", err
 		}
 		if c != nil {
 			h.CommitteeID = &c.ID
 		}
 	}
 	if h.CampaignID == nil {
-		if c, err := tx.CampaignOn(h.FoundOn); err != nil {
-			return nil, nil, err
+		if c, err := tx.campaignOn(h.FoundOn); err != nil {
+			return nil, "", err
 		} else if c != nil {
 			h.CampaignID = &c.ID
 		}
@@ -147,42 +245,79 @@ func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error
 	if h.Year == 0 {
 		h.Year = today.Year
 	}
-	if tx.deferNumbers {
-		// Numbered at the end of the transaction (settle), so that the
-		// year's counter is locked only from there to commit. The counts'
-		// day is read now, not in that tail.
-		if _, err := tx.countsAsOf(); err != nil {
-			return nil, nil, err
-		}
-		h.Seq, h.Number = placeholder()
-	} else {
-		seq, err := tx.nextSeq(h.Year)
-		if err != nil {
-			return nil, nil, err
-		}
-		h.Seq = seq
-		h.Number = h.Num().String()
-	}
 	h.CreatedAt, h.UpdatedAt = now, now
-	if err := tx.DB.Create(h).Error; err != nil {
-		return nil, nil, fmt.Errorf("models: create hazard: %w", err)
+	return h, note, nil
+}
+
+// committeeForSector is CommitteeForSector, remembered for the transaction.
+func (tx *Tx) committeeForSector(sector string) (*Unit, error) {
+	if c, ok := tx.committees[sector]; ok {
+		return c, nil
 	}
-	action := ActReport
-	if in.State != "" {
-		action = ActImport
+	c, err := tx.CommitteeForSector(sector)
+	if err != nil {
+		return nil, err
 	}
-	ev := &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, Note: note, Via: actor.Via, CreatedAt: now}
-	if err := tx.DB.Create(ev).Error; err != nil {
-		return nil, nil, fmt.Errorf("models: create event: %w", err)
+	if tx.committees == nil {
+		tx.committees = map[string]*Unit{}
 	}
-	if tx.deferNumbers {
-		// Counted by settle, after the number: the count rows of a busy
-		// day are shared by every report too, so they are locked late.
-		tx.unnumbered = append(tx.unnumbered, h)
-	} else if err := tx.Recount(nil, h); err != nil {
-		return nil, nil, err
+	tx.committees[sector] = c
+	return c, nil
+}
+
+// campaignOn is CampaignOn, answered from the campaigns read once per
+// transaction.
+func (tx *Tx) campaignOn(d Date) (*Campaign, error) {
+	if tx.campaigns == nil {
+		list, err := tx.Campaigns()
+		if err != nil {
+			return nil, fmt.Errorf("models: campaigns: %w", err)
+		}
+		tx.campaigns = &list
 	}
-	return h, ev, nil
+	// Campaigns come newest start first, as CampaignOn orders them.
+	for i := range *tx.campaigns {
+		c := &(*tx.campaigns)[i]
+		if !c.Start.IsZero() && !d.Before(c.Start) && (c.End.IsZero() || !c.End.Before(d)) {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
+// resolveUnitName turns in.UnitName into in.UnitID: the unit it clearly
+// names, or a new unverified one under the hazard's county (the reporter's
+// county when the report names none). A sender outside the directory
+// creates no units: a name the directory does not have comes back as a note
+// for the county's supervisor.
+func (tx *Tx) resolveUnitName(actor *Actor, in *HazardInput) (note string, err error) {
+	var county *Unit
+	if in.RegionID != nil {
+		if county, err = tx.FindUnit(*in.RegionID); err != nil {
+			return "", err
+		}
+	} else if actor.Known() {
+		if county, err = tx.RegionOf(actor.Unit); err != nil {
+			return "", err
+		}
+	}
+	if !actor.Known() {
+		match, err := tx.FindUnitName(in.UnitName, county)
+		if err != nil {
+			return "", err
+		}
+		if match != nil {
+			in.UnitID = &match.ID
+			return "", nil
+		}
+		return "上报人所指责任单位：" + strings.TrimSpace(in.UnitName) + "（通讯录里没有，待督办员核实交办）", nil
+	}
+	u, _, err := tx.UnitFor(in.UnitName, county)
+	if err != nil {
+		return "", err
+	}
+	in.UnitID = &u.ID
+	return "", nil
 }
 
 func derefs(ps ...*uint) []uint {
@@ -198,16 +333,19 @@ func derefs(ps ...*uint) []uint {
 // nextSeq allocates the next number of year's sequence. The counter row is
 // updated inside the caller's transaction, so concurrent reports (on any
 // replica) queue on its row lock and a rolled-back report leaves no gap.
-// On MySQL it is one statement: LAST_INSERT_ID(expr) hands the new value
-// back with the UPDATE's result.
-func (tx *Tx) nextSeq(year int) (int, error) {
+func (tx *Tx) nextSeq(year int) (int, error) { return tx.nextSeqs(year, 1) }
+
+// nextSeqs allocates n numbers of year's sequence at once and returns the
+// last; the n numbers end with it. On MySQL it is one statement:
+// LAST_INSERT_ID(expr) hands the new value back with the UPDATE's result.
+func (tx *Tx) nextSeqs(year, n int) (int, error) {
 	name := fmt.Sprintf("hazard/%d", year)
 	for range 3 {
 		var v int64
 		var affected int64
 		if tx.s.driver == "mysql" {
 			res, err := tx.DB.Statement.ConnPool.ExecContext(tx.DB.Statement.Context,
-				"UPDATE counters SET value = LAST_INSERT_ID(value + 1) WHERE name = ?", name)
+				"UPDATE counters SET value = LAST_INSERT_ID(value + ?) WHERE name = ?", n, name)
 			if err != nil {
 				return 0, fmt.Errorf("models: allocate number: %w", err)
 			}
@@ -219,7 +357,7 @@ func (tx *Tx) nextSeq(year int) (int, error) {
 			}
 		} else {
 			var got []int64
-			if err := tx.DB.Raw("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", name).Scan(&got).Error; err != nil {
+			if err := tx.DB.Raw("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value", n, name).Scan(&got).Error; err != nil {
 				return 0, fmt.Errorf("models: allocate number: %w", err)
 			}
 			if affected = int64(len(got)); affected == 1 {
@@ -229,14 +367,14 @@ func (tx *Tx) nextSeq(year int) (int, error) {
 		if affected == 1 {
 			return int(v), nil
 		}
-		err := tx.DB.Exec("INSERT INTO counters (name, value) VALUES (?, 1)", name).Error
+		err := tx.DB.Exec("INSERT INTO counters (name, value) VALUES (?, ?)", name, n).Error
 		if isDuplicate(err) {
 			continue // another report created the row first; increment it
 		}
 		if err != nil {
 			return 0, fmt.Errorf("models: allocate number: %w", err)
 		}
-		return 1, nil
+		return n, nil
 	}
 	return 0, fmt.Errorf("models: allocate number for %d: counter row kept vanishing", year)
 }

@@ -148,8 +148,9 @@ func TestHazardLifeFromReportToCloseOut(t *testing.T) {
 		if got.Deadline != models.NewDate(2023, 3, 31) || got.Colour != models.ColourYellow || got.ClosedAt == nil || got.ReviewerID != "wangwu" {
 			t.Fatalf("closed hazard = %+v", got)
 		}
-		if got.Measures != "报警器已通电" {
-			t.Fatalf("measures = %q", got.Measures)
+		// The unit's submission is 整改情况; it never overwrites 整改措施.
+		if got.Rectification != "报警器已通电" || got.Measures != "" {
+			t.Fatalf("rectification = %q, measures = %q", got.Rectification, got.Measures)
 		}
 	})
 }

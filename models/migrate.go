@@ -33,6 +33,7 @@ var migrations = []migration{
 	{10, "events say how an action arrived (the admin API)", migrate10},
 	{11, "token refresh as a lease, outside any transaction", migrate11},
 	{20, "inbound counts per sender and minute", migrate20},
+	{30, "unverified units, 整改情况 apart from 整改措施", migrate30},
 	{40, "the next page of a long chat reply, per user", migrate40},
 	{41, "settings of the database itself (the demo marker)", migrate41},
 	{60, "H5 page sessions", migrate60},
@@ -348,6 +349,29 @@ func migrate20(db *gorm.DB) error {
 		N      int    `gorm:"not null;default:0"`
 	}
 	return db.Table("inbound_rates").AutoMigrate(&inboundRate{})
+}
+
+// migrate30 marks units created for names the directory did not have
+// (unverified until an admin confirms or merges them), and keeps what a
+// unit reports having done (整改情况) apart from the measures required.
+func migrate30(db *gorm.DB) error {
+	type unit struct {
+		Unverified bool `gorm:"not null;default:false"`
+	}
+	type hazard struct {
+		Rectification string `gorm:"size:2000;not null;default:''"`
+	}
+	if !db.Table("units").Migrator().HasColumn(&unit{}, "unverified") {
+		if err := db.Table("units").Migrator().AddColumn(&unit{}, "Unverified"); err != nil {
+			return fmt.Errorf("units.unverified: %w", err)
+		}
+	}
+	if !db.Table("hazards").Migrator().HasColumn(&hazard{}, "rectification") {
+		if err := db.Table("hazards").Migrator().AddColumn(&hazard{}, "Rectification"); err != nil {
+			return fmt.Errorf("hazards.rectification: %w", err)
+		}
+	}
+	return nil
 }
 
 // migrate40 adds the rest of each user's last long chat reply, read by 更多

@@ -39,7 +39,9 @@ func (tx *Tx) CreateFixedOnSpot(actor *Actor, in HazardInput, done string) (*Haz
 	now := tx.Now().UTC()
 	from := h.State
 	before := *h
-	fields := map[string]any{"state": StatePendingReview, "rectified_at": now}
+	// What was done is the hazard's 整改情况, as a unit's submission is.
+	fields := map[string]any{"state": StatePendingReview, "rectified_at": now, "rectification": done}
+	h.Rectification = done
 	if h.AcceptedAt == nil {
 		fields["accepted_at"] = now
 		h.AcceptedAt = &now

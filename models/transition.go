@@ -7,8 +7,11 @@ import (
 
 // Change says what a transition needs beyond its action.
 type Change struct {
-	Note     string // reason, measures or remark, kept on the event
-	UnitID   *uint  // assign: the responsible unit
+	Note   string // reason, measures (assign), rectification (submit) or remark, kept on the event
+	UnitID *uint  // assign: the responsible unit
+	// UnitName names the assign's unit when UnitID is nil: matched, or
+	// created unverified under the hazard's county (see UnitFor).
+	UnitName string
 	Deadline Date   // assign: the deadline; request_extend: the new one
 	Colour   Colour // list
 	Level    string // list: county, special_committee or city ("" derives it)
@@ -59,6 +62,21 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 	note := c.Note
 	switch action {
 	case ActAssign:
+		if c.UnitID == nil && strings.TrimSpace(c.UnitName) != "" {
+			var county *Unit
+			if h.RegionID != nil {
+				if county, err = tx.FindUnit(*h.RegionID); err != nil {
+					return nil, err
+				}
+			} else if county, err = tx.RegionOf(actor.Unit); err != nil {
+				return nil, err
+			}
+			u, _, err := tx.UnitFor(c.UnitName, county)
+			if err != nil {
+				return nil, err
+			}
+			c.UnitID = &u.ID
+		}
 		if c.UnitID == nil {
 			return nil, Errorf(EInvalid, "交办需要指定责任单位")
 		}
@@ -85,6 +103,11 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		}
 		fields["unit_id"] = u.ID
 		fields["deadline"] = deadline
+		if c.Note != "" {
+			// 交办 12 单位 时限 措施…: the 整改措施 the unit must carry out.
+			fields["measures"] = c.Note
+			h.Measures = c.Note
+		}
 		fields["accepted_at"] = nil
 		h.UnitID, h.Deadline, h.AcceptedAt = &u.ID, deadline, nil
 		if h.RegionID == nil {
@@ -95,7 +118,10 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 				h.RegionID = &r.ID
 			}
 		}
-		note = joinNote(fmt.Sprintf("责任单位：%s，整改时限：%s", u.Name, deadline.Chinese()), c.Note)
+		note = fmt.Sprintf("责任单位：%s，整改时限：%s", u.Name, deadline.Chinese())
+		if c.Note != "" {
+			note += "；整改措施：" + c.Note
+		}
 	case ActAccept:
 		if h.AcceptedAt != nil {
 			return nil, Errorf(EConflict, "隐患 %s 已经接收过了", h.Number)
@@ -103,12 +129,14 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		fields["accepted_at"] = now
 		h.AcceptedAt = &now
 	case ActSubmit:
-		if c.Note == "" && h.Measures == "" {
-			return nil, Errorf(EInvalid, "请写明整改措施，例如：整改 %s 已更换老化软管并加装报警器", h.Number)
+		if c.Note == "" && h.Rectification == "" {
+			return nil, Errorf(EInvalid, "请写明整改情况，例如：整改 %s 已更换老化软管并加装报警器", h.Number)
 		}
+		// What the unit says it did is its own field (整改情况); the
+		// measures required (整改措施) stay as set at report or 交办.
 		if c.Note != "" {
-			fields["measures"] = c.Note
-			h.Measures = c.Note
+			fields["rectification"] = c.Note
+			h.Rectification = c.Note
 		}
 		fields["rectified_at"] = now
 		h.RectifiedAt = &now

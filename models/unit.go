@@ -27,16 +27,20 @@ var UnitKinds = []UnitKind{KindCommittee, KindRegion, KindSpecialCommittee, Kind
 // enterprises. Path holds the ids from the root, "/1/4/17/", so a subtree is
 // one prefix match.
 type Unit struct {
-	ID        uint      `json:"id" gorm:"primaryKey"`
-	Code      string    `json:"code" gorm:"size:64;uniqueIndex:idx_units_code"`
-	Name      string    `json:"name" gorm:"size:128"`
-	Kind      UnitKind  `json:"kind" gorm:"size:32"`
-	ParentID  *uint     `json:"parent_id"`
-	Path      string    `json:"-" gorm:"size:255;index:idx_units_path"`
-	Sector    string    `json:"sector,omitempty" gorm:"size:32"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       uint     `json:"id" gorm:"primaryKey"`
+	Code     string   `json:"code" gorm:"size:64;uniqueIndex:idx_units_code"`
+	Name     string   `json:"name" gorm:"size:128"`
+	Kind     UnitKind `json:"kind" gorm:"size:32"`
+	ParentID *uint    `json:"parent_id"`
+	Path     string   `json:"-" gorm:"size:255;index:idx_units_path"`
+	Sector   string   `json:"sector,omitempty" gorm:"size:32"`
+	Active   bool     `json:"active"`
+	// Unverified marks a unit created because a report, an assignment or
+	// an import named a unit the directory did not have; an admin confirms
+	// it or merges it into the unit it really is.
+	Unverified bool      `json:"unverified"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // ShortName is the name people use in sentences: 茅箭区 for 茅箭区安委会.

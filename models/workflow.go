@@ -17,6 +17,8 @@ const (
 	ActWithdraw      Action = "withdraw"       // 撤销
 	ActImport        Action = "import"         // 从台账导入
 	ActSupplement    Action = "supplement"     // 补充上报: a repeat report merged in
+	ActImportUpdate  Action = "import_update"  // 重新导入台账时更新
+	ActMergeUnit     Action = "merge_unit"     // 责任单位合并到通讯录里的单位
 )
 
 // ActionName is the Chinese verb of an action, for events and messages.
@@ -46,6 +48,10 @@ func ActionName(a Action) string {
 		return "导入"
 	case ActSupplement:
 		return "补充上报"
+	case ActImportUpdate:
+		return "导入更新"
+	case ActMergeUnit:
+		return "合并责任单位"
 	}
 	return string(a)
 }

@@ -197,7 +197,7 @@ var usages = map[Name]string{
 	Query:            "查询 编号 或 关键词，例如：查询 12、查询 燃气、查询 人民南路",
 	Mine:             "我的",
 	Stats:            "统计 [时间] [区域或行业]，例如：统计 本周 茅箭区、统计 2月1日至3月15日",
-	Assign:           "交办 编号 责任单位 [时限]，例如：交办 12 茅箭区应急管理局 3月31日",
+	Assign:           "交办 编号 责任单位 [时限] [整改措施]，例如：交办 12 茅箭区应急管理局 3月31日 更换老化软管",
 	Accept:           "接收 编号，例如：接收 12",
 	Rectify:          "整改 编号 整改措施，例如：整改 12 已清理消防通道并设置警示标志",
 	Review:           "复查 编号 通过，或 复查 编号 退回 理由，例如：复查 12 退回 照片看不清",
@@ -480,24 +480,31 @@ func (p *parser) assign(c Command) (Command, error) {
 	for t := p.token(); t != ""; t = p.token() {
 		toks = append(toks, t)
 	}
-	if len(toks) > 0 {
-		last := trimEndPunct(toks[len(toks)-1])
-		today := models.DateOf(p.now, p.loc)
-		d, recognized, err := parseDate(last, reading{today: today, anchor: today, base: today, mode: future, cal: calendar.Official()})
+	// 交办 12 单位 [时限] [措施…]: the first date after the unit ends the
+	// units; what follows it is the 整改措施.
+	today := models.DateOf(p.now, p.loc)
+	for i := 0; i < len(toks); i++ {
+		tok := trimEndPunct(toks[i])
+		d, recognized, err := parseDate(tok, reading{today: today, anchor: today, base: today, mode: future, cal: calendar.Official()})
 		var past *PastError
+		last := i == len(toks)-1
 		switch {
 		case err == nil || errors.As(err, &past):
 			// A past date is the bot's to ask about; Date stays zero.
-			c.Date, c.DateText = d, last
-			toks = toks[:len(toks)-1]
-			if len(toks) > 0 && deadlineWords[toks[len(toks)-1]] {
+			c.Date, c.DateText = d, tok
+			c.Text = strings.TrimSpace(strings.Join(toks[i+1:], " "))
+			toks = toks[:i]
+			if len(toks) > 1 && deadlineWords[toks[len(toks)-1]] {
 				toks = toks[:len(toks)-1]
 			}
-		case recognized:
+		case recognized && last:
 			return c, p.invalid("%s", models.ErrorMessage(err))
-		case len(toks) > 1 && deadlineWords[toks[len(toks)-2]]:
+		case last && i > 0 && deadlineWords[toks[i-1]]:
 			return c, p.invalid("%s", models.ErrorMessage(err))
+		default:
+			continue
 		}
+		break
 	}
 	for _, t := range toks {
 		if t = trimEndPunct(t); t == "" || deadlineWords[t] {

@@ -14,9 +14,13 @@ var errStopRows = errors.New("report: stop")
 // WriteHazardLedger writes the ledger of the hazards f selects, streamed
 // from the database in number order, with the 情况小结 footer counted over
 // the same hazards. Unit, county and committee names come from the units
-// loaded once; overdue is judged on tx.Today(). The weekly digest and the
+// loaded once; overdue is judged on tx.Today(). Withdrawn hazards are left
+// out. The weekly digest and the
 // admin API's export both use it, so the two files never disagree.
 func WriteHazardLedger(tx *models.Tx, f models.HazardFilter, meta LedgerMeta, w io.Writer) error {
+	// Withdrawn hazards are no part of the ledger: not its rows, not its
+	// footer (whose 发现 leaves them out too).
+	f.Ledger = true
 	list, err := tx.AllUnits()
 	if err != nil {
 		return fmt.Errorf("report: load units: %w", err)
@@ -62,6 +66,7 @@ func HazardRow(h *models.Hazard, units map[uint]*models.Unit, today models.Date)
 		Description:    h.Description,
 		InspectionDate: h.InspectionDate,
 		Measures:       h.Measures,
+		Rectification:  h.Rectification,
 		Unit:           name(h.UnitID, false),
 		County:         name(h.RegionID, true),
 		Committee:      name(h.CommitteeID, false),
@@ -80,7 +85,7 @@ func HazardRow(h *models.Hazard, units map[uint]*models.Unit, today models.Date)
 // the footer always matches the table.
 func ledgerFooter(tx *models.Tx, f models.HazardFilter) (models.Figures, error) {
 	sf := models.SummaryFilter{From: f.From, To: f.To, Scope: f.Scope, RegionID: f.RegionID, CampaignID: f.CampaignID, Sector: f.Sector}
-	simple := len(f.States) == 0 && f.Colour == "" && !f.Overdue && f.ReporterID == "" && len(f.UnitIDs) <= 1
+	simple := len(f.States) == 0 && f.Colour == "" && f.Grade == "" && !f.Overdue && f.ReporterID == "" && len(f.UnitIDs) <= 1
 	if simple {
 		if len(f.UnitIDs) == 1 {
 			sf.UnitID = &f.UnitIDs[0]

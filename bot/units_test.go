@@ -1,0 +1,79 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+
+	"hazardbot/models"
+	"hazardbot/models/modelstest"
+)
+
+// unitOf loads the responsible unit of a hazard.
+func (c *chat) unitOf(h *models.Hazard) *models.Unit {
+	c.t.Helper()
+	if h.UnitID == nil {
+		c.t.Fatalf("hazard %s has no unit", h.Number)
+	}
+	var u *models.Unit
+	if err := c.s.InTx(ctx, func(tx *models.Tx) error {
+		var err error
+		u, err = tx.FindUnit(*h.UnitID)
+		return err
+	}); err != nil {
+		c.t.Fatal(err)
+	}
+	return u
+}
+
+// TestReportNamingAnUnknownEnterprise: an inspector names the restaurant he
+// just inspected; it is not in the directory, so it is created, unverified,
+// under the county, and the hazard is assigned to it at once.
+func TestReportNamingAnUnknownEnterprise(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报\n隐患：后厨燃气软管老化\n内容：灶台燃气软管开裂，未装报警器\n区域：茅箭区\n行业：燃气\n单位：人民南路饭店\n时限：3月10日",
+			"请核对", "责任单位：人民南路饭店（通讯录里没有，将新建，待核实）")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001", "已交办人民南路饭店")
+		h := c.hazard("1")
+		u := c.unitOf(h)
+		if h.State != models.StateRectifying || !u.Unverified || u.Kind != models.KindEnterprise || u.Name != "人民南路饭店" {
+			t.Fatalf("hazard %+v, unit %+v", h, u)
+		}
+		if h.RegionID == nil || h.InspectionDate != models.NewDate(2023, 3, 1) {
+			t.Fatalf("hazard region %v, inspection date %v; want 茅箭区 and the report day", h.RegionID, h.InspectionDate)
+		}
+		// Named again, by another inspector, it is the same unit.
+		c.expect("zhangsan", "上报\n隐患：消防通道堵塞\n内容：后门堆放杂物\n区域：茅箭区\n行业：消防\n单位：人民南路饭店 \n时限：3月12日", "请核对")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0002")
+		if got := c.unitOf(c.hazard("2")); got.ID != u.ID {
+			t.Fatalf("second report made another unit %+v", got)
+		}
+		// The county supervisor sees it among 我的.
+		c.expect("wangwu", "我的", "新增单位待核实（1个）", "人民南路饭店（企业）")
+		c.expect("zhengshiyi", "我的") // another county's supervisor does not
+		if got := c.say("zhengshiyi", "我的"); strings.Contains(got, "人民南路饭店") {
+			t.Fatalf("张湾区 supervisor sees 茅箭区's new unit: %s", got)
+		}
+
+		// 交办 to a department nobody typed in, with the measures required.
+		c.expect("zhangsan", "上报\n隐患：人行道占道经营\n内容：摊位占用盲道\n区域：茅箭区\n行业：其他\n单位：待定\n时限：3月20日", "请核对")
+		c.expect("zhangsan", "确认", "YH2023-0003")
+		c.expect("wangwu", "交办 3 茅箭区城市管理执法局 3月20日 清理占道摊位并设置隔离桩", "已交办 YH2023-0003")
+		h3 := c.hazard("3")
+		if u3 := c.unitOf(h3); !u3.Unverified || u3.Kind != models.KindDepartment || h3.Measures != "清理占道摊位并设置隔离桩" {
+			t.Fatalf("assigned hazard %+v to unit %+v", h3, u3)
+		}
+		// The unit's submission is 整改情况; 整改措施 stays.
+		c.expect("wangwu", "整改 3 已完成", "YH2023-0003")
+		h3 = c.hazard("3")
+		if h3.Measures != "清理占道摊位并设置隔离桩" || h3.Rectification != "已完成" {
+			t.Fatalf("after submission measures %q rectification %q", h3.Measures, h3.Rectification)
+		}
+		c.expect("wangwu", "查询 3", "整改措施：清理占道摊位并设置隔离桩", "整改情况：已完成")
+
+		// Close names are suggested once; the same name again is a new unit.
+		c.expect("zhangsan", "上报\n隐患：配电箱未接地\n内容：配电箱无接地线\n区域：茅箭区\n行业：工贸\n单位：应急局\n时限：3月20日",
+			"通讯录里没有责任单位“应急局”，最接近的是", "茅箭区应急管理局")
+		c.expect("zhangsan", "应急局", "请核对", "应急局（通讯录里没有，将新建，待核实）")
+	})
+}

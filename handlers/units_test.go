@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"testing"
+
+	"hazardbot/models"
+	"hazardbot/models/modelstest"
+)
+
+// TestUnverifiedUnitsMerge: hazards reported against a unit nobody typed in
+// create it unverified; the admin lists it, merges it into the unit it
+// really is (hazards and users move, one event per hazard, nothing lost)
+// or confirms another.
+func TestUnverifiedUnitsMerge(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		report := func(title, unit string) hazardOut {
+			var h hazardOut
+			e.admin("POST", "/api/v1/hazards", map[string]any{"actor": "zhangsan", "title": title, "description": "内容",
+				"region": "maojian", "unit": unit, "sector": "燃气", "deadline": "2023-03-31"}, 201, &h)
+			return h
+		}
+		h1 := report("燃气管道锈蚀", "茅箭区应急局（临时）")
+		h2 := report("阀门井积水", "茅箭区应急局")
+		report("后厨软管老化", "人民南路饭店")
+		if h1.State != models.StateRectifying {
+			t.Fatalf("hazard for a new unit is %s, want rectifying", h1.State)
+		}
+		type unitsOut struct {
+			Items []struct {
+				Code       string          `json:"code"`
+				Name       string          `json:"name"`
+				Kind       models.UnitKind `json:"kind"`
+				Parent     string          `json:"parent"`
+				Unverified bool            `json:"unverified"`
+			} `json:"items"`
+		}
+		var list unitsOut
+		e.admin("GET", "/api/v1/units?unverified=true", nil, 200, &list)
+		if len(list.Items) != 2 || list.Items[0].Name != "茅箭区应急局（临时）" || list.Items[0].Parent != "maojian" ||
+			!list.Items[0].Unverified || list.Items[1].Name != "人民南路饭店" || list.Items[1].Kind != models.KindEnterprise {
+			t.Fatalf("unverified units = %+v", list.Items)
+		}
+		ghost, restaurant := list.Items[0].Code, list.Items[1].Code
+		// A contact bound to the new unit moves with it.
+		e.admin("POST", "/api/v1/users", map[string]any{"userid": "xiaoli", "name": "小李", "unit": ghost, "roles": []string{"contact"}}, 200, nil)
+
+		if status, code := e.errorCode("POST", "/api/v1/units/"+ghost+"/merge", map[string]any{"into": "nowhere"}); status != 400 || code != models.EInvalid {
+			t.Fatalf("merge into an unknown unit: %d %s", status, code)
+		}
+		var merged struct {
+			Hazards []string `json:"hazards"`
+			Users   int      `json:"users"`
+		}
+		e.admin("POST", "/api/v1/units/"+ghost+"/merge", map[string]any{"into": "maojian_yjj", "actor": "admin"}, 200, &merged)
+		if len(merged.Hazards) != 2 || merged.Users != 1 {
+			t.Fatalf("merge moved %+v", merged)
+		}
+		var yjj uint
+		s.InTx(ctx, func(tx *models.Tx) error {
+			u, err := tx.FindUnitByCode("maojian_yjj")
+			yjj = u.ID
+			return err
+		})
+		for _, no := range []string{h1.Number, h2.Number} {
+			h := e.hazard(no)
+			if h.UnitID == nil || *h.UnitID != yjj || h.State != models.StateRectifying {
+				t.Fatalf("hazard %s after merge: unit %v state %s", no, h.UnitID, h.State)
+			}
+			var events []models.Event
+			s.InTx(ctx, func(tx *models.Tx) error {
+				events, _ = tx.Events(h.ID, 0)
+				return nil
+			})
+			if len(events) != 2 || events[0].Action != models.ActMergeUnit || events[0].ActorID != "admin" ||
+				events[0].Note != "茅箭区应急局（临时） 合并到 茅箭区应急管理局" {
+				t.Fatalf("events of %s: %+v", no, events)
+			}
+		}
+		var users struct {
+			Items []models.User `json:"items"`
+		}
+		e.admin("GET", "/api/v1/users", nil, 200, &users)
+		for _, u := range users.Items {
+			if u.UserID == "xiaoli" && u.UnitID != yjj {
+				t.Fatalf("contact stayed on the merged unit: %+v", u)
+			}
+		}
+		e.admin("POST", "/api/v1/units/"+restaurant+"/confirm", map[string]any{"name": "人民南路饭店（茅箭区）"}, 200, nil)
+		e.admin("GET", "/api/v1/units?unverified=true", nil, 200, &list)
+		if len(list.Items) != 0 {
+			t.Fatalf("after merge and confirm, unverified = %+v", list.Items)
+		}
+	})
+}

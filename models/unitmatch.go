@@ -1,0 +1,311 @@
+package models
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Names of units are typed in many forms: full- and half-width, with
+// spaces, with a bracketed note such as （示例）, and in the short forms
+// offices use every day. canonUnitName reduces a name to one form so that
+// 市非煤矿山安全专委会 and 市非煤矿山安全专业委员会 are the same unit.
+
+// unitShortForms rewrite long forms to their everyday short forms, longest
+// first so that 安全生产委员会办公室 is not half-rewritten.
+var unitShortForms = strings.NewReplacer(
+	"安全生产委员会办公室", "安委会",
+	"安全生产委员会", "安委会",
+	"安委会办公室", "安委会",
+	"安委办", "安委会",
+	"专业委员会", "专委会",
+	"经济技术开发区", "经开区",
+	"经济开发区", "经开区",
+	"旅游经济特区", "特区",
+)
+
+var bracketed = regexp.MustCompile(`\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<[^<>]*>|《|》`)
+
+// canonUnitName is the form names are compared in.
+func canonUnitName(s string) string {
+	s = Narrow(s)
+	s = strings.NewReplacer("（", "(", "）", ")").Replace(s)
+	for {
+		t := bracketed.ReplaceAllString(s, "")
+		if t == s {
+			break
+		}
+		s = t
+	}
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\n', '\r', '·', '・', '"', '\'', '“', '”', '‘', '’':
+			return -1
+		}
+		return r
+	}, s)
+	return unitShortForms.Replace(s)
+}
+
+// countySuffixes end the name of a county-level place.
+var countySuffixes = []string{"特区", "区", "县", "市"}
+
+// countyKey is a region's name as people may write it: 郧阳区安委会,
+// 郧阳区, 郧阳 and 郧阳安委会 all give 郧阳; 武当山特区 gives 武当山.
+func countyKey(s string) string {
+	s = strings.TrimSuffix(canonUnitName(s), "安委会")
+	for _, suf := range countySuffixes {
+		if t := strings.TrimSuffix(s, suf); t != s && utf8.RuneCountInString(t) >= 2 {
+			return t
+		}
+	}
+	return s
+}
+
+// committeeKey is a special committee's name as people shorten it: 市消防
+// 安全专业委员会, 市消防专委会 and 消防专委会 all give 消防; "" for a name
+// that is no committee's.
+func committeeKey(s string) string {
+	s = canonUnitName(s)
+	s, ok := strings.CutSuffix(s, "专委会")
+	if !ok {
+		return ""
+	}
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "十堰市"), "市")
+	return strings.NewReplacer("安全", "", "行业", "", "工程", "").Replace(s)
+}
+
+// MatchUnit finds the unit words clearly names among the active units of
+// the given kinds (all kinds when none): the same name once normalised
+// (widths, spaces, brackets and their content, 专委会 = 专业委员会, 经开区 =
+// 经济技术开发区, 安委办 = 安委会), a region written with or without its
+// 区/县/市 and 安委会, a special committee in a short form (消防专委会, or
+// its sector), or the one unit whose name contains the words. A name
+// that begins with a county (郧阳区应急管理局) only matches units inside
+// that county; otherwise, when several units contain the words, the one
+// inside within (the hazard's county) wins. With no clear match, close
+// lists the nearest names (in that county) for a suggestion.
+func (tx *Tx) MatchUnit(words string, within *Unit, kinds ...UnitKind) (match *Unit, close []Unit, err error) {
+	key := canonUnitName(words)
+	if key == "" {
+		return nil, nil, nil
+	}
+	units, err := tx.Units(kinds...)
+	if err != nil {
+		return nil, nil, err
+	}
+	ck := countyKey(words)
+	cmk := committeeKey(words)
+	var contains, county, committee []Unit
+	for i := range units {
+		u := &units[i]
+		name := canonUnitName(u.Name)
+		if name == key || canonUnitName(u.ShortName()) == key || strings.EqualFold(u.Code, strings.TrimSpace(Narrow(words))) {
+			return u, nil, nil
+		}
+		if u.Kind == KindRegion && countyKey(u.Name) == ck {
+			county = append(county, *u)
+		}
+		if u.Kind == KindSpecialCommittee && cmk != "" && (committeeKey(u.Name) == cmk || u.Sector == cmk) {
+			committee = append(committee, *u)
+		}
+		if utf8.RuneCountInString(key) >= 2 && strings.Contains(name, key) {
+			contains = append(contains, *u)
+		}
+	}
+	if len(county) == 1 {
+		return &county[0], nil, nil
+	}
+	if len(committee) == 1 {
+		return &committee[0], nil, nil
+	}
+	named, err := tx.namedCounty(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	inside := func(list []Unit, c *Unit) []Unit {
+		if c == nil {
+			return list
+		}
+		var out []Unit
+		for _, u := range list {
+			if c.Contains(&u) {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	contains = inside(contains, named)
+	if len(contains) > 1 && within != nil && named == nil {
+		if in := inside(contains, within); len(in) == 1 {
+			return &in[0], nil, nil
+		}
+	}
+	if len(contains) == 1 {
+		return &contains[0], nil, nil
+	}
+	if len(contains) > 1 {
+		if len(contains) > 5 {
+			contains = contains[:5]
+		}
+		return nil, contains, nil
+	}
+	_, close, err = tx.MatchUnits(words, 20, kinds...)
+	close = inside(close, named)
+	if len(close) > 5 {
+		close = close[:5]
+	}
+	return nil, close, err
+}
+
+// namedCounty is the region a unit's name begins with (郧阳区应急管理局
+// begins with 郧阳区; 房县交通运输局 with 房县), or nil.
+func (tx *Tx) namedCounty(key string) (*Unit, error) {
+	regions, err := tx.Units(KindRegion)
+	if err != nil {
+		return nil, err
+	}
+	var best *Unit
+	bestLen := 0
+	for i := range regions {
+		ck := countyKey(regions[i].Name)
+		if utf8.RuneCountInString(ck) < 2 || !strings.HasPrefix(key, ck) || len(ck) <= bestLen {
+			continue
+		}
+		best, bestLen = &regions[i], len(ck)
+	}
+	return best, nil
+}
+
+// Ambiguous reports that a name matched several units and no clear one.
+func Ambiguous(what, words string, close []Unit) error {
+	names := make([]string, len(close))
+	for i, u := range close {
+		names[i] = u.Name
+	}
+	return Errorf(EInvalid, "%s“%s”不明确，你是指：%s？请写完整名称", what, words, strings.Join(names, "、"))
+}
+
+// FindUnitName returns the unit words clearly names (see MatchUnit), nil
+// when the directory has none, or an invalid error listing the units when
+// several equally contain the words.
+func (tx *Tx) FindUnitName(words string, county *Unit) (*Unit, error) {
+	match, close, err := tx.MatchUnit(words, county)
+	if err != nil || match != nil {
+		return match, err
+	}
+	if len(close) > 1 && sameContains(words, close) {
+		return nil, Ambiguous("责任单位", words, close)
+	}
+	return nil, nil
+}
+
+// unitKindSuffixes guess what an unknown unit is from how its name ends.
+var unitKindSuffixes = []struct {
+	suffix string
+	kind   UnitKind
+}{
+	{"项目部", KindEnterprise}, {"公司", KindEnterprise}, {"饭店", KindEnterprise}, {"酒店", KindEnterprise},
+	{"商场", KindEnterprise}, {"小区", KindEnterprise}, {"厂", KindEnterprise}, {"店", KindEnterprise},
+	{"站", KindEnterprise}, {"矿", KindEnterprise}, {"场", KindEnterprise}, {"馆", KindEnterprise},
+	{"街道", KindTown}, {"街道办事处", KindTown}, {"镇", KindTown}, {"乡", KindTown},
+	{"局", KindDepartment}, {"大队", KindDepartment}, {"支队", KindDepartment}, {"中心", KindDepartment},
+	{"所", KindDepartment}, {"办", KindDepartment}, {"委", KindDepartment}, {"院", KindDepartment},
+}
+
+// GuessUnitKind is the kind of unit a name most likely is: …公司/厂/店/站/
+// 饭店/酒店/商场/小区/项目部 an enterprise, …局/大队/中心/所/办 a department,
+// …街道/镇/乡 a town; anything else an enterprise, as most named places are.
+func GuessUnitKind(name string) UnitKind {
+	name = canonUnitName(name)
+	best, kind := 0, KindEnterprise
+	for _, s := range unitKindSuffixes {
+		if strings.HasSuffix(name, s.suffix) && len(s.suffix) > best {
+			best, kind = len(s.suffix), s.kind
+		}
+	}
+	return kind
+}
+
+// unverifiedCode is the code of an unverified unit: derived from its
+// parent and normalised name, so that naming it twice finds it again.
+func unverifiedCode(parentID uint, name string) string {
+	sum := sha1.Sum([]byte(fmt.Sprintf("%d/%s", parentID, canonUnitName(name))))
+	return "new-" + hex.EncodeToString(sum[:6])
+}
+
+// UnitFor returns the unit words names: the clear match in the directory
+// (see MatchUnit), or else a new unit of that name, created under county
+// (the hazard's county; the root when nil) with its kind guessed from the
+// name and marked unverified, for an admin to confirm or merge later. It
+// works at once: it can take hazards and be bound to contacts. Several
+// equally close units are an invalid error listing them.
+func (tx *Tx) UnitFor(words string, county *Unit) (u *Unit, created bool, err error) {
+	words = strings.TrimSpace(words)
+	if canonUnitName(words) == "" {
+		return nil, false, Errorf(EInvalid, "责任单位名称不能为空")
+	}
+	if n := utf8.RuneCountInString(words); n > 100 {
+		return nil, false, Errorf(EInvalid, "责任单位名称太长了（%d 个字），最多 100 个字", n)
+	}
+	match, err := tx.FindUnitName(words, county)
+	if err != nil || match != nil {
+		return match, false, err
+	}
+	parent := county
+	if parent == nil {
+		roots, err := tx.RootUnits()
+		if err != nil {
+			return nil, false, err
+		}
+		if len(roots) == 0 {
+			return nil, false, Errorf(EInvalid, "通讯录是空的，请先导入单位")
+		}
+		parent = &roots[0]
+	}
+	code := unverifiedCode(parent.ID, words)
+	if u, err := tx.FindUnitByCode(code); err == nil {
+		return u, false, nil
+	} else if ErrorCode(err) != ENotFound {
+		return nil, false, err
+	}
+	now := tx.Now().UTC()
+	u = &Unit{Code: code, Name: words, Kind: GuessUnitKind(words), ParentID: &parent.ID, Path: "/",
+		Active: true, Unverified: true, CreatedAt: now, UpdatedAt: now}
+	if err := tx.DB.Create(u).Error; err != nil {
+		return nil, false, fmt.Errorf("models: create unverified unit: %w", err)
+	}
+	u.Path = pathUnder(parent, u.ID)
+	if err := tx.DB.Model(u).Update("path", u.Path).Error; err != nil {
+		return nil, false, fmt.Errorf("models: set unit path: %w", err)
+	}
+	tx.remember(u)
+	return u, true, nil
+}
+
+// sameContains reports that every unit in close contains the words: a
+// real ambiguity, not just loose suggestions.
+func sameContains(words string, close []Unit) bool {
+	key := canonUnitName(words)
+	for _, u := range close {
+		if !strings.Contains(canonUnitName(u.Name), key) {
+			return false
+		}
+	}
+	return true
+}
+
+// remember adds a unit created in this transaction to its caches.
+func (tx *Tx) remember(u *Unit) {
+	if tx.units == nil {
+		tx.units = map[uint]*Unit{}
+	}
+	c := *u
+	tx.units[u.ID] = &c
+	if tx.active != nil && u.Active {
+		tx.active = append(tx.active, c)
+	}
+}
