@@ -13,13 +13,15 @@ import (
 // LedgerImport is what importing a ledger file did, or — for a dry run —
 // would do: one line per hazard, the units created, and every problem found.
 type LedgerImport struct {
-	DryRun    bool                 `json:"dry_run"`
-	Rows      []LedgerImportRow    `json:"rows"`
-	Errors    []report.ImportError `json:"errors"`
-	NewUnits  []NewUnit            `json:"new_units"` // units not in the directory, created (or to be) unverified
-	Created   int                  `json:"created"`   // hazards written (0 for a dry run or a refused file)
-	Updated   int                  `json:"updated"`
-	Unchanged int                  `json:"unchanged"`
+	DryRun   bool                 `json:"dry_run"`
+	Rows     []LedgerImportRow    `json:"rows"`
+	Errors   []report.ImportError `json:"errors"`
+	NewUnits []NewUnit            `json:"new_units"` // units not in the directory, created (or to be) unverified
+	// Created, Updated and Unchanged count the rows' actions: done, or for
+	// a dry run to be done; a refused real run did none.
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
 }
 
 // Row actions of an import.
@@ -80,7 +82,8 @@ const (
 func (b *Bot) ImportLedger(ctx context.Context, actorID string, res *report.ImportResult, dryRun bool) (*LedgerImport, error) {
 	var out *LedgerImport
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
-		out = &LedgerImport{DryRun: dryRun, Errors: append([]report.ImportError(nil), res.Errors...)}
+		out = &LedgerImport{DryRun: dryRun, Rows: []LedgerImportRow{}, NewUnits: []NewUnit{},
+			Errors: append([]report.ImportError{}, res.Errors...)}
 		a, err := actorFor(ctx, tx, actorID)
 		if err != nil {
 			return err
@@ -104,7 +107,7 @@ func (b *Bot) ImportLedger(ctx context.Context, actorID string, res *report.Impo
 	case errors.Is(err, errDryRun):
 		out.sortErrors()
 		if !dryRun {
-			out.Created, out.Updated = 0, 0
+			out.Created, out.Updated, out.Unchanged = 0, 0, 0
 			return out, models.Errorf(models.EInvalid, "台账有 %d 处错误，未导入任何隐患，请改正后重新导入", len(out.Errors))
 		}
 		return out, nil
@@ -211,6 +214,9 @@ func (imp *ledgerImport) run(rows []report.ImportRow) error {
 		}
 	}
 	for _, p := range plan {
+		if p.row.Action == "" {
+			p.row.Action = RowCreate // not created: the file has errors
+		}
 		out.Rows = append(out.Rows, p.row)
 	}
 	return nil
