@@ -52,11 +52,12 @@ func TestFixedOnTheSpotAskedAtTheEnd(t *testing.T) {
 		c.expect("zhangsan", "灭火器过期", "请填写隐患内容")
 		c.expect("zhangsan", "超市二楼3具灭火器压力不足", "请填写县市区")
 		c.expect("zhangsan", "茅箭", "请填写行业领域")
-		c.expect("zhangsan", "消防", "请填写责任单位")
+		c.expect("zhangsan", "消防", "请填写检查的企业或场所")
+		c.expect("zhangsan", "某超市", "请填写责任单位")
 		c.expect("zhangsan", "待定", "请填写整改时限")
 		c.expect("zhangsan", "3月5日", "请核对", "已当场整改（立查立改）的，回复：当场整改 做了什么")
 		c.expect("zhangsan", "当场整改 已更换3具灭火器", "已登记，编号 YH2023-0001（立查立改）")
-		if h := c.hazard("1"); h.State != models.StatePendingReview || h.Measures != "已更换3具灭火器" {
+		if h := c.hazard("1"); h.State != models.StatePendingReview || h.Measures != "已更换3具灭火器" || h.Rectification != "已更换3具灭火器" || h.Enterprise != "某超市" {
 			t.Fatalf("hazard %+v", h)
 		}
 		// 当场整改：是 without saying what was done asks for it.

@@ -533,19 +533,12 @@ func (s *Server) mergeUnit(c *gin.Context) {
 		s.fail(c, invalid("缺少 into（合并到哪个单位，填单位代码）"))
 		return
 	}
-	respond(s, c, func(tx *models.Tx) (*models.MergeResult, error) {
-		a := &models.Actor{UserID: "api", Name: "管理接口"}
-		if req.Actor != "" {
-			if err := actorArg(tx, req.Actor); err != nil {
-				return nil, err
-			}
-			var err error
-			if a, err = tx.Actor(req.Actor); err != nil {
-				return nil, err
-			}
-		}
-		return tx.MergeUnit(a, c.Param("code"), req.Into)
-	})
+	res, err := s.d.Bot.MergeUnit(c.Request.Context(), req.Actor, c.Param("code"), req.Into)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
 }
 
 // confirmRequest is the optional body of POST /api/v1/units/{code}/confirm.
