@@ -4,6 +4,13 @@
 //
 //	go run ./cmd/benchledger -dsn 'root@tcp(127.0.0.1:3306)/hazardbot_bench' -rows 1000000
 //
+// With -mode import it only times the ledger import: each of -runs runs on
+// a fresh database reads a hand-kept-style CSV of -import rows naming
+// -newunits units the directory does not have, then does the dry run, the
+// real import and the same file again (which must change nothing):
+//
+//	go run ./cmd/benchledger -mode import -dsn 'root@tcp(127.0.0.1:3306)/hazardbot_bench' -runs 3
+//
 // It creates (and with -drop, drops) the MySQL database named in -dsn, and
 // uses a temporary SQLite file. Figures go to docs/PERFORMANCE.md by hand.
 package main
@@ -39,6 +46,9 @@ func main() {
 	years := flag.Int("years", 1, "years the generated hazards spread over, ending with 2023")
 	only := flag.String("only", "", "with -reuse: summary or list (default both)")
 	genOnly := flag.Bool("generate-only", false, "create the database, generate -rows hazards and their counts, and stop (for -reuse later)")
+	mode := flag.String("mode", "all", "all, or import: time only the ledger import (-runs runs, each on a fresh database)")
+	runs := flag.Int("runs", 3, "runs of -mode import")
+	newUnits := flag.Int("newunits", 300, "units the imported ledger names that the directory does not have")
 	flag.Parse()
 	ctx := context.Background()
 	loc, _ := time.LoadLocation("Asia/Shanghai")
@@ -67,11 +77,30 @@ func main() {
 		generate(ctx, my, *rows, *years)
 		return
 	}
+	if *mode == "import" {
+		for run := 1; run <= *runs; run++ {
+			if *dsn == "" {
+				dir, _ := os.MkdirTemp("", "benchledger")
+				importLedger(ctx, "sqlite", open(ctx, models.DBConfig{Driver: "sqlite", DSN: filepath.Join(dir, "bench.db")}, loc), *importRows, *newUnits)
+				os.RemoveAll(dir)
+				continue
+			}
+			dropDB, err := models.CreateDatabase(*dsn)
+			if err != nil {
+				log.Fatal(err)
+			}
+			s := open(ctx, models.DBConfig{Driver: "mysql", DSN: *dsn, MaxOpenConns: 32}, loc)
+			importLedger(ctx, "mysql", s, *importRows, *newUnits)
+			s.Close()
+			dropDB()
+		}
+		return
+	}
 	dir, _ := os.MkdirTemp("", "benchledger")
 	defer os.RemoveAll(dir)
 	sqlite := open(ctx, models.DBConfig{Driver: "sqlite", DSN: filepath.Join(dir, "bench.db")}, loc)
 	throughput(ctx, "sqlite", sqlite, *ops, *workers)
-	importLedger(ctx, "sqlite", sqlite, *importRows)
+	importLedger(ctx, "sqlite", sqlite, *importRows, *newUnits)
 
 	if *dsn == "" {
 		return
@@ -85,7 +114,7 @@ func main() {
 	}
 	my := open(ctx, models.DBConfig{Driver: "mysql", DSN: *dsn, MaxOpenConns: 32}, loc)
 	throughput(ctx, "mysql", my, *ops, *workers)
-	importLedger(ctx, "mysql", my, *importRows)
+	importLedger(ctx, "mysql", my, *importRows, *newUnits)
 	generate(ctx, my, *rows, *years)
 	summary(ctx, my)
 	list(ctx, my)
@@ -437,16 +466,41 @@ func list(ctx context.Context, s *models.Store) {
 	}
 }
 
-// importLedger writes an n-row CSV ledger in the official column order (as
-// an office would save its Excel sheet) and times reading it, the dry run
-// and the real, all-or-nothing import.
-func importLedger(ctx context.Context, label string, s *models.Store, n int) {
+// importLedger writes an n-row CSV ledger as a county office keeps it by
+// hand (填报时间 above the header, dates as 2023-03-01, 2023.3.1 and 3月6日,
+// counties with and without 安委会, committees in their short forms,
+// newUnits units the directory does not have among the known ones) and
+// times reading it, the dry run, the real all-or-nothing import and the
+// same file imported again (every row unchanged).
+func importLedger(ctx context.Context, label string, s *models.Store, n, newUnits int) {
 	var b strings.Builder
+	b.WriteString("重点隐患问题动态整改台账\n填报单位（盖章）：十堰市安委会,,,,,,,,填报时间：2023年3月31日,\n")
 	b.WriteString("序号,重点隐患,隐患内容,检查日期,整改措施,责任单位,县市区,市级专委会督办销号,整改时限,备注\n")
-	units := []string{"茅箭区应急管理局", "张湾区应急管理局", "十堰市某燃气有限公司（示例）"}
+	known := []string{"茅箭区应急管理局", "张湾区应急管理局", "十堰市某燃气有限公司", "茅箭区住房和城乡建设局"}
+	counties := []string{"茅箭区", "张湾区安委会", "郧阳区", "丹江口市安委会", "竹山县", "房县", "武当山特区", "十堰经开区"}
+	committees := []string{"市燃气安全专委会", "市消防安全专业委员会", "工贸专委会", "市非煤矿山安全专委会", ""}
 	for i := range n {
-		fmt.Fprintf(&b, "%d,导入隐患%d,内容%d,2023-03-%02d,措施,%s,,,2023-04-%02d,\n", i+1, i, i, 1+i%28, units[i%len(units)], 1+i%28)
+		unit, county := known[i%len(known)], counties[i%len(counties)]
+		if newUnits > 0 && i%3 != 0 {
+			// New unit j always with its own county, so there are newUnits of them.
+			j := i % newUnits
+			county = counties[j%len(counties)]
+			unit = fmt.Sprintf("%s某企业%03d有限公司", strings.TrimSuffix(strings.TrimSuffix(county, "安委会"), "特区"), j)
+		}
+		day := 1 + i%28
+		var inspected string
+		switch i % 3 {
+		case 0:
+			inspected = fmt.Sprintf("2023-03-%02d", day)
+		case 1:
+			inspected = fmt.Sprintf("2023.3.%d", day)
+		default:
+			inspected = fmt.Sprintf("3月%d日", day)
+		}
+		fmt.Fprintf(&b, "%d,导入隐患%d,内容%d,%s,措施,%s,%s,%s,4月%d日,\n", i+1, i, i, inspected, unit,
+			county, committees[i%len(committees)], day)
 	}
+	b.WriteString("情况小结：2023年2月23日至3月31日，全市检查发现重点隐患问题若干个\n")
 	data := []byte(b.String())
 	t0 := time.Now()
 	res, err := report.ReadLedger(strings.NewReader(string(data)), "ledger.csv")
@@ -461,11 +515,24 @@ func importLedger(ctx context.Context, label string, s *models.Store, n int) {
 		log.Fatal(err)
 	}
 	dryT := time.Since(t1)
+	if len(dry.Errors) > 0 {
+		log.Fatalf("%s dry run: %d errors, first %v", label, len(dry.Errors), dry.Errors[0])
+	}
 	t2 := time.Now()
 	real, err := bb.ImportLedger(ctx, "admin", res, false)
 	if err != nil {
 		log.Fatalf("%s import: %v (%d errors)", label, err, len(dry.Errors))
 	}
-	fmt.Printf("%-6s import %d-row CSV (%d KB): read %v, dry run %v (%d rows ok), import %v (%d created)\n", label, n, len(data)/1024,
-		read.Round(time.Millisecond), dryT.Round(time.Millisecond), len(dry.Rows), time.Since(t2).Round(time.Millisecond), real.Created)
+	realT := time.Since(t2)
+	t3 := time.Now()
+	again, err := bb.ImportLedger(ctx, "admin", res, false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if again.Unchanged != n {
+		log.Fatalf("%s: importing the same file again changed %d rows", label, n-again.Unchanged)
+	}
+	fmt.Printf("%-6s import %d-row CSV (%d KB, %d new units): read %v, dry run %v, import %v (%d created), again %v (%d unchanged)\n",
+		label, n, len(data)/1024, len(real.NewUnits), read.Round(time.Millisecond), dryT.Round(time.Millisecond),
+		realT.Round(time.Millisecond), real.Created, time.Since(t3).Round(time.Millisecond), again.Unchanged)
 }
