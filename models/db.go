@@ -212,6 +212,8 @@ type Tx struct {
 	// hazard created in it looks up (a ledger import creates thousands).
 	committees map[string]*Unit
 	campaigns  *[]Campaign
+	// keys remembers the normalised forms of unit names (see nameKeys).
+	keys map[string]nameKeys
 }
 
 // Now returns the store's clock.

@@ -50,6 +50,23 @@ func canonUnitName(s string) string {
 	return unitShortForms.Replace(s)
 }
 
+// nameKeys are the forms a unit's name is compared in.
+type nameKeys struct{ canon, county, committee string }
+
+// nameKeys computes a name's keys once per transaction: matching a ledger
+// of thousands of rows compares every name with every unit.
+func (tx *Tx) nameKeys(name string) nameKeys {
+	if k, ok := tx.keys[name]; ok {
+		return k
+	}
+	k := nameKeys{canonUnitName(name), countyKey(name), committeeKey(name)}
+	if tx.keys == nil {
+		tx.keys = map[string]nameKeys{}
+	}
+	tx.keys[name] = k
+	return k
+}
+
 // countySuffixes end the name of a county-level place.
 var countySuffixes = []string{"特区", "区", "县", "市"}
 
@@ -89,6 +106,12 @@ func committeeKey(s string) string {
 // inside within (the hazard's county) wins. With no clear match, close
 // lists the nearest names (in that county) for a suggestion.
 func (tx *Tx) MatchUnit(words string, within *Unit, kinds ...UnitKind) (match *Unit, close []Unit, err error) {
+	return tx.matchUnit(words, within, true, kinds...)
+}
+
+// matchUnit is MatchUnit; fuzzy asks for the nearest names when nothing
+// contains the words (FindUnitName does not need them).
+func (tx *Tx) matchUnit(words string, within *Unit, fuzzy bool, kinds ...UnitKind) (match *Unit, close []Unit, err error) {
 	key := canonUnitName(words)
 	if key == "" {
 		return nil, nil, nil
@@ -102,14 +125,15 @@ func (tx *Tx) MatchUnit(words string, within *Unit, kinds ...UnitKind) (match *U
 	var contains, county, committee []Unit
 	for i := range units {
 		u := &units[i]
-		name := canonUnitName(u.Name)
-		if name == key || canonUnitName(u.ShortName()) == key || strings.EqualFold(u.Code, strings.TrimSpace(Narrow(words))) {
+		k := tx.nameKeys(u.Name)
+		name := k.canon
+		if name == key || tx.nameKeys(u.ShortName()).canon == key || strings.EqualFold(u.Code, strings.TrimSpace(Narrow(words))) {
 			return u, nil, nil
 		}
-		if u.Kind == KindRegion && countyKey(u.Name) == ck {
+		if u.Kind == KindRegion && k.county == ck {
 			county = append(county, *u)
 		}
-		if u.Kind == KindSpecialCommittee && cmk != "" && (committeeKey(u.Name) == cmk || u.Sector == cmk) {
+		if u.Kind == KindSpecialCommittee && cmk != "" && (k.committee == cmk || u.Sector == cmk) {
 			committee = append(committee, *u)
 		}
 		if utf8.RuneCountInString(key) >= 2 && strings.Contains(name, key) {
@@ -153,6 +177,9 @@ func (tx *Tx) MatchUnit(words string, within *Unit, kinds ...UnitKind) (match *U
 		}
 		return nil, contains, nil
 	}
+	if !fuzzy {
+		return nil, nil, nil
+	}
 	_, close, err = tx.MatchUnits(words, 20, kinds...)
 	close = inside(close, named)
 	if len(close) > 5 {
@@ -171,7 +198,7 @@ func (tx *Tx) namedCounty(key string) (*Unit, error) {
 	var best *Unit
 	bestLen := 0
 	for i := range regions {
-		ck := countyKey(regions[i].Name)
+		ck := tx.nameKeys(regions[i].Name).county
 		if utf8.RuneCountInString(ck) < 2 || !strings.HasPrefix(key, ck) || len(ck) <= bestLen {
 			continue
 		}
@@ -193,7 +220,7 @@ func Ambiguous(what, words string, close []Unit) error {
 // when the directory has none, or an invalid error listing the units when
 // several equally contain the words.
 func (tx *Tx) FindUnitName(words string, county *Unit) (*Unit, error) {
-	match, close, err := tx.MatchUnit(words, county)
+	match, close, err := tx.matchUnit(words, county, false)
 	if err != nil || match != nil {
 		return match, err
 	}
@@ -267,15 +294,18 @@ func (tx *Tx) UnitFor(words string, county *Unit) (u *Unit, created bool, err er
 		parent = &roots[0]
 	}
 	code := unverifiedCode(parent.ID, words)
-	if u, err := tx.FindUnitByCode(code); err == nil {
-		return u, false, nil
-	} else if ErrorCode(err) != ENotFound {
-		return nil, false, err
-	}
 	now := tx.Now().UTC()
 	u = &Unit{Code: code, Name: words, Kind: GuessUnitKind(words), ParentID: &parent.ID, Path: "/",
 		Active: true, Unverified: true, CreatedAt: now, UpdatedAt: now}
-	if err := tx.DB.Create(u).Error; err != nil {
+	if err := tx.DB.Create(u).Error; isDuplicate(err) {
+		// Created before under this county, and since merged away or
+		// deactivated: it is not to be made again.
+		old, ferr := tx.FindUnitByCode(code)
+		if ferr != nil {
+			return nil, false, ferr
+		}
+		return nil, false, Errorf(EInvalid, "单位“%s”已停用（或已合并到其他单位），请写现在的单位名称", old.Name)
+	} else if err != nil {
 		return nil, false, fmt.Errorf("models: create unverified unit: %w", err)
 	}
 	u.Path = pathUnder(parent, u.ID)
