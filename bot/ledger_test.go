@@ -171,6 +171,10 @@ func TestImportCountyLedger(t *testing.T) {
 			}
 		})
 
+		// The pre-aggregated counts follow the batched creation exactly.
+		if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
+			t.Fatalf("counts after import: %v %v", diffs, err)
+		}
 		hazards, events, units := countHazards(t, s), countRows(t, s, "events"), countRows(t, s, "units")
 		for _, again := range []struct {
 			name string
@@ -205,6 +209,9 @@ func TestImportCountyLedger(t *testing.T) {
 			h := c.hazard(li.Rows[0].Number)
 			if h.Deadline != models.NewDate(2023, 5, 15) || h.Measures != "清理浮石，设置警示标志" {
 				t.Fatalf("updated hazard = %+v (an empty 整改措施 cell must not erase it)", h)
+			}
+			if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
+				t.Fatalf("counts after update: %v %v", diffs, err)
 			}
 		})
 

@@ -56,6 +56,9 @@ func TestUnverifiedUnitsMerge(t *testing.T) {
 		if len(merged.Hazards) != 2 || merged.Users != 1 {
 			t.Fatalf("merge moved %+v", merged)
 		}
+		if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
+			t.Fatalf("counts after merge: %v %v", diffs, err)
+		}
 		var yjj uint
 		s.InTx(ctx, func(tx *models.Tx) error {
 			u, err := tx.FindUnitByCode("maojian_yjj")
