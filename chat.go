@@ -276,6 +276,7 @@ func (t *terminal) handle(ctx context.Context, line string) error {
 		for _, m := range t.a.fake.SentTo(fields[1]) {
 			t.pushed(m)
 		}
+		t.showWeChat(fields[1])
 		return nil
 	case fields[0] == "/photo" && len(fields) == 2:
 		data, err := os.ReadFile(fields[1])

@@ -133,7 +133,28 @@ func (t *terminal) pushedWeChat(s wechattest.Sent) {
 	if t.user.Load().(string) != models.WeChatUserID(s.OpenID) {
 		return
 	}
-	t.print(renderWeChatPush(s))
+	key := fmt.Sprintf("wx|%s|%s|%d", s.OpenID, s.Kind, s.At.UnixNano())
+	t.mu.Lock()
+	if t.shown == nil {
+		t.shown = map[string]bool{}
+	}
+	seen := t.shown[key]
+	t.shown[key] = true
+	t.mu.Unlock()
+	if !seen {
+		t.print(renderWeChatPush(s))
+	}
+}
+
+// showWeChat prints what was pushed to follower user while someone else
+// was typing (after /as wx:OPENID).
+func (t *terminal) showWeChat(user string) {
+	if t.a.wechatFake == nil || !models.IsWeChatUser(user) {
+		return
+	}
+	for _, s := range t.a.wechatFake.SentTo(models.OpenID(user)) {
+		t.pushedWeChat(s)
+	}
 }
 
 // renderWeChatPush writes a customer-service or template message as the

@@ -250,6 +250,20 @@ func TestWeChatCallbackRefusals(t *testing.T) {
 func TestWeChatBinding(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		e := newWxEnv(t, s)
+
+		t.Run("the admin API issues codes, under a supervisor's rules when it names one", func(t *testing.T) {
+			var bc models.BindCode
+			e.admin("POST", "/api/v1/units/demo_gas/bind-code", map[string]string{"actor": "wangwu"}, 200, &bc)
+			if len(bc.Code) != 6 || !bc.ExpiresAt.After(e.clock.Now().Add(71*time.Hour)) {
+				t.Fatalf("code %+v", bc)
+			}
+			if status, _ := e.errorCode("POST", "/api/v1/units/demo_gas/bind-code", map[string]string{"actor": "zhangsan"}); status != 403 {
+				t.Fatalf("an inspector's code: status %d", status)
+			}
+			mustContain(t, "API code binds", e.wxSay("oApiBound", "绑定 "+bc.Code), "绑定成功")
+			mustContain(t, "unbind", e.wxSay("oApiBound", "解绑"), "已解除")
+		})
+
 		code := e.bindCode("十堰市某燃气有限公司（示例）")
 
 		mustContain(t, "wrong code", e.wxSay("oGasMgr", "绑定 000000"), "不对")
@@ -330,6 +344,12 @@ func TestWeChatEnterpriseLoop(t *testing.T) {
 		})
 
 		mustContain(t, "accept", e.wxSay("oGasMgr", "接收 1"), "已接收 YH2023-0001")
+		mustContain(t, "extend", e.wxSay("oGasMgr", "延期 1 3月31日 回收单位排期到月底"), "已申请将 YH2023-0001 延期至")
+		mustContain(t, "approve", e.say("wangwu", "ext-ok", "同意延期 1").Text, "已同意延期")
+		e.deliver()
+		if got := e.sentTo("oGasMgr", "延期已批准"); len(got) != 1 || got[0].Kind != "custom" {
+			t.Fatalf("extension notice: %+v", e.fake.SentTo("oGasMgr"))
+		}
 		mustContain(t, "photo", e.wx(wechattest.Message{OpenID: "oGasMgr", Kind: "image", MediaID: "after-1", PicURL: "http://p/1"}), "已收到照片")
 		e.fake.PutMedia("after-1", []byte("\xff\xd8 after photo"))
 		mustContain(t, "rectify", e.wxSay("oGasMgr", "整改 1 钢瓶已全部清出地下室，设置了专用存放间"), "已提交 YH2023-0001", "照片1张")
@@ -348,6 +368,13 @@ func TestWeChatEnterpriseLoop(t *testing.T) {
 			mustContain(t, "help", e.wxSay("oGasMgr", "帮助"), "十堰市某燃气有限公司（示例）", "整改 编号")
 		})
 
+		mustContain(t, "send back", e.say("wangwu", "rev-0", "复查 1 退回 照片看不清存放间").Text, "已退回")
+		e.deliver()
+		if got := e.sentTo("oGasMgr", "复查退回"); len(got) != 1 || !strings.Contains(got[0].Text, "照片看不清存放间") {
+			t.Fatalf("send-back on WeChat: %+v", e.fake.SentTo("oGasMgr"))
+		}
+		e.wx(wechattest.Message{OpenID: "oGasMgr", Kind: "image", MediaID: "after-2", PicURL: "http://p/2"})
+		mustContain(t, "resubmit", e.wxSay("oGasMgr", "整改 1 补拍了存放间照片"), "已提交 YH2023-0001")
 		e.deliver()
 		e.clock.Add(49 * time.Hour)
 		mustContain(t, "review", e.say("wangwu", "rev-1", "复查 1 通过").Text, "已销号")
