@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"hazardbot/config"
 	"hazardbot/models"
 )
 
@@ -72,10 +74,42 @@ func TestSubcommands(t *testing.T) {
 			}
 		})
 	}
+	// The second import changed nothing and duplicated nothing: the
+	// database holds exactly the file's units and users, each once.
+	d, err := config.ParseDirectory(config.ShiyanDirectory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := models.DirectoryFromFile(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	if err := run(context.Background(), []string{"hazardbot", "import", "config/directory.shiyan.yaml"}, e, &again); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("imported config/directory.shiyan.yaml: %d units, %d users, %d campaigns\n", len(in.Units), len(in.Users), len(in.Campaigns))
+	if again.String() != want {
+		t.Fatalf("third import said %q, want %q", again.String(), want)
+	}
+	st, err := models.Open(models.DBConfig{Driver: "sqlite", DSN: filepath.Join(dir, "t.db")}, time.UTC, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var units, users, codes, userids int64
+	st.DB.Table("units").Count(&units)
+	st.DB.Table("users").Count(&users)
+	st.DB.Table("units").Distinct("code").Count(&codes)
+	st.DB.Table("users").Distinct("userid").Count(&userids)
+	if units != int64(len(in.Units)) || users != int64(len(in.Users)) || codes != units || userids != users {
+		t.Fatalf("after importing three times: %d units (%d codes), %d users (%d ids); the file has %d and %d",
+			units, codes, users, userids, len(in.Units), len(in.Users))
+	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("units:\n  - {code: x, name: X, kind: castle}\n"), 0o644)
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"hazardbot", "import", bad}, e, &out)
+	err = run(context.Background(), []string{"hazardbot", "import", bad}, e, &out)
 	if err == nil || !strings.Contains(err.Error(), "nothing was imported") || !strings.Contains(err.Error(), "castle") {
 		t.Fatalf("importing a bad directory: %v", err)
 	}

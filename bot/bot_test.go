@@ -383,7 +383,36 @@ func TestLongRepliesFitWeComLimit(t *testing.T) {
 		if len(got) > 2048 {
 			t.Fatalf("reply is %d bytes", len(got))
 		}
-		c.expect("zhangsan", "帮助", "上报")
+	})
+}
+
+// 帮助 lists what this user may do: each role's own commands, and none of
+// another role's.
+func TestHelpListsTheCommandsOfTheUsersRoles(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		tests := []struct {
+			user      string
+			has, lacks []string
+		}{
+			{"zhangsan", []string{"上报 —— ", "统计 [时间]"}, []string{"交办 编号", "整改 编号", "你还不在通讯录中"}},
+			{"lisi", []string{"接收 编号", "整改 编号 做了什么", "延期 编号 新时限 理由"}, []string{"交办 编号", "复查 编号"}},
+			{"wangwu", []string{"交办 编号 单位 时限", "复查 编号 通过", "撤销 编号 理由"}, []string{"接收 编号", "你还不在通讯录中"}},
+			{"stranger", []string{"上报 —— ", "你还不在通讯录中"}, []string{"统计 [时间]", "交办 编号", "接收 编号"}},
+		}
+		for _, tc := range tests {
+			got := c.say(tc.user, "帮助")
+			for _, w := range tc.has {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s: 帮助 lacks %q:\n%s", tc.user, w, got)
+				}
+			}
+			for _, w := range tc.lacks {
+				if strings.Contains(got, w) {
+					t.Errorf("%s: 帮助 offers %q, which is not theirs:\n%s", tc.user, w, got)
+				}
+			}
+		}
 	})
 }
 

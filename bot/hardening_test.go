@@ -75,7 +75,7 @@ func TestFloodingSenderIsLimitedAcrossReplicas(t *testing.T) {
 			replies = append(replies, r.Text)
 			if i == 3 {
 				// Someone else is answered at once in the middle of it.
-				c.expect("wushi", "帮助", "上报")
+				c.expect("wushi", "帮助", "上报 —— ", "统计 [时间]")
 			}
 		}
 		for i, r := range replies[:limit] {
@@ -153,4 +153,56 @@ func draftPhotos(t *testing.T, s *models.Store, user string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// WeCom delivers one write command to two replicas at once (a retry that
+// reached another process): one hazard, the same reply from both, and its
+// notices queued once.
+func TestSameWriteCommandOnTwoReplicas(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		replicas := []*bot.Bot{bot.New(s, config.Default(), nil), bot.New(s, config.Default(), nil)}
+		m := bot.Message{ID: "7000000000001", UserID: "zhangsan", Kind: bot.KindText, Time: c.clock.Now(),
+			Text: "上报\n隐患：液化气钢瓶违规存放\n内容：地下室存放钢瓶3个\n区域：茅箭区\n行业：燃气\n单位：十堰市某燃气有限公司（示例）\n时限：3月10日"}
+		// The one-shot report asks for confirmation; 确认 is the write.
+		if r := c.send(m); !strings.Contains(r.Text, "请核对") {
+			t.Fatalf("report: %q", r.Text)
+		}
+		confirm := bot.Message{ID: "7000000000002", UserID: "zhangsan", Kind: bot.KindText, Text: "确认", Time: c.clock.Now()}
+		replies := make([]bot.Reply, 2)
+		errs := make([]error, 2)
+		done := make(chan int)
+		for i, b := range replicas {
+			go func() { replies[i], errs[i] = b.Handle(ctx, confirm); done <- i }()
+		}
+		<-done
+		<-done
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if replies[0] != replies[1] || !strings.Contains(replies[0].Text, "已登记，编号 YH2023-0001") {
+			t.Fatalf("replies %q / %q, want the same registration from both", replies[0].Text, replies[1].Text)
+		}
+		var hazards int64
+		s.DB.Model(&models.Hazard{}).Count(&hazards)
+		if hazards != 1 {
+			t.Fatalf("%d hazards, want 1", hazards)
+		}
+		cards := 0
+		for _, o := range c.to("lisi") {
+			if o.Kind == bot.OutCard {
+				cards++
+			}
+		}
+		if cards != 1 || len(c.outbox()) != 1 {
+			t.Fatalf("outbox %d rows (%d cards to the unit), want one assignment card", len(c.outbox()), cards)
+		}
+		// And once more, after both answered: still the stored reply, nothing new.
+		again, err := replicas[1].Handle(ctx, confirm)
+		if err != nil || again != replies[0] || len(c.outbox()) != 1 {
+			t.Fatalf("a late redelivery: %q %v, outbox %d", again.Text, err, len(c.outbox()))
+		}
+	})
 }
