@@ -392,7 +392,7 @@ func TestHelpListsTheCommandsOfTheUsersRoles(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		c := newChat(t, s)
 		tests := []struct {
-			user      string
+			user       string
 			has, lacks []string
 		}{
 			{"zhangsan", []string{"上报 —— ", "统计 [时间]"}, []string{"交办 编号", "整改 编号", "你还不在通讯录中"}},
