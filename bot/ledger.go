@@ -94,7 +94,7 @@ func (b *Bot) ImportLedger(ctx context.Context, actorID string, res *report.Impo
 		if len(res.Rows) == 0 && len(res.Errors) == 0 {
 			return models.Errorf(models.EInvalid, "文件里没有隐患")
 		}
-		imp := &ledgerImport{tx: tx, actor: a, out: out, units: map[string]unitHit{}}
+		imp := &ledgerImport{tx: tx, actor: a, out: out, units: map[string]unitHit{}, dryRun: dryRun}
 		if err := imp.run(res.Rows); err != nil {
 			return err
 		}
@@ -136,6 +136,9 @@ type ledgerImport struct {
 	// units remembers each name's resolution: a ledger names the same few
 	// units on many rows.
 	units map[string]unitHit
+	// dryRun plans the new hazards instead of writing them: the same checks
+	// and numbers, without the writes (and their rollback).
+	dryRun bool
 }
 
 type unitHit struct {
@@ -198,7 +201,13 @@ func (imp *ledgerImport) run(rows []report.ImportRow) error {
 		ins[k] = plan[i].in
 	}
 	if len(ins) > 0 && len(out.Errors) == 0 {
-		hs, _, err := tx.CreateHazards(imp.actor, ins)
+		var hs []*models.Hazard
+		var err error
+		if imp.dryRun {
+			hs, err = tx.PlanHazards(imp.actor, ins)
+		} else {
+			hs, _, err = tx.CreateHazards(imp.actor, ins)
+		}
 		var be *models.BatchError
 		var me *models.Error
 		if errors.As(err, &be) && errors.As(err, &me) {

@@ -146,6 +146,37 @@ func (tx *Tx) CreateHazards(actor *Actor, ins []HazardInput) ([]*Hazard, []*Even
 	return hs, evs, nil
 }
 
+// PlanHazards checks inputs as CreateHazards would and returns the hazards
+// it would create, numbered as they would be if nothing else were numbered
+// first, without writing any: a dry run of an import. (Units named by name
+// are still matched or created; the caller rolls them back.)
+func (tx *Tx) PlanHazards(actor *Actor, ins []HazardInput) ([]*Hazard, error) {
+	now := tx.Now().UTC()
+	hs := make([]*Hazard, len(ins))
+	next := map[int]int{}
+	for i := range ins {
+		h, _, err := tx.prepareHazard(actor, ins[i], now)
+		if err != nil {
+			return nil, &BatchError{Index: i, Err: err}
+		}
+		if _, ok := next[h.Year]; !ok {
+			var v []int64
+			if err := tx.DB.Raw("SELECT value FROM counters WHERE name = ?", fmt.Sprintf("hazard/%d", h.Year)).Scan(&v).Error; err != nil {
+				return nil, fmt.Errorf("models: read counter: %w", err)
+			}
+			next[h.Year] = 1
+			if len(v) == 1 {
+				next[h.Year] = int(v[0]) + 1
+			}
+		}
+		h.Seq = next[h.Year]
+		next[h.Year]++
+		h.Number = h.Num().String()
+		hs[i] = h
+	}
+	return hs, nil
+}
+
 // BatchError is the problem of one input of a batch.
 type BatchError struct {
 	Index int

@@ -479,11 +479,13 @@ func importLedger(ctx context.Context, label string, s *models.Store, n, newUnit
 	known := []string{"茅箭区应急管理局", "张湾区应急管理局", "十堰市某燃气有限公司", "茅箭区住房和城乡建设局"}
 	counties := []string{"茅箭区", "张湾区安委会", "郧阳区", "丹江口市安委会", "竹山县", "房县", "武当山特区", "十堰经开区"}
 	committees := []string{"市燃气安全专委会", "市消防安全专业委员会", "工贸专委会", "市非煤矿山安全专委会", ""}
+	fresh := 0
 	for i := range n {
 		unit, county := known[i%len(known)], counties[i%len(counties)]
 		if newUnits > 0 && i%3 != 0 {
 			// New unit j always with its own county, so there are newUnits of them.
-			j := i % newUnits
+			j := fresh % newUnits
+			fresh++
 			county = counties[j%len(counties)]
 			unit = fmt.Sprintf("%s某企业%03d有限公司", strings.TrimSuffix(strings.TrimSuffix(county, "安委会"), "特区"), j)
 		}
