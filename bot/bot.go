@@ -430,6 +430,10 @@ func (c *turn) runText(cmd command.Command, err error) error {
 		return c.sendPhotos(cmd.Number)
 	case command.Ledger:
 		return c.ledger(cmd)
+	case command.CampaignReport:
+		return c.campaignReport(cmd.Text)
+	case command.CampaignStatus:
+		return c.campaignStatus(cmd.Text)
 	case command.Ranking:
 		return c.ranking(cmd)
 	case command.Mine:

@@ -80,6 +80,9 @@ func helpText(a *models.Actor) string {
 		line("统计 [时间] [区域或行业] —— 例如：统计 本周")
 		line("排名 [时间] —— 考核排名")
 	}
+	if mayRecordReports(a) {
+		line("报送 [材料] —— 登记本单位已报送专项行动材料；报送情况 —— 谁还没报")
+	}
 	if mayPullLedger(a) {
 		line("台账 [时间] [区域或行业] —— 发来 Excel 台账")
 	}

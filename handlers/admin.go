@@ -773,3 +773,31 @@ func (s *Server) runJob(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"job": name, "status": "done"})
 }
+
+// campaignReportRequest records a unit's campaign report through the API.
+type campaignReportRequest struct {
+	Actor    string `json:"actor"`
+	Unit     string `json:"unit"`     // unit code; "" the actor's county or special committee
+	Material string `json:"material"` // part of the deadline's name; "" the earliest owed
+	Note     string `json:"note"`
+}
+
+// campaignReport: POST /api/v1/campaigns/:code/reports records, as chat's
+// 报送 does, that a unit handed in a campaign report.
+func (s *Server) campaignReport(c *gin.Context) {
+	var req campaignReportRequest
+	if err := bindJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	r, err := s.d.Bot.RecordCampaignReport(c.Request.Context(), req.Actor, c.Param("code"), req.Material, req.Unit, req.Note)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if !r.New {
+		status = http.StatusOK
+	}
+	c.JSON(status, r)
+}

@@ -495,3 +495,42 @@ func TestAdminLedgerImport(t *testing.T) {
 		})
 	})
 }
+
+func TestCampaignReportThroughTheAPI(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		var r struct {
+			New    bool   `json:"new"`
+			Text   string `json:"text"`
+			Report struct {
+				Deadline string `json:"deadline"`
+				Due      string `json:"due"`
+			} `json:"report"`
+		}
+		body := map[string]any{"actor": "zhaoliu", "unit": "zhangwan", "material": "工作方案"}
+		e.admin("POST", "/api/v1/campaigns/spring2023/reports", body, http.StatusCreated, &r)
+		if !r.New || r.Report.Deadline != "工作方案报送市安委办" || r.Report.Due != "2023-03-02" || !strings.Contains(r.Text, "张湾区 已报送") {
+			t.Fatalf("recorded %+v", r)
+		}
+		e.admin("POST", "/api/v1/campaigns/spring2023/reports", body, http.StatusOK, &r)
+		if r.New {
+			t.Fatal("a second record of the same report is new")
+		}
+		for _, c := range []struct {
+			body   map[string]any
+			status int
+		}{
+			{map[string]any{"actor": "wangwu", "unit": "zhangwan"}, http.StatusForbidden},                       // another county
+			{map[string]any{"actor": "lisi"}, http.StatusForbidden},                                             // a contact
+			{map[string]any{"actor": "zhaoliu", "unit": "demo_gas"}, http.StatusBadRequest},                     // not a reporting unit
+			{map[string]any{"actor": "zhaoliu", "unit": "zhangwan", "material": "年终总结"}, http.StatusBadRequest}, // no such material
+		} {
+			if status, _ := e.errorCode("POST", "/api/v1/campaigns/spring2023/reports", c.body); status != c.status {
+				t.Errorf("%v: status %d, want %d", c.body, status, c.status)
+			}
+		}
+		if status, _ := e.errorCode("POST", "/api/v1/campaigns/autumn/reports", body); status != http.StatusNotFound {
+			t.Errorf("unknown campaign: status %d", status)
+		}
+	})
+}

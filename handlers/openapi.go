@@ -122,6 +122,10 @@ func openAPIDoc() map[string]any {
 			pathParam("number", "hazard number")),
 			jsonBody("action: assign|accept|submit|pass|reject|list|request_extend|approve_extend|withdraw; unit is a code; deadline YYYY-MM-DD; colour red|yellow|blue",
 				"actor", "action", "note", "unit", "deadline", "colour"))},
+		"/api/v1/campaigns/{code}/reports": {"post": withBody(op("campaignReport", "Record that a unit handed in a campaign report (chat's 报送); 201 new, 200 already recorded", "201",
+			pathParam("code", "campaign code or name")),
+			jsonBody("actor is a directory user; unit a code (default the actor's county or special committee); material part of a deadline's name (default the earliest owed)",
+				"actor", "unit", "material", "note"))},
 		"/api/v1/units": {
 			"get": op("listUnits", "Active units in directory order", "200",
 				query("unverified", "only units created for names the directory did not have, not yet confirmed", enum("true", "false"))),

@@ -42,6 +42,7 @@ func (s *Server) routes(e *gin.Engine) {
 
 	api.GET("/summary", s.summary)
 	api.GET("/ranking", s.ranking)
+	api.POST("/campaigns/:code/reports", s.campaignReport)
 	api.GET("/ledger.xlsx", s.exportLedger)
 	api.POST("/ledger/import", s.importLedger)
 

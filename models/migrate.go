@@ -36,6 +36,7 @@ var migrations = []migration{
 	{30, "unverified units, 整改情况 apart from 整改措施", migrate30},
 	{40, "the next page of a long chat reply, per user", migrate40},
 	{41, "settings of the database itself (the demo marker)", migrate41},
+	{50, "campaign reports handed in, per unit and due date", migrate50},
 	{60, "H5 page sessions", migrate60},
 	{70, "WeChat binding codes and last-seen times", migrate70},
 	{71, "public tips", migrate71},
@@ -499,4 +500,20 @@ func migrate81(db *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// migrate50 records which unit handed in which campaign report for which
+// due date, so that reminders skip those that did.
+func migrate50(db *gorm.DB) error {
+	type campaignReport struct {
+		ID         uint   `gorm:"primaryKey"`
+		CampaignID uint   `gorm:"not null;uniqueIndex:idx_campaign_reports_due,priority:1"`
+		Deadline   string `gorm:"size:64;not null;uniqueIndex:idx_campaign_reports_due,priority:2"`
+		DueOn      string `gorm:"type:varchar(10);not null;uniqueIndex:idx_campaign_reports_due,priority:3"`
+		UnitID     uint   `gorm:"not null;uniqueIndex:idx_campaign_reports_due,priority:4"`
+		ReporterID string `gorm:"size:64;not null;default:''"`
+		Note       string `gorm:"size:500;not null;default:''"`
+		CreatedAt  time.Time
+	}
+	return db.Table("campaign_reports").AutoMigrate(&campaignReport{})
 }

@@ -47,6 +47,8 @@ const (
 	Resume           Name = "resume"            // 继续
 	Skip             Name = "skip"              // 跳过
 	Photos           Name = "photos"            // 照片: a hazard's photos
+	CampaignReport   Name = "campaign_report"   // 报送: a unit handed in a campaign report
+	CampaignStatus   Name = "campaign_status"   // 报送情况: who has not
 	Greet            Name = "greet"             // 你好, 在吗
 	More             Name = "more"              // 更多: the next page of a long reply
 	Ledger           Name = "ledger"            // 台账: the .xlsx of the asker's scope
@@ -141,6 +143,8 @@ var words = map[string]Name{
 	"台账": Ledger, "导出台账": Ledger, "要台账": Ledger, "ledger": Ledger,
 	"排名": Ranking, "考核排名": Ranking, "排行": Ranking, "ranking": Ranking,
 
+	"报送": CampaignReport, "已报送": CampaignReport, "报送情况": CampaignStatus, "报送进度": CampaignStatus,
+
 	"照片": Photos, "查看照片": Photos, "看照片": Photos, "photos": Photos, "photo": Photos,
 
 	"修改": Edit, "改": Edit, "更改": Edit, "edit": Edit,
@@ -211,6 +215,8 @@ var usages = map[Name]string{
 	Resume:           "继续",
 	Skip:             "跳过",
 	Photos:           "照片 编号，例如：照片 12",
+	CampaignReport:   "报送 [活动] [材料]，例如：报送、报送 月报、报送 春季攻势 工作方案",
+	CampaignStatus:   "报送情况 [活动]",
 	Greet:            "你好",
 	More:             "更多",
 	Ledger:           "台账 [时间] [区域或行业]，例如：台账、台账 本月 茅箭区、台账 燃气",
@@ -314,6 +320,12 @@ func (p *parser) parse() (Command, error) {
 		return c, nil
 	case Report:
 		return p.report(c)
+	case CampaignReport, CampaignStatus:
+		if p.glued {
+			return c, p.invalid("多余的字")
+		}
+		c.Text = strings.TrimSpace(trimSep(p.rest))
+		return c, nil
 	case Stats, Ledger, Ranking:
 		return p.stats(c)
 	case Edit:

@@ -289,3 +289,41 @@ func TestDigestsLinkHomePage(t *testing.T) {
 		t.Errorf("the weekly digest does not link 首页:\n%s", weekly)
 	}
 }
+
+// TestCampaignRemindersSkipWhoReported: a county that recorded its plan
+// (报送) is not reminded of it; the others still are, and the county still
+// is of what it owes.
+func TestCampaignRemindersSkipWhoReported(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, at(2023, 2, 27, 9, 0))
+		e.tx(func(tx *models.Tx) error {
+			a, err := tx.Actor("wangwu")
+			if err != nil {
+				return err
+			}
+			c, err := tx.FindCampaign("spring2023")
+			if err != nil {
+				return err
+			}
+			dues := c.Dues(models.NewDate(2023, 3, 2), models.NewDate(2023, 3, 2), "工作方案")
+			if len(dues) != 1 {
+				t.Fatalf("dues %+v", dues)
+			}
+			_, isNew, err := tx.RecordCampaignReport(a, c, a.Unit, dues[0], "")
+			if !isNew {
+				t.Fatal("first record not new")
+			}
+			return err
+		})
+		if _, err := e.n.CampaignReminders(context.Background(), e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.keysOn("2023-02-27"); !slices.Equal(got, []string{"campaign:gassup", "campaign:zwsup"}) {
+			t.Fatalf("reminded %v, want everyone but 茅箭区's supervisor", got)
+		}
+		text := e.body(e.row("campaign|2023-02-27|zwsup")).Text
+		if !strings.Contains(text, "工作方案报送市安委办：3月2日截止") || strings.Contains(text, "请忽略") || !strings.Contains(text, "报送 月报") {
+			t.Fatalf("reminder text:\n%s", text)
+		}
+	})
+}
