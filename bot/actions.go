@@ -152,9 +152,9 @@ func (b *Bot) doneText(r *models.Result) string {
 	case models.ActSubmit:
 		s := fmt.Sprintf("已提交 %s 的整改，等待复查", h.Number)
 		if r.Photos > 0 {
-			s += fmt.Sprintf("（附照片%d张）", r.Photos)
+			return s + fmt.Sprintf("（附照片%d张）。", r.Photos)
 		}
-		return s + "。"
+		return s + "。没有附照片：10分钟内发来的整改后照片会补充到这次整改。"
 	case models.ActPass:
 		return fmt.Sprintf("%s 复查通过，已销号。", h.Number)
 	case models.ActReject:

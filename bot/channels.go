@@ -150,6 +150,8 @@ func PlainText(m Outgoing) string {
 		return strings.TrimSpace(m.Title + "\n" + m.Description)
 	case OutFile:
 		return fmt.Sprintf("文件《%s》请在电脑上查看。", m.FileName)
+	case OutImage:
+		return "（一张照片，公众号里暂时看不到，请联系督办员查看）"
 	case OutCard:
 		if m.Card == nil {
 			return ""

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ const (
 	msgLatePhotoNote = "%s 为 %s %s 补充了整改后照片（见下）。查看全部照片：照片 %d"
 	msgNoPhotos      = "%s 还没有照片。"
 	msgPhotosComing  = "%s 的照片（%s）随后发给你，每张一条消息。"
+	msgPhotosWeChat  = "%s 有整改前照片%d张、整改后照片%d张。公众号里暂时看不到照片，请联系督办员查看。"
 )
 
 // maxPhotosSent bounds the photos sent at once (one image message each):
@@ -30,6 +32,11 @@ const latePhotoWindow = 10 * time.Minute
 // one dedupe key per photo under prefix. Photos the fetcher gave up on are
 // left out. It returns the items and how many photos they show.
 func photoItems(prefix string, users []string, list []models.Attachment) ([]models.OutboxItem, int, error) {
+	// Image messages go to WeCom members; the Official Account sends text.
+	users = slices.DeleteFunc(slices.Clone(users), models.IsWeChatUser)
+	if len(users) == 0 {
+		return nil, 0, nil
+	}
 	var items []models.OutboxItem
 	for _, a := range list {
 		if len(items) == maxPhotosSent {
@@ -60,11 +67,11 @@ func evidenceItems(tx *models.Tx, h *models.Hazard, ev *models.Event, users []st
 	if err != nil {
 		return nil, err
 	}
-	line, err := outboxItem(fmt.Sprintf("ev|%d|photos", ev.ID), users, text(photoCountLine(h, "整改后", len(list), shown)))
+	line, err := channelItems(fmt.Sprintf("ev|%d|photos", ev.ID), users, text(photoCountLine(h, "整改后", len(list), shown)))
 	if err != nil {
 		return nil, err
 	}
-	return append(items, line), nil
+	return append(items, line...), nil
 }
 
 // latePhoto attaches a photo sent shortly after the sender's 整改 to that
@@ -91,17 +98,16 @@ func (c *turn) latePhoto() (ok bool, err error) {
 	if len(users) > 0 {
 		// One note per submission, then each photo while there are at
 		// most maxPhotosSent.
-		note, err := outboxItem(fmt.Sprintf("ev|%d|late", ev.ID), users, text(fmt.Sprintf(msgLatePhotoNote, c.actor.Display(), h.Number, h.Title, h.Seq)))
+		items, err := channelItems(fmt.Sprintf("ev|%d|late", ev.ID), users, text(fmt.Sprintf(msgLatePhotoNote, c.actor.Display(), h.Number, h.Title, h.Seq)))
 		if err != nil {
 			return false, err
 		}
-		items := []models.OutboxItem{note}
 		if len(list) <= maxPhotosSent {
-			img, err := outboxItem(fmt.Sprintf("ev|%d|photo|%d", ev.ID, a.ID), users, Outgoing{Kind: OutImage, Photo: a.ID})
+			img, _, err := photoItems(fmt.Sprintf("ev|%d|photo", ev.ID), users, []models.Attachment{*a})
 			if err != nil {
 				return false, err
 			}
-			items = append(items, img)
+			items = append(items, img...)
 		}
 		if _, err := c.tx.Enqueue(items...); err != nil {
 			return false, err
@@ -140,6 +146,10 @@ func (c *turn) sendPhotos(n models.Number) error {
 	}
 	if len(all) == 0 {
 		c.say(msgNoPhotos, h.Number)
+		return nil
+	}
+	if models.IsWeChatUser(c.actor.UserID) {
+		c.say(msgPhotosWeChat, h.Number, len(before), len(after))
 		return nil
 	}
 	to := []string{c.actor.UserID}
