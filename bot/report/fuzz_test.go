@@ -34,6 +34,7 @@ func fuzzSeeds(t testing.TB) map[string]struct {
 		"quotes":        {[]byte("重点隐患,隐患内容,责任单位\n\"a\"\"b\",\"c\nd\",e\n"), "q.csv"},
 		"exported-xlsx": {writeSample(t), "台账.xlsx"},
 		"not-a-ledger":  {[]byte("姓名,电话\n"), "x.txt"},
+		"xfd-bomb":      {craftedXLSX(t, "A1:XFD20", 20, xfdRow), "炸弹.xlsx"},
 	}
 }
 
