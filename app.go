@@ -97,7 +97,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	a.metrics = wecom.NewMetrics(a.registry)
 
 	w := cfg.WeCom
-	wcfg := wecom.Config{CorpID: w.CorpID, AgentID: int64(w.AgentID), Secret: w.Secret, APIBase: w.APIBase, FileRoot: cfg.Storage.Dir}
+	wcfg := wecom.Config{CorpID: w.CorpID, AgentID: int64(w.AgentID), Secret: w.Secret, APIBase: w.APIBase}
 	token, aesKey := w.Token, w.AESKey
 	var clientOpts []wecom.Option
 	if a.demo {

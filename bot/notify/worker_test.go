@@ -29,8 +29,8 @@ func wecomAPI(t *testing.T, timeout time.Duration, fileRoot string) (*wecomtest.
 	fake := wecomtest.NewFake(wecomtest.FakeOptions{CorpID: "wwcorp", Secret: "s3cret", AgentID: 1000002})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	c, err := wecom.NewClient(wecom.Config{CorpID: "wwcorp", Secret: "s3cret", AgentID: 1000002, APIBase: srv.URL, Timeout: timeout, FileRoot: fileRoot},
-		wecom.NewMemoryTokens(), wecom.WithHTTPClient(srv.Client()), wecom.WithAttempts(1), wecom.WithLogger(slog.New(slog.DiscardHandler)),
+	c, err := wecom.NewClient(wecom.Config{CorpID: "wwcorp", Secret: "s3cret", AgentID: 1000002, APIBase: srv.URL, Timeout: timeout},
+		wecom.NewMemoryTokens(), wecom.WithFiles(bot.DirFiles{Dir: fileRoot}), wecom.WithHTTPClient(srv.Client()), wecom.WithAttempts(1), wecom.WithLogger(slog.New(slog.DiscardHandler)),
 		wecom.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 	if err != nil {
 		t.Fatal(err)

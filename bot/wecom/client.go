@@ -69,14 +69,12 @@ type Config struct {
 	APIBase string
 	// Timeout bounds each HTTP request; 0 means DefaultTimeout.
 	Timeout time.Duration
-	// FileRoot is the storage directory that Outgoing.File is relative to.
-	FileRoot string
 }
 
 // Client calls the WeCom API for one application. It implements bot.Sender
 // and is safe for concurrent use.
 type Client struct {
-	files    bot.Files // nil: Config.FileRoot
+	files    bot.Files // where Outgoing.File is read (WithFiles); nil: file messages fail
 	cfg      Config
 	base     string
 	key      string
@@ -113,8 +111,9 @@ func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 // WithMetrics sets where calls and refreshes are counted.
 func WithMetrics(m *Metrics) Option { return func(c *Client) { c.metrics = m } }
 
-// WithFiles makes file messages read Outgoing.File from files (e.g. the
-// database, when replicas share no directory) instead of Config.FileRoot.
+// WithFiles makes file and image messages read Outgoing.File from files
+// (a directory, or the database when replicas share no directory; main
+// decides). Without it such messages fail: there is no default store.
 func WithFiles(files bot.Files) Option { return func(c *Client) { c.files = files } }
 
 // WithAttempts sets how many times a call failing with a transient error
@@ -786,16 +785,12 @@ func dedupe(users []string) []string {
 
 // ---- media ----
 
-// uploadFile uploads m.File from the files (or, without them, from
-// Config.FileRoot) as temporary media: an "image" for an image message, a
-// "file" otherwise.
+// uploadFile uploads m.File from the files as temporary media: an "image"
+// for an image message, a "file" otherwise.
 func (c *Client) uploadFile(ctx context.Context, m bot.Outgoing) (string, error) {
 	files := c.files
 	if files == nil {
-		if c.cfg.FileRoot == "" {
-			return "", errors.New("wecom: no file root configured for file messages")
-		}
-		files = bot.DirFiles{Dir: c.cfg.FileRoot}
+		return "", errors.New("wecom: no file store for file messages (WithFiles)")
 	}
 	f, _, err := files.Open(ctx, m.File)
 	if bot.FileMissing(err) {

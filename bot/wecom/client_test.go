@@ -265,7 +265,7 @@ func jsonPath(v any, p string) any {
 	return v
 }
 
-func TestSendFileUploadsFromFileRoot(t *testing.T) {
+func TestSendFileUploadsFromTheFileStore(t *testing.T) {
 	root := t.TempDir()
 	data := []byte("PK\x03\x04 fake xlsx bytes for the weekly ledger")
 	if err := os.MkdirAll(filepath.Join(root, "reports"), 0o755); err != nil {
@@ -274,7 +274,7 @@ func TestSendFileUploadsFromFileRoot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "reports", "week11.xlsx"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := newAPIEnv(t, Config{FileRoot: root})
+	e := newAPIEnv(t, Config{}, WithFiles(bot.DirFiles{Dir: root}))
 	err := e.client.Send(context.Background(), bot.Outgoing{Kind: bot.OutFile, ToUsers: []string{"wangwu"},
 		File: "reports/week11.xlsx", FileName: "重点隐患台账-第11周.xlsx"})
 	if err != nil {
@@ -321,7 +321,7 @@ func TestSendRejectsBadMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newAPIEnv(t, Config{FileRoot: root})
+			e := newAPIEnv(t, Config{}, WithFiles(bot.DirFiles{Dir: root}))
 			err := e.client.Send(context.Background(), tt.msg)
 			if err == nil {
 				t.Fatal("Send succeeded, want an error")
