@@ -348,8 +348,13 @@ func weekday(today models.Date, which, day string) models.Date {
 // end: one month after 1月31日 is 2月28日, not 3月3日.
 func addMonths(d models.Date, n int) models.Date {
 	m := int(d.Month) - 1 + n
+	// Floor division: one month back from January is December of the year before.
 	y := d.Year + m/12
-	m = m%12 + 1
+	if m %= 12; m < 0 {
+		m += 12
+		y--
+	}
+	m++
 	last := models.NewDate(y, time.Month(m)+1, 0).Day
 	return models.Date{Year: y, Month: time.Month(m), Day: min(d.Day, last)}
 }

@@ -3,6 +3,7 @@ package command
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"hazardbot/models"
 )
@@ -75,5 +76,18 @@ func TestParsePeriodErrors(t *testing.T) {
 				t.Fatalf("ParsePeriod(%q) error = %v, want invalid containing %q", c.in, err, c.want)
 			}
 		})
+	}
+}
+
+// TestLastMonthInJanuary is a regression found by FuzzParseDate: one month
+// back from January was month 0 of the same year.
+func TestLastMonthInJanuary(t *testing.T) {
+	now := time.Date(2024, 1, 10, 9, 0, 0, 0, shanghai)
+	p, err := ParsePeriod("上月", now, shanghai, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Period{day(2023, 12, 1), day(2023, 12, 31), "上月"}); p != want {
+		t.Fatalf("上月 on 2024-01-10 = %+v; want %+v", p, want)
 	}
 }
