@@ -166,6 +166,9 @@ func TestBrowser(t *testing.T) {
 
 	// 3. 接收, then 提交整改 with an after-photo from the phone.
 	run("accept", chromedp.Click(chromedp.CSS("#do-accept")), chromedp.WaitVisible(chromedp.CSS("#done")))
+	// The accept page's #done would satisfy the wait below before the
+	// submit's answer arrives: take it away so the wait sees the new page.
+	eval("forget accept", `(() => { document.querySelector('#done')?.remove(); return 1 })()`)
 	run("submit", chromedp.SetValue(chromedp.CSS(`textarea[name=note]`), "已更换老化软管并加装燃气报警器"),
 		chromedp.SetUploadFiles(chromedp.CSS("#photos"), []string{after}),
 		chromedp.Click(chromedp.CSS("#do-submit")), chromedp.WaitVisible(chromedp.CSS("#done")))
