@@ -191,12 +191,18 @@ func randomAESKey() string {
 	return base64.RawStdEncoding.EncodeToString(b)
 }
 
-func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+// openConfigured loads the configuration and opens its migrated database,
+// for the one-shot commands (migrate, check-counts).
+func openConfigured(ctx context.Context, getenv func(string) string) (*models.Store, error) {
 	cfg, log, err := loadConfig(getenv, os.Stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s, err := openStore(ctx, cfg, log)
+	return openStore(ctx, cfg, log)
+}
+
+func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	s, err := openConfigured(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -212,11 +218,7 @@ func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 // checkCounts compares the pre-aggregated counts with the hazards, and with
 // repair rebuilds them.
 func checkCounts(ctx context.Context, getenv func(string) string, stdout io.Writer, repair bool) error {
-	cfg, log, err := loadConfig(getenv, os.Stderr)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, log)
+	s, err := openConfigured(ctx, getenv)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,32 @@ func openFailure(err error) (int, string) {
 	return http.StatusBadRequest, "bad_request"
 }
 
+// readCallback reads a callback's body within maxCallbackBody. A body that
+// is too large or cut short is answered here (413 or 400, counted under
+// kind) and ok is false.
+func (s *Server) readCallback(c *gin.Context, kind string, start time.Time) (body []byte, ok bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCallbackBody))
+	if err != nil {
+		status, outcome := http.StatusBadRequest, "bad_request"
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			status, outcome = http.StatusRequestEntityTooLarge, "too_large"
+		}
+		s.d.Metrics.ObserveCallback(kind, outcome, time.Since(start))
+		c.String(status, http.StatusText(status))
+		return nil, false
+	}
+	return body, true
+}
+
+// refuse answers a callback that failed verification (openFailure's
+// status) and counts it under kind; it touched nothing.
+func (s *Server) refuse(c *gin.Context, kind string, err error, start time.Time) {
+	status, outcome := openFailure(err)
+	s.d.Metrics.ObserveCallback(kind, outcome, time.Since(start))
+	c.String(status, http.StatusText(status))
+}
+
 // callbackVerify answers WeCom's URL verification with the decrypted echostr.
 func (s *Server) callbackVerify(c *gin.Context) {
 	start := time.Now()
@@ -52,9 +78,7 @@ func (s *Server) callbackVerify(c *gin.Context) {
 	q := c.Request.URL.Query()
 	echo, err := s.d.Crypto.VerifyURL(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr"))
 	if err != nil {
-		status, outcome := openFailure(err)
-		s.d.Metrics.ObserveCallback("verify_url", outcome, time.Since(start))
-		c.String(status, http.StatusText(status))
+		s.refuse(c, "verify_url", err, start)
 		return
 	}
 	s.d.Metrics.ObserveCallback("verify_url", "ok", time.Since(start))
@@ -73,15 +97,8 @@ func (s *Server) callbackReceive(c *gin.Context) {
 		c.String(http.StatusServiceUnavailable, "wecom callback not configured")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCallbackBody))
-	if err != nil {
-		status, outcome := http.StatusBadRequest, "bad_request"
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			status, outcome = http.StatusRequestEntityTooLarge, "too_large"
-		}
-		s.d.Metrics.ObserveCallback("unknown", outcome, time.Since(start))
-		c.String(status, http.StatusText(status))
+	body, ok := s.readCallback(c, "unknown", start)
+	if !ok {
 		return
 	}
 	q := c.Request.URL.Query()
@@ -94,9 +111,7 @@ func (s *Server) callbackReceive(c *gin.Context) {
 		}
 	}
 	if err != nil {
-		status, outcome := openFailure(err)
-		s.d.Metrics.ObserveCallback("unknown", outcome, time.Since(start))
-		c.String(status, http.StatusText(status))
+		s.refuse(c, "unknown", err, start)
 		return
 	}
 	kind, outcome := callbackKind(msg), "ok"

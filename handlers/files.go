@@ -30,11 +30,6 @@ func attachment(c *gin.Context, name, fallback string) {
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, url.PathEscape(name)))
 }
 
-// ledgerFileName is the export's file name for the day it was made.
-func ledgerFileName(d models.Date) string {
-	return "重点隐患问题动态整改台账-" + d.String() + ".xlsx"
-}
-
 // maxImportBody caps an uploaded ledger: the reader's own limit plus room
 // for the multipart framing.
 const maxImportBody = report.MaxImportSize + 1<<20

@@ -22,16 +22,12 @@ func (s *Server) exportLedger(c *gin.Context) {
 			return err
 		}
 		today = tx.Today()
-		meta, err := report.MetaFor(tx, f.Scope, f.From, f.To)
-		if err != nil {
-			return err
-		}
-		return report.WriteHazardLedger(tx, f, meta, &buf)
+		return report.WriteFilteredLedger(tx, f, &buf)
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	attachment(c, ledgerFileName(today), "ledger-"+today.String()+".xlsx")
+	attachment(c, report.FileName(today), "ledger-"+today.String()+".xlsx")
 	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 }

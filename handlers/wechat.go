@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -28,9 +26,7 @@ func (s *Server) wechatVerify(c *gin.Context) {
 	}
 	echo, err := s.d.WeChat.VerifyURL(wechatQuery(c), s.d.Store.Now(), s.d.Config.WeCom.CallbackWindow)
 	if err != nil {
-		status, outcome := openFailure(err)
-		s.d.Metrics.ObserveCallback("wechat_verify_url", outcome, time.Since(start))
-		c.String(status, http.StatusText(status))
+		s.refuse(c, "wechat_verify_url", err, start)
 		return
 	}
 	s.d.Metrics.ObserveCallback("wechat_verify_url", "ok", time.Since(start))
@@ -48,23 +44,14 @@ func (s *Server) wechatReceive(c *gin.Context) {
 		c.String(http.StatusServiceUnavailable, "wechat callback not configured")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCallbackBody))
-	if err != nil {
-		status, outcome := http.StatusBadRequest, "bad_request"
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			status, outcome = http.StatusRequestEntityTooLarge, "too_large"
-		}
-		s.d.Metrics.ObserveCallback("wechat", outcome, time.Since(start))
-		c.String(status, http.StatusText(status))
+	body, ok := s.readCallback(c, "wechat", start)
+	if !ok {
 		return
 	}
 	q := wechatQuery(c)
 	in, err := s.d.WeChat.Open(q, body, s.d.Store.Now(), s.d.Config.WeCom.CallbackWindow)
 	if err != nil {
-		status, outcome := openFailure(err)
-		s.d.Metrics.ObserveCallback("wechat", outcome, time.Since(start))
-		c.String(status, http.StatusText(status))
+		s.refuse(c, "wechat", err, start)
 		return
 	}
 	kind, outcome := "wechat_"+callbackKind(in.Msg), "ok"

@@ -11,6 +11,19 @@ import (
 // errStopRows ends the hazard stream when the ledger writer stops reading.
 var errStopRows = errors.New("report: stop")
 
+// WriteFilteredLedger writes the ledger of what f selects under the header
+// of f's scope and period: the admin API's export and the H5 download.
+func WriteFilteredLedger(tx *models.Tx, f models.HazardFilter, w io.Writer) error {
+	meta, err := MetaFor(tx, f.Scope, f.From, f.To)
+	if err != nil {
+		return err
+	}
+	return WriteHazardLedger(tx, f, meta, w)
+}
+
+// FileName is an exported ledger's file name for the day it was made.
+func FileName(d models.Date) string { return SheetName + "-" + d.String() + ".xlsx" }
+
 // WriteHazardLedger writes the ledger of the hazards f selects, streamed
 // from the database in number order, with the 情况小结 footer counted over
 // the same hazards. Unit, county and committee names come from the units

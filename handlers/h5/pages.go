@@ -337,17 +337,13 @@ func (p *Pages) LedgerXLSX(c *gin.Context) {
 			return err
 		}
 		today = tx.Today()
-		meta, err := report.MetaFor(tx, f.Scope, f.From, f.To)
-		if err != nil {
-			return err
-		}
-		return report.WriteHazardLedger(tx, f, meta, &buf)
+		return report.WriteFilteredLedger(tx, f, &buf)
 	})
 	if err != nil {
 		p.fail(c, err)
 		return
 	}
-	name := report.SheetName + "-" + today.String() + ".xlsx"
+	name := report.FileName(today)
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="ledger-%s.xlsx"; filename*=UTF-8''%s`, today, url.PathEscape(name)))
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
