@@ -26,6 +26,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	defer a.close()
+	if a.demo {
+		n, err := a.demoSample(ctx)
+		if err != nil {
+			return fmt.Errorf("demo sample ledger: %w", err)
+		}
+		if n > 0 {
+			log.Info("demo mode: sample ledger added", "hazards", n)
+		}
+	}
 
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
