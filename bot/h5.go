@@ -77,7 +77,7 @@ func (b *Bot) Todo(ctx context.Context, userid string, limit int) ([]TodoList, e
 }
 
 // statsPeriod reads the period of a 统计 (empty: the running campaign, up to
-// today, else this month).
+// today, else the last 30 days).
 func (b *Bot) statsPeriod(tx *models.Tx, text string) (command.Period, error) {
 	var campaign *command.Period
 	camp, err := tx.CampaignOn(b.today())
@@ -94,7 +94,7 @@ func (b *Bot) statsPeriod(tx *models.Tx, text string) (command.Period, error) {
 }
 
 // ParsePeriod reads a period as 统计 does (今日, 本周, 本月, 活动, 2月1日至3月15日;
-// empty: the running campaign, else this month), for the ledger page's filter.
+// empty: the running campaign, else the last 30 days), for the ledger page's filter.
 func (b *Bot) ParsePeriod(ctx context.Context, text string) (command.Period, error) {
 	return b.statsPeriod(b.store.Reads(ctx), text)
 }

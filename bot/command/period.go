@@ -69,7 +69,8 @@ var rangeSeps = []string{"至", "到", "~", "—", "–", "－", "-"}
 // (that day), or a range "A至B", "A到B", "A~B", "A-B" whose ends are any
 // ParseDate form ("2月1日至3月15日", "3月1日至15日", "2月1日至今"). A year-less
 // right end takes the left end's year. Empty s means the campaign when one
-// is given, else this month.
+// is given, else the last 30 days (近30天): never the few days of a month
+// just begun, which on the 1st would show a leader nothing at all.
 func ParsePeriod(s string, now time.Time, loc *time.Location, campaign *Period) (Period, error) {
 	today := models.DateOf(now, loc)
 	c := compact(s)
@@ -77,7 +78,7 @@ func ParsePeriod(s string, now time.Time, loc *time.Location, campaign *Period) 
 		if campaign != nil {
 			return campaignPeriod(campaign), nil
 		}
-		return thisMonth(today), nil
+		return Period{today.AddDays(-29), today, "近30天"}, nil
 	}
 	if f, ok := periodWords[c]; ok {
 		return f(today), nil

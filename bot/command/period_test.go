@@ -16,7 +16,7 @@ func TestParsePeriod(t *testing.T) {
 		campaign *Period
 		want     Period
 	}{
-		{"default without campaign is this month", "", nil, Period{day(2023, 3, 1), day(2023, 3, 15), "本月"}},
+		{"default without campaign is the last 30 days", "", nil, Period{day(2023, 2, 14), day(2023, 3, 15), "近30天"}},
 		{"default with campaign is the campaign", "", campaign, *campaign},
 		{"today jinri", "今日", nil, Period{day(2023, 3, 15), day(2023, 3, 15), "今日"}},
 		{"today jintian", "今天", nil, Period{day(2023, 3, 15), day(2023, 3, 15), "今日"}},
@@ -89,5 +89,18 @@ func TestLastMonthInJanuary(t *testing.T) {
 	}
 	if want := (Period{day(2023, 12, 1), day(2023, 12, 31), "上月"}); p != want {
 		t.Fatalf("上月 on 2024-01-10 = %+v; want %+v", p, want)
+	}
+}
+
+// On the first of a month, 统计 without a period still covers a month's
+// work: the last 30 days, not the one day of the month begun.
+func TestDefaultPeriodOnTheFirstOfAMonth(t *testing.T) {
+	first := time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai)
+	got, err := ParsePeriod("", first, shanghai, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Period{day(2026, 11, 2), day(2026, 12, 1), "近30天"}); got != want {
+		t.Fatalf("default period on 12-01 = %+v, want %+v", got, want)
 	}
 }

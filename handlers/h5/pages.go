@@ -110,7 +110,7 @@ type periodLink struct {
 func (homeView) title() (string, string) { return "首页", "home" }
 
 // homePeriods are the spans the 首页 offers, as 统计 reads them.
-var homePeriods = []periodLink{{Label: "活动/本月", Value: ""}, {Label: "本周", Value: "本周"}, {Label: "本月", Value: "本月"}, {Label: "今年", Value: "今年"}}
+var homePeriods = []periodLink{{Label: "活动/近30天", Value: ""}, {Label: "本周", Value: "本周"}, {Label: "本月", Value: "本月"}, {Label: "今年", Value: "今年"}}
 
 // Home is the 首页: GET /h5/?period=.
 func (p *Pages) Home(c *gin.Context) {
