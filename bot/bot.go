@@ -68,15 +68,17 @@ func (b *Bot) perSender() int {
 }
 
 // admit applies the per-sender inbound limit: it counts the message in the
-// sender's minute (in the database, so every replica counts together) and
-// says whether to handle it. The first message over the limit is answered
+// sender's minute (in the database, so every replica counts together), once
+// per dedupe key (a WeCom retry on another replica is not a new message and
+// is admitted or refused as its first delivery was), and says whether to
+// handle it. The first message over the limit is answered
 // with msgTooFast; the rest of that minute get no answer and do nothing.
 // Periodic location reports are not messages and are not counted.
-func (b *Bot) admit(ctx context.Context, msg Message) (Reply, bool, error) {
+func (b *Bot) admit(ctx context.Context, key string, msg Message) (Reply, bool, error) {
 	if msg.Kind == KindEvent && msg.Event == EventLocation {
 		return Reply{}, true, nil
 	}
-	n, err := b.store.CountInbound(ctx, msg.UserID, b.now())
+	n, err := b.store.CountInbound(ctx, key, msg.UserID, b.now())
 	if err != nil {
 		return Reply{}, false, err
 	}
@@ -112,7 +114,7 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	if r, ok := b.replies.get(key); ok {
 		return r, nil
 	}
-	if r, ok, err := b.admit(ctx, msg); err != nil || !ok {
+	if r, ok, err := b.admit(ctx, key, msg); err != nil || !ok {
 		if err != nil {
 			return Reply{}, fmt.Errorf("bot: handle %s from %s: %w", msg.Kind, msg.UserID, err)
 		}

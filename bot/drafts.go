@@ -81,7 +81,7 @@ func (b *Bot) Housekeeping(ctx context.Context) error {
 	if _, err := b.store.PruneSends(ctx, now.Add(-time.Hour)); err != nil {
 		return err
 	}
-	if _, err := b.store.PruneInboundRates(ctx, now.Add(-10*time.Minute)); err != nil {
+	if _, err := b.store.PruneInboundRates(ctx, now.Add(-10*time.Minute), now.Add(-max(10*time.Minute, b.cfg.WeCom.CallbackWindow))); err != nil {
 		return err
 	}
 	if _, err := b.store.PruneDraftPhotos(ctx, now.Add(-draftPhotoLife)); err != nil {

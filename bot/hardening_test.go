@@ -50,7 +50,8 @@ func TestStrangerCannotAssignByReporting(t *testing.T) {
 	})
 }
 
-// One sender floods the bot from two replicas: the first 20 messages of the
+// One sender floods the bot from two replicas, each message delivered to
+// both (a WeCom retry): the first 20 messages of the
 // minute are handled, the 21st is told once to slow down, the rest do
 // nothing, others are served meanwhile, and the next minute is open again.
 func TestFloodingSenderIsLimitedAcrossReplicas(t *testing.T) {
@@ -68,11 +69,25 @@ func TestFloodingSenderIsLimitedAcrossReplicas(t *testing.T) {
 			if i%2 == 1 {
 				b = other
 			}
-			r, err := b.Handle(ctx, bot.Message{ID: fmt.Sprintf("flood-%d", i), UserID: "zhangsan", Kind: bot.KindText, Text: "上报\n隐患：刷屏" + strconv.Itoa(i) + "\n内容：x\n区域：茅箭区\n行业：燃气\n单位：待定\n时限：3月20日", Time: c.clock.Now()})
+			msg := bot.Message{ID: fmt.Sprintf("flood-%d", i), UserID: "zhangsan", Kind: bot.KindText, Text: "上报\n隐患：刷屏" + strconv.Itoa(i) + "\n内容：x\n区域：茅箭区\n行业：燃气\n单位：待定\n时限：3月20日", Time: c.clock.Now()}
+			r, err := b.Handle(ctx, msg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			replies = append(replies, r.Text)
+			// WeCom retries the message on the other replica: the same
+			// message, counted once, answered as the first delivery was.
+			retryOn := other
+			if b == other {
+				retryOn = c.b
+			}
+			again, err := retryOn.Handle(ctx, msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Text != r.Text {
+				t.Fatalf("message %d: the retry on the other replica got %q, the first delivery %q", i+1, again.Text, r.Text)
+			}
 			if i == 3 {
 				// Someone else is answered at once in the middle of it.
 				c.expect("wushi", "帮助", "上报 —— ", "统计 [时间]")

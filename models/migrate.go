@@ -32,6 +32,7 @@ var migrations = []migration{
 	{4, "sends per member, for the WeCom rate limit", migrate4},
 	{10, "events say how an action arrived (the admin API)", migrate10},
 	{11, "token refresh as a lease, outside any transaction", migrate11},
+	{12, "inbound messages counted once per dedupe key", migrate12},
 	{20, "inbound counts per sender and minute", migrate20},
 	{30, "unverified units, 整改情况 apart from 整改措施", migrate30},
 	{40, "the next page of a long chat reply, per user", migrate40},
@@ -339,6 +340,18 @@ func migrate11(db *gorm.DB) error {
 		RefreshingUntil *time.Time
 	}
 	return db.Table("tokens").AutoMigrate(&token{})
+}
+
+// migrate12 records which messages the per-sender limit has counted, by
+// dedupe key, with the count each got: WeCom's retry of a message on
+// another replica is the same message, not one more.
+func migrate12(db *gorm.DB) error {
+	type inboundCounted struct {
+		Key       string    `gorm:"column:key;primaryKey;size:191"`
+		N         int       `gorm:"not null;default:0"`
+		CreatedAt time.Time `gorm:"index:idx_inbound_counted_created"`
+	}
+	return db.Table("inbound_counted").AutoMigrate(&inboundCounted{})
 }
 
 // migrate20 adds the per-sender, per-minute counts of inbound messages that
