@@ -69,6 +69,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*mode
 	if err != nil {
 		return nil, err
 	}
+	s.TopKind = models.UnitKind(cfg.Directory.TopKind)
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"hazardbot/config"
+	"hazardbot/models"
 )
 
 // A scheduler that cannot start fails the start: serve must not run on
@@ -35,4 +36,23 @@ func TestSchedulerThatCannotStartFailsTheStart(t *testing.T) {
 	}
 	cancel()
 	wg.Wait() // what did start stops with the context
+}
+
+// directory.top_kind reaches the store every command opens.
+func TestTopKindSettingReachesTheStore(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DB.DSN = filepath.Join(dir, "top.db")
+	cfg.Directory.TopKind = "region"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openStore(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.TopKind != models.KindRegion || s.CityWide(&models.Unit{Kind: models.KindCommittee}) || !s.CityWide(&models.Unit{Kind: models.KindRegion}) {
+		t.Fatalf("store top kind %q, want region", s.TopKind)
+	}
 }

@@ -160,7 +160,7 @@ func (c *turn) campaignStatus(words string) error {
 	}
 	var mine []models.Unit
 	for _, u := range owers {
-		if c.actor.Unit.CityWide() || c.actor.Unit.Contains(&u) {
+		if c.tx.CityWide(c.actor.Unit) || c.actor.Unit.Contains(&u) {
 			mine = append(mine, u)
 		}
 	}

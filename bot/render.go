@@ -208,24 +208,7 @@ func unverifiedSection(units []models.Unit) string {
 			fmt.Fprintf(&b, "……等%d个，请管理员核实或合并\n", len(units))
 			break
 		}
-		fmt.Fprintf(&b, "· %s（%s）\n", u.Name, unitKindName(u.Kind))
+		fmt.Fprintf(&b, "· %s（%s）\n", u.Name, u.Kind.Chinese())
 	}
 	return b.String()
-}
-
-// unitKindName is the Chinese name of a unit kind.
-func unitKindName(k models.UnitKind) string {
-	switch k {
-	case models.KindEnterprise:
-		return "企业"
-	case models.KindDepartment:
-		return "部门"
-	case models.KindTown:
-		return "乡镇街道"
-	case models.KindRegion:
-		return "县市区"
-	case models.KindSpecialCommittee:
-		return "专委会"
-	}
-	return "单位"
 }

@@ -25,8 +25,13 @@ type Config struct {
 	DB DB `yaml:"db"`
 	// Timezone is the IANA zone all dates, deadlines and schedules are in.
 	Timezone string `yaml:"timezone"`
-	// AdminToken is the bearer token of /api/v1; empty disables the admin API.
+	// AdminToken is the bearer token of /api/v1, named admin_token in events and logs; empty (and no
+	// admin_tokens) disables the admin API.
 	AdminToken string `yaml:"admin_token" secret:"true"`
+	// AdminTokens are more bearer tokens of /api/v1, each named, so that events (经管理接口（name）) and
+	// the access log say which system or office acted. In the environment: name:token pairs,
+	// comma-separated.
+	AdminTokens AdminTokens `yaml:"admin_tokens" secret:"true"`
 	// WeCom holds the self-built app's credentials; none of them set means demo mode.
 	WeCom WeCom `yaml:"wecom"`
 	// Storage says where photos and generated files live.
@@ -35,6 +40,10 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Dialogue tunes guided conversations.
 	Dialogue Dialogue `yaml:"dialogue"`
+	// Import caps what one ledger import (an .xlsx or CSV upload) may hold.
+	Import Import `yaml:"import"`
+	// Directory sets how the unit tree is read.
+	Directory DirectorySettings `yaml:"directory"`
 	// Reminders sets deadline reminder and escalation cadence.
 	Reminders Reminders `yaml:"reminders"`
 	// Schedule holds the cron specs of the periodic jobs.
@@ -158,6 +167,39 @@ type Dialogue struct {
 	MaxPhotos int `yaml:"max_photos"`
 }
 
+// AdminToken is one named bearer token of the admin API.
+type AdminToken struct {
+	// Name says who holds the token (市应急局对接); events and the access log show it, never the token.
+	Name string `yaml:"name"`
+	// Token is the bearer token itself, at least 16 characters.
+	Token string `yaml:"token"`
+}
+
+// AdminTokens are the named admin tokens. Their String, GoString and LogValue show the names only.
+type AdminTokens []AdminToken
+
+// Import caps a ledger import, so that no upload (a zip bomb, a sheet with a cell in column XFD
+// on every row, a CSV of a million lines) takes more than bounded memory and time.
+type Import struct {
+	// MaxRows caps the rows with content in the sheet (header and footer included).
+	MaxRows int `yaml:"max_rows"`
+	// MaxColumns caps the rightmost column holding content.
+	MaxColumns int `yaml:"max_columns"`
+	// MaxBytes caps the upload, and for an .xlsx the sum of its uncompressed parts.
+	MaxBytes int `yaml:"max_bytes"`
+}
+
+// DirectorySettings say how the unit tree is read.
+type DirectorySettings struct {
+	// TopKind is the kind of the unit at the top of the tree: only a unit of this kind with no
+	// parent has city-wide scope, and only such units may be saved without a parent. committee
+	// (市安委会) for a city; region for a county that runs hazardbot on its own.
+	TopKind string `yaml:"top_kind"`
+}
+
+// TopKinds are the unit kinds directory.top_kind may name.
+var TopKinds = []string{"committee", "region", "department", "town"}
+
 // Reminders sets when deadline reminders go out and when overdue hazards escalate.
 type Reminders struct {
 	// BeforeDays lists how many days before the deadline to remind, e.g. [3, 1].
@@ -265,14 +307,17 @@ var colourCodes = []string{ColourRed, ColourYellow, ColourBlue}
 // Default returns the built-in configuration: a demo on SQLite in Asia/Shanghai.
 func Default() *Config {
 	return &Config{
-		Addr:     ":8080",
-		DB:       DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
-		Timezone: "Asia/Shanghai",
-		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com", CallbackWindow: time.Hour, OAuthBase: "https://open.weixin.qq.com"},
-		WeChat:   WeChat{APIBase: "https://api.weixin.qq.com"},
-		Storage:  Storage{Driver: "dir", Dir: "data"},
-		Log:      Log{Level: "info", Format: "text"},
-		Dialogue: Dialogue{Idle: 30 * time.Minute, PerSenderPerMinute: 20, MaxPhotos: 20},
+		Addr:        ":8080",
+		DB:          DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
+		Timezone:    "Asia/Shanghai",
+		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", CallbackWindow: time.Hour, OAuthBase: "https://open.weixin.qq.com"},
+		WeChat:      WeChat{APIBase: "https://api.weixin.qq.com"},
+		Storage:     Storage{Driver: "dir", Dir: "data"},
+		Log:         Log{Level: "info", Format: "text"},
+		Dialogue:    Dialogue{Idle: 30 * time.Minute, PerSenderPerMinute: 20, MaxPhotos: 20},
+		Import:      Import{MaxRows: 50_000, MaxColumns: 64, MaxBytes: 64 << 20},
+		Directory:   DirectorySettings{TopKind: "committee"},
+		AdminTokens: AdminTokens{},
 		Reminders: Reminders{
 			BeforeDays:              []int{3, 1},
 			OnDay:                   true,
@@ -346,7 +391,20 @@ func (c *Config) DemoMode() bool {
 func (c *Config) WeChatEnabled() bool { return c.WeChat.AppID != "" }
 
 // AdminEnabled reports whether the admin API is on (an admin token is set).
-func (c *Config) AdminEnabled() bool { return c.AdminToken != "" }
+func (c *Config) AdminEnabled() bool { return len(c.APITokens()) > 0 }
+
+// AdminTokenName is the name admin_token goes by in events and logs.
+const AdminTokenName = "admin_token"
+
+// APITokens returns every admin token with its name: admin_token (named admin_token) when set,
+// then admin_tokens.
+func (c *Config) APITokens() []AdminToken {
+	var out []AdminToken
+	if c.AdminToken != "" {
+		out = append(out, AdminToken{Name: AdminTokenName, Token: c.AdminToken})
+	}
+	return append(out, c.AdminTokens...)
+}
 
 // SlogLevel returns the configured log level; unknown names (only on an unvalidated Config) mean info.
 func (c *Config) SlogLevel() slog.Level {

@@ -302,6 +302,30 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 			want: `HAZARDBOT_HTTP_TRUSTED_PROXIES must list IP addresses or CIDR ranges such as 10.0.0.0/8, got "nginx"`},
 		{name: "short metrics token", env: map[string]string{"HAZARDBOT_METRICS_TOKEN": "scrape"},
 			want: "HAZARDBOT_METRICS_TOKEN must be at least 16 characters"},
+		{name: "named token too short", env: map[string]string{"HAZARDBOT_ADMIN_TOKENS": "市应急局对接:" + goodAdmin + ",县局:short"},
+			want: "HAZARDBOT_ADMIN_TOKENS entry 2 (县局): the token must be at least 16 characters"},
+		{name: "named token without a name", env: map[string]string{"HAZARDBOT_ADMIN_TOKENS": ":" + goodAdmin},
+			want: "HAZARDBOT_ADMIN_TOKENS entry 1 needs a name"},
+		{name: "named token not a pair", env: map[string]string{"HAZARDBOT_ADMIN_TOKENS": goodAdmin},
+			want: "HAZARDBOT_ADMIN_TOKENS must be name:token pairs"},
+		{name: "two tokens of one name", env: map[string]string{"HAZARDBOT_ADMIN_TOKENS": "县局:" + goodAdmin + ",县局:" + goodToken + "-padding"},
+			want: "HAZARDBOT_ADMIN_TOKENS entry 2 (县局) has the name of entry 1 (县局)"},
+		{name: "a name taken by admin_token", env: map[string]string{"HAZARDBOT_ADMIN_TOKEN": goodAdmin, "HAZARDBOT_ADMIN_TOKENS": "admin_token:" + goodToken + "-padding"},
+			want: "HAZARDBOT_ADMIN_TOKENS entry 1 (admin_token) has the name of HAZARDBOT_ADMIN_TOKEN"},
+		{name: "one token under two names", env: map[string]string{"HAZARDBOT_ADMIN_TOKEN": goodAdmin, "HAZARDBOT_ADMIN_TOKENS": "县局:" + goodAdmin},
+			want: "HAZARDBOT_ADMIN_TOKENS entry 1 (县局) has the same token as HAZARDBOT_ADMIN_TOKEN"},
+		{name: "file: named token too short", file: "admin_tokens:\n  - {name: 市应急局对接, token: short}\n",
+			want: "admin_tokens entry 1 (市应急局对接): the token must be at least 16 characters"},
+		{name: "file: named token with an unknown key", file: "admin_tokens:\n  - {nmae: 市应急局对接, token: x}\n",
+			want: `line 2: unknown key "nmae" in admin_tokens[0]`},
+		{name: "import rows zero", env: map[string]string{"HAZARDBOT_IMPORT_MAX_ROWS": "0"},
+			want: "HAZARDBOT_IMPORT_MAX_ROWS must be between 100 and 500000, got 0"},
+		{name: "import columns of a whole sheet", env: map[string]string{"HAZARDBOT_IMPORT_MAX_COLUMNS": "16384"},
+			want: "HAZARDBOT_IMPORT_MAX_COLUMNS must be between 16 and 1024, got 16384"},
+		{name: "import bytes of 4 GB", env: map[string]string{"HAZARDBOT_IMPORT_MAX_BYTES": "4294967296"},
+			want: "HAZARDBOT_IMPORT_MAX_BYTES must be between 1048576 (1 MB) and 536870912 (512 MB) bytes"},
+		{name: "top kind enterprise", env: map[string]string{"HAZARDBOT_DIRECTORY_TOP_KIND": "enterprise"},
+			want: `HAZARDBOT_DIRECTORY_TOP_KIND must be one of committee, region, department, town, got "enterprise"`},
 		{name: "both var and file", env: map[string]string{"HAZARDBOT_ADMIN_TOKEN": goodAdmin, "HAZARDBOT_ADMIN_TOKEN_FILE": "/x"},
 			want: "HAZARDBOT_ADMIN_TOKEN and HAZARDBOT_ADMIN_TOKEN_FILE are both set"},
 		{name: "secret file missing", env: map[string]string{"HAZARDBOT_WECOM_TOKEN_FILE": "/nonexistent/token"},
@@ -374,11 +398,13 @@ func asError(err error, target **Error) bool {
 // appears in Redacted, in slog output (text and JSON), or in any error Load returns.
 func TestSecretsNeverShown(t *testing.T) {
 	const dsnPassword = "Pa55w0rdInDSN"
-	secrets := []string{goodAESKey, goodSecret, goodToken, goodAdmin, dsnPassword}
+	const namedToken, otherNamed = "named-token-of-the-city-office", "named-token-of-the-county-desk"
+	secrets := []string{goodAESKey, goodSecret, goodToken, goodAdmin, dsnPassword, namedToken, otherNamed}
 	good := withWeCom(map[string]string{
-		"HAZARDBOT_ADMIN_TOKEN": goodAdmin,
-		"HAZARDBOT_DB_DRIVER":   "mysql",
-		"HAZARDBOT_DB_DSN":      "hz:" + dsnPassword + "@tcp(db:3306)/hazardbot?parseTime=true",
+		"HAZARDBOT_ADMIN_TOKEN":  goodAdmin,
+		"HAZARDBOT_ADMIN_TOKENS": "市应急局对接:" + namedToken + ",县局:" + otherNamed,
+		"HAZARDBOT_DB_DRIVER":    "mysql",
+		"HAZARDBOT_DB_DSN":       "hz:" + dsnPassword + "@tcp(db:3306)/hazardbot?parseTime=true",
 	})
 	c, err := Load(env(good))
 	if err != nil {
@@ -395,7 +421,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		"slog text":        text.String(),
 		"slog json":        js.String(),
 		"slog json, parts": nested.String(),
-		"fmt":              fmt.Sprintf("%v %+v %#v %v %+v %#v %v %#v", c, *c, *c, c.WeCom, c.WeCom, c.WeCom, c.DB, c.DB),
+		"fmt":              fmt.Sprintf("%v %+v %#v %v %+v %#v %v %#v %v %+v %#v", c, *c, *c, c.WeCom, c.WeCom, c.WeCom, c.DB, c.DB, c.AdminTokens, c.AdminTokens, c.AdminTokens[0]),
 	}
 	for name, out := range outputs {
 		for _, s := range secrets {
@@ -403,6 +429,12 @@ func TestSecretsNeverShown(t *testing.T) {
 				t.Errorf("%s shows a secret %q:\n%s", name, s, out)
 			}
 		}
+	}
+	if len(c.APITokens()) != 3 || c.APITokens()[1] != (AdminToken{Name: "市应急局对接", Token: namedToken}) {
+		t.Errorf("APITokens = %d tokens, want admin_token and the two named ones", len(c.APITokens()))
+	}
+	if !strings.Contains(c.Redacted(), "name: 市应急局对接") || !strings.Contains(text.String(), "县局") {
+		t.Errorf("the tokens' names should be shown:\n%s\n%s", c.Redacted(), text.String())
 	}
 	if !strings.Contains(c.Redacted(), "aes_key: set") || !strings.Contains(c.Redacted(), "dsn: set") {
 		t.Errorf("Redacted does not say the secrets are set:\n%s", c.Redacted())
@@ -428,6 +460,11 @@ func TestSecretsNeverShown(t *testing.T) {
 		{"HAZARDBOT_ADMIN_TOKEN": goodAdmin[:10]},
 		{"HAZARDBOT_DB_DSN": "hz:" + dsnPassword + "@tcp(db:3306)"},
 		{"HAZARDBOT_DB_DRIVER": "mssql"},
+		{"HAZARDBOT_ADMIN_TOKENS": "市应急局对接:" + namedToken[:10]},
+		{"HAZARDBOT_ADMIN_TOKENS": "市应急局对接:" + namedToken + ",县局:" + namedToken},
+		{"HAZARDBOT_ADMIN_TOKENS": namedToken},
+		{"HAZARDBOT_ADMIN_TOKENS": "admin_token:" + namedToken},
+		{"HAZARDBOT_ADMIN_TOKENS": "甲:" + goodAdmin},
 	}
 	for i, change := range broken {
 		m := map[string]string{}
@@ -442,7 +479,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			t.Errorf("case %d: Load succeeded, want an error", i)
 			continue
 		}
-		for _, s := range append(secrets, goodAESKey[:40], goodAdmin[:10]) {
+		for _, s := range append(secrets, goodAESKey[:40], goodAdmin[:10], namedToken[:10]) {
 			if strings.Contains(err.Error(), s) {
 				t.Errorf("case %d: error shows a secret: %v", i, err)
 			}
@@ -585,5 +622,31 @@ func TestCalendarFile(t *testing.T) {
 	_, err = Load(env(map[string]string{"HAZARDBOT_CALENDAR_FILE": filepath.Join(t.TempDir(), "none.yaml")}))
 	if err == nil || !strings.Contains(err.Error(), "HAZARDBOT_CALENDAR_FILE") {
 		t.Errorf("a missing calendar file: %v, want an error naming HAZARDBOT_CALENDAR_FILE", err)
+	}
+}
+
+// Named admin tokens load from the YAML file and from a file of name:token lines; admin_token
+// stays the token named admin_token.
+func TestNamedAdminTokens(t *testing.T) {
+	file := writeFile(t, "c.yaml", "admin_token: "+goodAdmin+"\nadmin_tokens:\n  - {name: 市应急局对接, token: city-office-token-0001}\n")
+	c, err := Load(env(map[string]string{EnvConfigFile: file}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []AdminToken{{Name: "admin_token", Token: goodAdmin}, {Name: "市应急局对接", Token: "city-office-token-0001"}}
+	if got := c.APITokens(); !reflect.DeepEqual(got, want) || !c.AdminEnabled() {
+		t.Errorf("APITokens = %v, want %v", got, want)
+	}
+	lines := writeFile(t, "tokens", "市应急局对接:city-office-token-0001\n县局:county-desk-token-0002\n")
+	c, err = Load(env(map[string]string{"HAZARDBOT_ADMIN_TOKENS_FILE": lines}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []AdminToken{{Name: "市应急局对接", Token: "city-office-token-0001"}, {Name: "县局", Token: "county-desk-token-0002"}}
+	if got := c.APITokens(); !reflect.DeepEqual(got, want) || !c.AdminEnabled() {
+		t.Errorf("APITokens from the file = %v, want %v", got, want)
+	}
+	if Default().AdminEnabled() {
+		t.Error("AdminEnabled with no token")
 	}
 }

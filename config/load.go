@@ -181,6 +181,17 @@ func setFromString(v reflect.Value, s string) error {
 		v.Set(reflect.ValueOf(out))
 	case []string:
 		v.Set(reflect.ValueOf(list(s)))
+	case AdminTokens:
+		// A secret: the message never quotes the value.
+		out := AdminTokens{}
+		for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+			name, token, ok := strings.Cut(strings.TrimSpace(part), ":")
+			if !ok {
+				return fmt.Errorf("must be name:token pairs separated by commas, such as 市应急局对接:<token> (an entry has no colon)")
+			}
+			out = append(out, AdminToken{Name: strings.TrimSpace(name), Token: strings.TrimSpace(token)})
+		}
+		v.Set(reflect.ValueOf(out))
 	case map[string]int:
 		m := map[string]int{}
 		for k, n := range v.Interface().(map[string]int) {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -26,6 +27,10 @@ func (c Config) redacted() *Config {
 		}
 		if o.path == "db.dsn" {
 			cp.DB.DSN = cp.DB.shownDSN() // a SQLite DSN is a file path, worth seeing
+			continue
+		}
+		if o.path == "admin_tokens" {
+			cp.AdminTokens = cp.AdminTokens.redacted() // the names are worth seeing
 			continue
 		}
 		o.value.SetString(mask(o.value.String()))
@@ -145,6 +150,8 @@ func structAttrs(v reflect.Value) []slog.Attr {
 			attrs = append(attrs, slog.Bool(name, x))
 		case []int, []string, map[string]int:
 			attrs = append(attrs, slog.Any(name, x))
+		case AdminTokens:
+			attrs = append(attrs, slog.Any(name, x.names()))
 		default:
 			if f.Kind() == reflect.Struct {
 				attrs = append(attrs, slog.Attr{Key: name, Value: slog.GroupValue(structAttrs(f)...)})
@@ -169,4 +176,41 @@ func (w WeChat) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("app_id", w.AppID), slog.String("app_secret", mask(w.AppSecret)),
 		slog.String("token", mask(w.Token)), slog.String("aes_key", mask(w.AESKey)),
 		slog.String("api_base", w.APIBase), slog.String("template_id", w.TemplateID))
+}
+
+// redacted returns a copy with every token shown as set or unset.
+func (ts AdminTokens) redacted() AdminTokens {
+	out := make(AdminTokens, len(ts))
+	for i, t := range ts {
+		out[i] = AdminToken{Name: t.Name, Token: mask(t.Token)}
+	}
+	return out
+}
+
+func (ts AdminTokens) names() []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// String shows the tokens' names only.
+func (ts AdminTokens) String() string { return "[" + strings.Join(ts.names(), " ") + "]" }
+
+// GoString keeps %#v from printing the tokens.
+func (ts AdminTokens) GoString() string { return ts.String() }
+
+// LogValue keeps slog from printing the tokens.
+func (ts AdminTokens) LogValue() slog.Value { return slog.AnyValue(ts.names()) }
+
+// String shows the token's name only.
+func (t AdminToken) String() string { return "{name:" + t.Name + " token:" + mask(t.Token) + "}" }
+
+// GoString keeps %#v from printing the token.
+func (t AdminToken) GoString() string { return t.String() }
+
+// LogValue keeps slog from printing the token.
+func (t AdminToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", t.Name), slog.String("token", mask(t.Token)))
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-co-op/gocron/v2"
 )
@@ -122,6 +123,11 @@ func (v *validator) check() {
 	if n := len(c.AdminToken); n > 0 && n < 16 {
 		v.addf("admin_token", "must be at least 16 characters (or empty to disable the admin API)")
 	}
+	v.checkAdminTokens()
+	v.checkImport()
+	if !slices.Contains(TopKinds, c.Directory.TopKind) {
+		v.addf("directory.top_kind", "must be one of %s, got %q", strings.Join(TopKinds, ", "), c.Directory.TopKind)
+	}
 
 	v.checkWeCom()
 	v.checkWeChat()
@@ -181,6 +187,58 @@ func (v *validator) check() {
 
 	v.checkColours()
 	v.checkHTTP()
+}
+
+// checkAdminTokens wants every named token named, at least 16 characters long, and no name or
+// token used twice (admin_token counts, as the token named admin_token). Messages name the entry
+// by its place and name, never by its token.
+func (v *validator) checkAdminTokens() {
+	c := v.c
+	names := map[string]string{}
+	tokens := map[string]string{}
+	if c.AdminToken != "" {
+		names[AdminTokenName] = v.name("admin_token")
+		tokens[c.AdminToken] = v.name("admin_token")
+	}
+	for i, t := range c.AdminTokens {
+		entry := fmt.Sprintf("entry %d", i+1)
+		if t.Name != "" {
+			entry = fmt.Sprintf("entry %d (%s)", i+1, t.Name)
+		}
+		switch {
+		case strings.TrimSpace(t.Name) == "":
+			v.addf("admin_tokens", "%s needs a name, such as 市应急局对接", entry)
+		case t.Name != strings.TrimSpace(t.Name) || strings.ContainsAny(t.Name, ",:\n\r\t") || utf8.RuneCountInString(t.Name) > 32:
+			v.addf("admin_tokens", "%s: a name must be at most 32 characters without commas, colons or spaces around it", entry)
+		case names[t.Name] != "":
+			v.addf("admin_tokens", "%s has the name of %s; names must differ", entry, names[t.Name])
+		default:
+			names[t.Name] = entry
+		}
+		switch {
+		case len(t.Token) < 16:
+			v.addf("admin_tokens", "%s: the token must be at least 16 characters", entry)
+		case tokens[t.Token] != "":
+			v.addf("admin_tokens", "%s has the same token as %s; every token must differ", entry, tokens[t.Token])
+		default:
+			tokens[t.Token] = entry
+		}
+	}
+}
+
+// checkImport keeps the import caps within what the server can read in bounded memory and a
+// ledger can need: the official ledger has about a dozen columns.
+func (v *validator) checkImport() {
+	im := v.c.Import
+	if im.MaxRows < 100 || im.MaxRows > 500_000 {
+		v.addf("import.max_rows", "must be between 100 and 500000, got %d", im.MaxRows)
+	}
+	if im.MaxColumns < 16 || im.MaxColumns > 1024 {
+		v.addf("import.max_columns", "must be between 16 and 1024, got %d", im.MaxColumns)
+	}
+	if im.MaxBytes < 1<<20 || im.MaxBytes > 512<<20 {
+		v.addf("import.max_bytes", "must be between 1048576 (1 MB) and 536870912 (512 MB) bytes, got %d", im.MaxBytes)
+	}
 }
 
 // checkHTTP wants every timeout set (a zero would mean none, the slow-client hole the timeouts

@@ -14,19 +14,21 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"hazardbot/bot"
+	"hazardbot/config"
 	"hazardbot/models"
 )
 
-// adminAuth guards /api/v1 with the bearer token HAZARDBOT_ADMIN_TOKEN.
-// With no token configured the API does not exist (404), so a forgotten
-// setting never leaves it open.
+// adminAuth guards /api/v1 with the admin tokens (admin_token and the
+// named admin_tokens). With no token configured the API does not exist
+// (404), so a forgotten setting never leaves it open.
 func (s *Server) adminAuth(c *gin.Context) {
-	want := s.d.Config.AdminToken
-	if want == "" {
-		c.AbortWithStatusJSON(http.StatusNotFound, apiError{Code: "disabled", Message: "管理接口未启用（未设置 HAZARDBOT_ADMIN_TOKEN）"})
+	tokens := s.d.Config.APITokens()
+	if len(tokens) == 0 {
+		c.AbortWithStatusJSON(http.StatusNotFound, apiError{Code: "disabled", Message: "管理接口未启用（未设置 HAZARDBOT_ADMIN_TOKEN 或 HAZARDBOT_ADMIN_TOKENS）"})
 		return
 	}
-	if !bearer(c, want) {
+	name, ok := bearerName(c, tokens)
+	if !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="hazardbot"`)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError{Code: "unauthorized", Message: "缺少或错误的管理令牌"})
 		return
@@ -34,23 +36,36 @@ func (s *Server) adminAuth(c *gin.Context) {
 	// Everything done with the token says so: the access log names the
 	// token, and every event written carries 经管理接口 and its name, so an
 	// action with actor= is never mistaken for that person's own.
-	c.Set(ctxTokenName, adminTokenName)
-	c.Request = c.Request.WithContext(bot.WithVia(c.Request.Context(), bot.APIVia(adminTokenName)))
+	c.Set(ctxTokenName, name)
+	c.Request = c.Request.WithContext(bot.WithVia(c.Request.Context(), bot.APIVia(name)))
 	c.Next()
 }
 
 // bearer reports whether the request carries want as its bearer token.
-// Comparing digests keeps the comparison constant-time in the length of
-// the token as well as its content.
 func bearer(c *gin.Context, want string) bool {
-	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-	g, w := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
-	return ok && subtle.ConstantTimeCompare(g[:], w[:]) == 1
+	_, ok := bearerName(c, []config.AdminToken{{Token: want}})
+	return ok
 }
 
-// adminTokenName names the admin token (admin_token) in access logs and
-// in the events written with it.
-const adminTokenName = "admin_token"
+// bearerName returns the name of the token the request carries as its
+// bearer token. Digests are compared, every one of them whatever matched,
+// so the time taken says nothing about the tokens' lengths, contents or
+// which one matched.
+func bearerName(c *gin.Context, tokens []config.AdminToken) (string, bool) {
+	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	g := sha256.Sum256([]byte(strings.TrimSpace(got)))
+	match := -1
+	for i, t := range tokens {
+		w := sha256.Sum256([]byte(t.Token))
+		if subtle.ConstantTimeCompare(g[:], w[:]) == 1 {
+			match = i
+		}
+	}
+	if !ok || match < 0 {
+		return "", false
+	}
+	return tokens[match].Name, true
+}
 
 // ctxTokenName is the gin context key under which adminAuth leaves the
 // name of the token a request authenticated with, for the access log.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"hazardbot/bot"
+	"hazardbot/config"
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
 )
@@ -100,4 +101,52 @@ func TestMetricsToken(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNamedAdminTokens: with several named tokens, each request is told
+// apart by the token it carried: its events say 经管理接口（<name>）, the
+// access log carries the name and never a token; a token that is none of
+// them (or one of them with a byte more or less) is refused and writes
+// nothing; the named tokens work without admin_token.
+func TestNamedAdminTokens(t *testing.T) {
+	const cityToken, countyToken = "city-office-token-0001", "county-desk-token-0002"
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		var logs syncBuffer
+		e := newEnv(t, s, func(d *Deps) {
+			cfg := *d.Config
+			cfg.AdminToken = ""
+			cfg.AdminTokens = config.AdminTokens{{Name: "市应急局对接", Token: cityToken}, {Name: "茅箭区应急局", Token: countyToken}}
+			d.Config = &cfg
+			d.Log = slog.New(slog.NewTextHandler(&logs, nil))
+		})
+		for _, tok := range []string{"", adminToken, cityToken + "x", cityToken[:len(cityToken)-1], "Bearer " + countyToken} {
+			if status, _ := e.api("POST", "/api/v1/hazards", tok, map[string]any{"actor": "zhangsan", "title": "冒充", "region": "maojian"}); status != 401 {
+				t.Fatalf("token %q: %d, want 401", tok, status)
+			}
+		}
+		if n := e.count("hazards"); n != 0 {
+			t.Fatalf("refused requests wrote %d hazards", n)
+		}
+		report := map[string]any{"actor": "zhangsan", "title": "燃气管道锈蚀", "description": "内容", "region": "maojian", "unit": "demo_gas", "sector": "燃气", "deadline": "2023-03-05"}
+		if status, b := e.api("POST", "/api/v1/hazards", cityToken, report); status != 201 {
+			t.Fatalf("report with the city token: %d %s", status, b)
+		}
+		if status, b := e.api("POST", "/api/v1/hazards/YH2023-0001/transitions", countyToken, map[string]any{"actor": "lisi", "action": "accept"}); status != 200 {
+			t.Fatalf("accept with the county token: %d %s", status, b)
+		}
+		var events []models.Event
+		if err := s.DB.Order("id").Find(&events).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 2 || events[0].Via != "经管理接口（市应急局对接）" || events[1].Via != "经管理接口（茅箭区应急局）" {
+			t.Fatalf("events %+v, want the report via 市应急局对接 and the accept via 茅箭区应急局", events)
+		}
+		l := logs.String()
+		if !strings.Contains(l, "token=市应急局对接") || !strings.Contains(l, "token=茅箭区应急局") {
+			t.Fatalf("access log lacks the tokens' names:\n%s", l)
+		}
+		if strings.Contains(l, cityToken) || strings.Contains(l, countyToken) {
+			t.Fatal("access log shows a token")
+		}
+	})
 }

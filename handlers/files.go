@@ -30,9 +30,11 @@ func attachment(c *gin.Context, name, fallback string) {
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, url.PathEscape(name)))
 }
 
-// maxImportBody caps an uploaded ledger: the reader's own limit plus room
-// for the multipart framing.
-const maxImportBody = report.MaxImportSize + 1<<20
+// importLimits are the configured caps of a ledger import (import.*).
+func (s *Server) importLimits() report.Limits {
+	im := s.d.Config.Import
+	return report.Limits{Rows: im.MaxRows, Columns: im.MaxColumns, Bytes: int64(im.MaxBytes)}
+}
 
 // importLedger: POST /api/v1/ledger/import?dry_run=&actor=, the file as a
 // multipart "file" field or as the raw body with ?name=ledger.csv.
@@ -47,14 +49,17 @@ func (s *Server) importLedger(c *gin.Context) {
 		s.fail(c, invalid("缺少 actor（以哪位管理员的身份导入，填 userid）"))
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxImportBody)
+	// The body is capped before reading at the reader's own limit plus room
+	// for the multipart framing.
+	lim := s.importLimits()
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, lim.Bytes+1<<20)
 	var r io.Reader = c.Request.Body
 	name := c.Query("name")
 	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt == "multipart/form-data" {
 		// The file part is read as a stream, not parsed into a form first,
 		// so the upload is held once (by the reader's spool) and never in
 		// memory.
-		part, err := filePart(c.Request)
+		part, err := filePart(c.Request, lim)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -62,11 +67,11 @@ func (s *Server) importLedger(c *gin.Context) {
 		defer part.Close()
 		r, name = part, part.FileName()
 	}
-	res, err := report.ReadLedger(r, name)
+	res, err := report.ReadLedgerLimits(r, name, lim)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.fail(c, invalid("文件太大：超过导入上限 %d MB，请分批导入", report.MaxImportSize>>20))
+			s.fail(c, report.ErrTooBig(lim))
 			return
 		}
 		s.fail(c, err)
@@ -86,7 +91,7 @@ func (s *Server) importLedger(c *gin.Context) {
 }
 
 // filePart finds the multipart field "file" of an upload.
-func filePart(r *http.Request) (*multipart.Part, error) {
+func filePart(r *http.Request, lim report.Limits) (*multipart.Part, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, invalid("上传格式不对，请在表单字段 file 中上传台账文件（.xlsx 或 .csv）")
@@ -96,7 +101,7 @@ func filePart(r *http.Request) (*multipart.Part, error) {
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				return nil, invalid("文件太大：超过导入上限 %d MB，请分批导入", report.MaxImportSize>>20)
+				return nil, report.ErrTooBig(lim)
 			}
 			return nil, invalid("请在表单字段 file 中上传台账文件（.xlsx 或 .csv）")
 		}

@@ -26,7 +26,7 @@ func (tx *Tx) CountBetween(scope *Unit, moment string, from, to time.Time) (int6
 	if moment == MomentRectified {
 		q = q.Where("state IN ?", []State{StatePendingReview, StateClosed})
 	}
-	if scope != nil && !scope.CityWide() {
+	if scope != nil && !tx.CityWide(scope) {
 		ids, err := tx.SubtreeIDs(scope)
 		if err != nil {
 			return 0, err

@@ -26,6 +26,9 @@ type Store struct {
 	Now func() time.Time
 	Loc *time.Location
 	Log *slog.Logger
+	// TopKind is the kind of the unit at the top of the tree (the
+	// directory.top_kind setting); "" is DefaultTopKind, the city committee.
+	TopKind UnitKind
 
 	driver string
 }

@@ -249,10 +249,10 @@ func shared(a, b string) int {
 }
 
 // RootUnits returns the active city-wide units: those with no parent and of
-// TopKind (the city committee).
+// the top kind (Store.TopKind, the city committee by default).
 func (tx *Tx) RootUnits() ([]Unit, error) {
 	var list []Unit
-	err := tx.DB.Where("parent_id IS NULL AND kind = ? AND active = ?", TopKind, true).Order("id").Find(&list).Error
+	err := tx.DB.Where("parent_id IS NULL AND kind = ? AND active = ?", tx.s.topKind(), true).Order("id").Find(&list).Error
 	return list, err
 }
 

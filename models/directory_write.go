@@ -15,7 +15,8 @@ type UnitSpec struct {
 	Name string   `json:"name"`
 	Kind UnitKind `json:"kind"`
 	// Parent is the parent's code. "" keeps an existing unit's parent; a
-	// new unit without one must be of TopKind (the city committee).
+	// new unit without one must be of the top kind (Store.TopKind, the
+	// city committee by default).
 	Parent string `json:"parent"`
 	Sector string `json:"sector,omitempty"`
 	// Active, when set, activates or deactivates the unit.
@@ -61,8 +62,8 @@ func (tx *Tx) SaveUnit(spec UnitSpec) (*Unit, error) {
 			return nil, err
 		}
 	}
-	if parent == nil && spec.Kind != TopKind {
-		return nil, Errorf(EInvalid, "单位 %s（%s）需要上级单位（parent）：只有安委会（%s）可以没有上级", spec.Code, spec.Name, TopKind)
+	if top := tx.s.topKind(); parent == nil && spec.Kind != top {
+		return nil, Errorf(EInvalid, "单位 %s（%s）需要上级单位（parent）：只有%s（%s）可以没有上级", spec.Code, spec.Name, top.Chinese(), top)
 	}
 	now := tx.Now().UTC()
 	if u == nil {
@@ -234,10 +235,11 @@ type ImportResult struct {
 func (tx *Tx) ImportDirectory(d DirectoryInput) (ImportResult, error) {
 	var r ImportResult
 	var roots, strays []string
+	top := tx.s.topKind()
 	for _, u := range d.Units {
 		if u.Parent == "" {
 			roots = append(roots, u.Code)
-			if u.Kind != TopKind {
+			if u.Kind != top {
 				strays = append(strays, u.Code)
 			}
 		}
@@ -245,8 +247,8 @@ func (tx *Tx) ImportDirectory(d DirectoryInput) (ImportResult, error) {
 	if len(roots) > 1 && len(strays) > 0 {
 		// Several top-level units are several cities, which only
 		// committees can be; a county file is written under its city.
-		return r, Errorf(EInvalid, "通讯录有 %d 个最上级单位（%s），其中 %s 不是安委会（%s）：请把它们放在上级单位之下",
-			len(roots), strings.Join(roots, "、"), strings.Join(strays, "、"), TopKind)
+		return r, Errorf(EInvalid, "通讯录有 %d 个最上级单位（%s），其中 %s 不是%s（%s）：请把它们放在上级单位之下",
+			len(roots), strings.Join(roots, "、"), strings.Join(strays, "、"), top.Chinese(), top)
 	}
 	seen := map[string]bool{}
 	for _, u := range d.Units {

@@ -66,7 +66,7 @@ func (tx *Tx) hazardQuery(f HazardFilter) (*gorm.DB, error) {
 		switch {
 		case !a.Known():
 			q = q.Where("reporter_id = ?", a.UserID)
-		case !a.Unit.CityWide():
+		case !tx.CityWide(a.Unit):
 			ids, err := tx.SubtreeIDs(a.Unit)
 			if err != nil {
 				return nil, err

@@ -468,7 +468,7 @@ func (tx *Tx) InScope(a *Actor, h *Hazard) (scoped, responsible bool, err error)
 	if h.UnitID != nil {
 		responsible = a.Unit.Contains(units[*h.UnitID])
 	}
-	if a.Unit.CityWide() {
+	if tx.CityWide(a.Unit) {
 		scoped = true
 	}
 	return scoped, responsible, nil

@@ -123,8 +123,8 @@ func TestCarelessDirectoryEditsNeverMakeACityWideUnit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.ParentID == nil || *u.ParentID != *unitID(t, s, "shiyan") || u.CityWide() {
-			t.Fatalf("renamed 张湾: parent %v, city-wide %v", u.ParentID, u.CityWide())
+		if u.ParentID == nil || *u.ParentID != *unitID(t, s, "shiyan") || s.CityWide(u) {
+			t.Fatalf("renamed 张湾: parent %v, city-wide %v", u.ParentID, s.CityWide(u))
 		}
 		if _, err := act(s, "zwsup", h.Num(), models.ActWithdraw, models.Change{Note: "x"}); models.ErrorCode(err) != models.EForbidden {
 			t.Fatalf("张湾's supervisor after the rename acts on 茅箭's hazard: err = %v", err)
@@ -200,3 +200,83 @@ func unitByCode(t *testing.T, s *models.Store, code string) *models.Unit {
 }
 
 func uintStr(n uint) string { return strconv.FormatUint(uint64(n), 10) }
+
+// A county that runs hazardbot on its own sets directory.top_kind: region.
+// Its parentless county is then the whole scope (its supervisor sees and
+// assigns everything, and answers when nobody else does), a parentless
+// committee is the stray, and unit writes and directory files follow the
+// setting, not the built-in committee.
+func TestTopKindIsConfigurable(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		s.TopKind = models.KindRegion
+		s.Now = modelstest.NewClock(day2023(3, 1)).Now
+		county := models.DirectoryInput{
+			Units: []models.UnitSpec{
+				{Code: "maojian", Name: "茅箭区安委会", Kind: models.KindRegion},
+				{Code: "gasco", Name: "十堰示例燃气有限公司", Kind: models.KindEnterprise, Parent: "maojian"},
+				{Code: "mj_town", Name: "武当路街道办事处", Kind: models.KindTown, Parent: "maojian"},
+				{Code: "mj_shop", Name: "示例商铺", Kind: models.KindEnterprise, Parent: "mj_town"},
+			},
+			Users: []models.UserSpec{
+				{UserID: "wangwu", Name: "王五", Unit: "maojian", Roles: []string{"supervisor"}},
+				{UserID: "townsup", Name: "街道督办", Unit: "mj_town", Roles: []string{"supervisor"}},
+				{UserID: "zhangsan", Name: "张三", Unit: "mj_town", Roles: []string{"inspector"}},
+			},
+		}
+		if err := s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.ImportDirectory(county); return err }); err != nil {
+			t.Fatalf("a county's own directory under top_kind region: %v", err)
+		}
+		mj := unitByCode(t, s, "maojian")
+		if !s.CityWide(mj) || s.CityWide(unitByCode(t, s, "mj_town")) {
+			t.Fatal("under top_kind region the parentless county must be the whole scope, and only it")
+		}
+		var roots []models.Unit
+		s.InTx(ctx, func(tx *models.Tx) error { roots, _ = tx.RootUnits(); return nil })
+		if len(roots) != 1 || roots[0].Code != "maojian" {
+			t.Fatalf("root units %+v, want the county", roots)
+		}
+		// The town's inspector reports in the town; the county's
+		// supervisor (whole scope) assigns it to an enterprise outside
+		// the town, which the town's supervisor could not.
+		h := report(t, s, "zhangsan", models.HazardInput{Title: "燃气泄漏", Sector: "燃气"})
+		change := models.Change{UnitID: unitID(t, s, "gasco"), Deadline: models.NewDate(2023, 3, 31)}
+		if _, err := act(s, "townsup", h.Num(), models.ActAssign, change); models.ErrorCode(err) != models.EForbidden {
+			t.Fatalf("the town's supervisor assigning outside the town: err = %v", err)
+		}
+		if _, err := act(s, "wangwu", h.Num(), models.ActAssign, change); err != nil {
+			t.Fatalf("the county's supervisor, top of the tree: %v", err)
+		}
+		// Nobody supervises the hazard's own units: the top answers.
+		var who models.Answerers
+		assigned := reload(t, s, h)
+		s.InTx(ctx, func(tx *models.Tx) error { who, _ = models.WhoAnswers(tx, assigned); return nil })
+		if len(who.Supervisors) != 1 || who.Supervisors[0] != "wangwu" {
+			t.Fatalf("who answers: %+v, want the county's supervisor", who)
+		}
+		// Unit writes: a parentless committee is now the one refused.
+		err := s.InTx(ctx, func(tx *models.Tx) error {
+			_, err := tx.SaveUnit(models.UnitSpec{Code: "city", Name: "十堰市安委会", Kind: models.KindCommittee})
+			return err
+		})
+		if models.ErrorCode(err) != models.EInvalid || !strings.Contains(models.ErrorMessage(err), "只有县市区（region）可以没有上级") {
+			t.Fatalf("a parentless committee under top_kind region: err = %v", err)
+		}
+		// A file of a county beside a committee is refused; two counties
+		// side by side are two deployments' tops, as two cities are.
+		mixed := models.DirectoryInput{Units: []models.UnitSpec{
+			{Code: "maojian", Name: "茅箭区安委会", Kind: models.KindRegion},
+			{Code: "city", Name: "十堰市安委会", Kind: models.KindCommittee},
+		}}
+		err = s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.ImportDirectory(mixed); return err })
+		if models.ErrorCode(err) != models.EInvalid || !strings.Contains(models.ErrorMessage(err), "city 不是县市区（region）") {
+			t.Fatalf("a committee beside the county: err = %v", err)
+		}
+		two := models.DirectoryInput{Units: []models.UnitSpec{
+			{Code: "maojian", Name: "茅箭区安委会", Kind: models.KindRegion},
+			{Code: "zhangwan", Name: "张湾区安委会", Kind: models.KindRegion},
+		}}
+		if err := s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.ImportDirectory(two); return err }); err != nil {
+			t.Fatalf("two counties under top_kind region: %v", err)
+		}
+	})
+}

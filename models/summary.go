@@ -161,7 +161,7 @@ func (tx *Tx) filtered(q *gorm.DB, f SummaryFilter, counts bool) (*gorm.DB, erro
 	if f.Sector != "" {
 		q = q.Where("sector = ?", f.Sector)
 	}
-	if f.Scope != nil && !f.Scope.CityWide() {
+	if f.Scope != nil && !tx.CityWide(f.Scope) {
 		ids, err := tx.SubtreeIDs(f.Scope)
 		if err != nil {
 			return nil, err

@@ -88,7 +88,7 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		if u == nil || !u.Active {
 			return nil, Errorf(EInvalid, "责任单位不存在或已停用")
 		}
-		if !actor.Unit.CityLevel() && !actor.Unit.Contains(u) {
+		if !tx.InAssignScope(actor, u) {
 			return nil, Errorf(EForbidden, "%s不在你单位（%s）的管辖范围内，不能交办给它", u.Name, actor.Unit.ShortName())
 		}
 		deadline := c.Deadline
@@ -157,7 +157,7 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		}
 		level := c.Level
 		if level == "" {
-			level = levelOf(actor)
+			level = tx.levelOf(actor)
 		}
 		fields["colour"], fields["level"] = c.Colour, level
 		h.Colour, h.Level = c.Colour, level
@@ -231,11 +231,11 @@ func joinNote(a, b string) string {
 
 // levelOf is the supervision level a supervisor's listing carries: the city
 // lists as 市安委会挂牌督办, a special committee as its own, a county as county.
-func levelOf(a *Actor) string {
+func (tx *Tx) levelOf(a *Actor) string {
 	switch {
 	case a.Unit == nil:
 		return LevelCounty
-	case a.Unit.CityWide():
+	case tx.CityWide(a.Unit):
 		return LevelCity
 	case a.Unit.Kind == KindSpecialCommittee:
 		return LevelSpecialCommittee

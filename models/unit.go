@@ -20,6 +20,25 @@ const (
 	KindEnterprise       UnitKind = "enterprise"
 )
 
+// Chinese is the kind's name in messages.
+func (k UnitKind) Chinese() string {
+	switch k {
+	case KindCommittee:
+		return "安委会"
+	case KindEnterprise:
+		return "企业"
+	case KindDepartment:
+		return "部门"
+	case KindTown:
+		return "乡镇街道"
+	case KindRegion:
+		return "县市区"
+	case KindSpecialCommittee:
+		return "专委会"
+	}
+	return "单位"
+}
+
 // UnitKinds lists every kind, for validation.
 var UnitKinds = []UnitKind{KindCommittee, KindRegion, KindSpecialCommittee, KindDepartment, KindTown, KindEnterprise}
 
@@ -61,21 +80,43 @@ func (u *Unit) Contains(o *Unit) bool {
 	return u != nil && o != nil && strings.HasPrefix(o.Path, u.Path)
 }
 
-// TopKind is the kind of the unit at the top of a city's tree (市安委会).
-// Only a unit of this kind with no parent has city-wide scope; a parentless
-// unit of any other kind (a county saved without its parent) is a stray,
-// and its scope is its own subtree.
-const TopKind = KindCommittee
+// DefaultTopKind is the kind of the unit at the top of a city's tree
+// (市安委会), unless the Store is told otherwise (Store.TopKind, from the
+// directory.top_kind setting).
+const DefaultTopKind = KindCommittee
 
 // CityWide reports whether the unit's scope is the whole city: it has no
-// parent and is of TopKind.
-func (u *Unit) CityWide() bool { return u != nil && u.ParentID == nil && u.Kind == TopKind }
+// parent and is of the top kind. A parentless unit of any other kind (a
+// county saved without its parent) is a stray, and its scope is its own
+// subtree.
+func (s *Store) CityWide(u *Unit) bool {
+	return u != nil && u.ParentID == nil && u.Kind == s.topKind()
+}
+
+// topKind is the kind of the unit at the top of the tree.
+func (s *Store) topKind() UnitKind {
+	if s.TopKind == "" {
+		return DefaultTopKind
+	}
+	return s.TopKind
+}
+
+// CityWide is Store.CityWide.
+func (tx *Tx) CityWide(u *Unit) bool { return tx.s.CityWide(u) }
 
 // CityLevel reports whether the unit acts for the whole city: the city
 // committee, or a municipal special committee (专委会), which supervises its
 // sector in every county. A city-level supervisor may assign to any unit.
-func (u *Unit) CityLevel() bool {
-	return u != nil && (u.CityWide() || u.Kind == KindSpecialCommittee)
+func (tx *Tx) CityLevel(u *Unit) bool {
+	return u != nil && (tx.CityWide(u) || u.Kind == KindSpecialCommittee)
+}
+
+// InAssignScope reports whether a may give work to unit u: u lies in a's
+// unit's subtree, or a acts for the whole city (CityLevel). 交办 asks it
+// of the assigner, and a report naming a responsible unit (an implicit
+// assignment) asks it of the reporter.
+func (tx *Tx) InAssignScope(a *Actor, u *Unit) bool {
+	return a.Known() && u != nil && (tx.CityLevel(a.Unit) || a.Unit.Contains(u))
 }
 
 // Role is what a user may do.

@@ -10,7 +10,7 @@ import (
 // nil), oldest first.
 func (tx *Tx) UnverifiedUnits(scope *Unit) ([]Unit, error) {
 	q := tx.DB.Where("unverified = ? AND active = ?", true, true)
-	if scope != nil && !scope.CityWide() {
+	if scope != nil && !tx.CityWide(scope) {
 		q = q.Where("path LIKE ?", scope.Path+"%")
 	}
 	var list []Unit

@@ -71,7 +71,7 @@ func loadDirectory(tx *models.Tx, roles ...models.Role) (*directory, error) {
 		u := &list[i]
 		d.units[u.ID] = u
 		ids = append(ids, u.ID)
-		if u.CityWide() && u.Active {
+		if tx.CityWide(u) && u.Active {
 			d.roots = append(d.roots, u.ID)
 		}
 	}

@@ -138,7 +138,7 @@ func TestReadLedgerCSVLimits(t *testing.T) {
 	}{
 		{"a value in column 9", head + "隐患甲,内容,单位,,,,,,多余\n", "第2行第9列有内容，超过导入上限 8 列"},
 		{"six rows of content", head + strings.Repeat("隐患,内容,单位\n", 5), "超过导入上限 5 行"},
-		{"over the size", head + strings.Repeat("隐患,内容,单位\n", 400), "超过导入上限 0 MB"},
+		{"over the size", head + strings.Repeat("隐患,内容,单位\n", 400), "超过导入上限 4096 字节"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ReadLedgerLimits(strings.NewReader(c.csv), "a.csv", lim)

@@ -31,11 +31,9 @@ type Limits struct {
 }
 
 // DefaultLimits are far above any county's or city's ledger (a few thousand
-// rows of ten columns) and far below what would strain the server.
+// rows of ten columns) and far below what would strain the server. A
+// server reads within the configured import.* limits (the same by default).
 var DefaultLimits = Limits{Rows: 50_000, Columns: 64, Bytes: 64 << 20}
-
-// MaxImportSize is the largest ledger file ReadLedger accepts by default.
-const MaxImportSize = 64 << 20
 
 // ImportRow is one hazard read from a ledger file, before any check against
 // the directory (unknown units are the caller's to find).
@@ -121,7 +119,7 @@ func ReadLedgerLimits(r io.Reader, name string, lim Limits) (*ImportResult, erro
 		return nil, fmt.Errorf("report: read ledger: %w", err)
 	}
 	if n > lim.Bytes {
-		return nil, errTooBig(lim)
+		return nil, ErrTooBig(lim)
 	}
 	var magic [8]byte
 	k, _ := f.ReadAt(magic[:], 0)
@@ -138,8 +136,19 @@ func ReadLedgerLimits(r io.Reader, name string, lim Limits) (*ImportResult, erro
 	return readCSV(f, n, lim)
 }
 
-func errTooBig(lim Limits) error {
-	return models.Errorf(models.EInvalid, "文件太大：超过导入上限 %d MB，请分批导入", lim.Bytes>>20)
+// ErrTooBig is the refusal of an upload larger than lim.Bytes, for callers
+// that cap the upload before it reaches ReadLedgerLimits.
+func ErrTooBig(lim Limits) error {
+	return models.Errorf(models.EInvalid, "文件太大：超过导入上限 %s，请分批导入", sizeText(lim.Bytes))
+}
+
+// sizeText says a byte count the way the limit was likely set: 64 MB, or
+// the bytes when it is not a whole number of MB.
+func sizeText(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d 字节", n)
 }
 
 func errTooManyRows(lim Limits) error {

@@ -29,7 +29,7 @@ func errCorrupt() error {
 }
 
 func errTooBigUnzipped(lim Limits) error {
-	return models.Errorf(models.EInvalid, "Excel 文件解压后超过导入上限 %d MB，请分批导入", lim.Bytes>>20)
+	return models.Errorf(models.EInvalid, "Excel 文件解压后超过导入上限 %s，请分批导入", sizeText(lim.Bytes))
 }
 
 // xlsxSheet is one worksheet of the workbook, in the workbook's order.
