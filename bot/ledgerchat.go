@@ -48,14 +48,6 @@ func PutLedger(tx *models.Tx, files Files, f models.HazardFilter, meta report.Le
 	return nil
 }
 
-// LedgerFileName is the name a ledger file is shown under.
-func LedgerFileName(scope string, day models.Date) string {
-	if scope == "" {
-		return fmt.Sprintf("%s-%s.xlsx", report.SheetName, day)
-	}
-	return fmt.Sprintf("%s-%s-%s.xlsx", report.SheetName, scope, day)
-}
-
 // span is what a 统计, 台账 or 排名 covers: a period, the asker's scope
 // narrowed by the region or sector words they typed, the name of that
 // scope, and the grouping of its breakdown.
@@ -155,7 +147,7 @@ func (c *turn) ledger(cmd command.Command) error {
 		return err
 	}
 	item, err := outboxItem("ledger|"+c.key, []string{c.actor.UserID},
-		Outgoing{Kind: OutFile, File: name, FileName: LedgerFileName(s.Name, today)})
+		Outgoing{Kind: OutFile, File: name, FileName: report.ScopeFileName(s.Name, today)})
 	if err != nil {
 		return err
 	}

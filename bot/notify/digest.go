@@ -184,7 +184,7 @@ func (n *Notifier) WeeklyDigest(ctx context.Context, now time.Time) (SweepResult
 				return err
 			}
 			files = append(files, rel)
-			name := bot.LedgerFileName("", today)
+			name := report.FileName(today)
 			for _, l := range leaders[u.ID] {
 				msgs = append(msgs,
 					message{key: key(KindWeekly, week, l), user: l, out: bot.Outgoing{Kind: bot.OutText, Text: text}},

@@ -22,7 +22,18 @@ func WriteFilteredLedger(tx *models.Tx, f models.HazardFilter, w io.Writer) erro
 }
 
 // FileName is an exported ledger's file name for the day it was made.
-func FileName(d models.Date) string { return SheetName + "-" + d.String() + ".xlsx" }
+func FileName(d models.Date) string { return ScopeFileName("", d) }
+
+// ScopeFileName is the file name of a ledger of one named scope (a county,
+// a sector) made on day d; an empty scope gives FileName's name. Every
+// ledger file people receive (API export, H5 download, chat 台账, weekly
+// digest) is named here.
+func ScopeFileName(scope string, d models.Date) string {
+	if scope == "" {
+		return SheetName + "-" + d.String() + ".xlsx"
+	}
+	return SheetName + "-" + scope + "-" + d.String() + ".xlsx"
+}
 
 // WriteHazardLedger writes the ledger of the hazards f selects, streamed
 // from the database in number order, with the 情况小结 footer counted over

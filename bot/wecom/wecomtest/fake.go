@@ -450,14 +450,24 @@ func (f *Fake) agentOK(v any) bool {
 	return s == strconv.FormatInt(f.opts.AgentID, 10)
 }
 
-func (f *Fake) messageSend(w http.ResponseWriter, raw []byte) {
+// agentBody decodes an agent API call's JSON body and checks its agentid,
+// answering the error itself when either is wrong.
+func (f *Fake) agentBody(w http.ResponseWriter, raw []byte) (map[string]any, bool) {
 	var body map[string]any
 	if err := json.Unmarshal(raw, &body); err != nil {
 		writeFakeJSON(w, map[string]any{"errcode": 47001, "errmsg": "data format error"})
-		return
+		return nil, false
 	}
 	if !f.agentOK(body["agentid"]) {
 		writeErrcode(w, 40056)
+		return nil, false
+	}
+	return body, true
+}
+
+func (f *Fake) messageSend(w http.ResponseWriter, raw []byte) {
+	body, ok := f.agentBody(w, raw)
+	if !ok {
 		return
 	}
 	msgType, _ := body["msgtype"].(string)
@@ -526,13 +536,8 @@ func (f *Fake) messageSend(w http.ResponseWriter, raw []byte) {
 }
 
 func (f *Fake) updateCard(w http.ResponseWriter, raw []byte) {
-	var body map[string]any
-	if err := json.Unmarshal(raw, &body); err != nil {
-		writeFakeJSON(w, map[string]any{"errcode": 47001, "errmsg": "data format error"})
-		return
-	}
-	if !f.agentOK(body["agentid"]) {
-		writeErrcode(w, 40056)
+	body, ok := f.agentBody(w, raw)
+	if !ok {
 		return
 	}
 	code, _ := body["response_code"].(string)
