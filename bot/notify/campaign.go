@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"hazardbot/bot"
@@ -16,7 +17,12 @@ const CampaignLeadDays = 3
 // CampaignReminders queues, for the day of now, reminders of campaign
 // report deadlines to the supervisors of each region and special committee
 // (the units that owe the reports) that has not yet handed the report in
-// (报送): CampaignLeadDays before and on the day. A monthly deadline counts
+// (报送): CampaignLeadDays before and on the day. With
+// reminders.working_days_only a reminder that would fall on a weekend or
+// holiday goes out on the last working day before it, never after the
+// deadline: a summary due on Saturday 6月10日 is reminded on Friday 6月9日,
+// and the 3-day reminder of 3月28日 (Saturday 3月25日) on Friday 3月24日.
+// A monthly deadline counts
 // while its campaign runs; a dated one (such as the final summary, due
 // after the campaign ends) once the campaign has started.
 func (n *Notifier) CampaignReminders(ctx context.Context, now time.Time) (SweepResult, error) {
@@ -24,6 +30,7 @@ func (n *Notifier) CampaignReminders(ctx context.Context, now time.Time) (SweepR
 	if n.restDay(today, "campaign reminders") {
 		return SweepResult{RestDay: true}, nil
 	}
+	ahead := n.restDaysAfter(today)
 	var msgs []message
 	err := n.store.InTx(ctx, func(tx *models.Tx) error {
 		msgs = nil
@@ -42,8 +49,8 @@ func (n *Notifier) CampaignReminders(ctx context.Context, now time.Time) (SweepR
 			if c.Start.After(today) {
 				continue
 			}
-			for _, due := range c.Dues(today, today.AddDays(CampaignLeadDays), "") {
-				if left := today.DaysUntil(due.Day); left != 0 && left != CampaignLeadDays {
+			for _, due := range c.Dues(today, today.AddDays(CampaignLeadDays+ahead), "") {
+				if !remindedToday(today.DaysUntil(due.Day), ahead, CampaignLeadDays, 0) {
 					continue
 				}
 				done, err := tx.CampaignReported(c, due)
@@ -91,4 +98,17 @@ func (n *Notifier) CampaignReminders(ctx context.Context, now time.Time) (SweepR
 		return SweepResult{}, fmt.Errorf("notify: campaign reminders: %w", err)
 	}
 	return n.queue(ctx, "campaign reminders", today, msgs, now)
+}
+
+// remindedToday reports whether something due in left days (negative:
+// overdue) is reminded today, when reminders go out at the given days
+// before the due day (0: on the day): on one of those days, or on one of the
+// ahead rest days right after today, whose reminders go out today.
+func remindedToday(left, ahead int, before ...int) bool {
+	for k := 0; k <= ahead; k++ {
+		if slices.Contains(before, left-k) {
+			return true
+		}
+	}
+	return false
 }
