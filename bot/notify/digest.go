@@ -11,6 +11,7 @@ import (
 
 	"hazardbot/bot"
 	"hazardbot/bot/report"
+	"hazardbot/calendar"
 	"hazardbot/models"
 )
 
@@ -55,13 +56,17 @@ func (n *Notifier) digestGroups(tx *models.Tx) ([]*models.Unit, map[uint][]strin
 // to date.
 //
 // With reminders.working_days_only it sends nothing on a weekend or public
-// holiday.
+// holiday, and the first working day after such days tells, in its one
+// digest, everything since the last digest: a Monday's covers Friday to
+// Sunday, 10月7日's after National Day covers 9月28日 to 10月6日 (no
+// catch-up digest for each day missed).
 func (n *Notifier) DailyDigest(ctx context.Context, now time.Time) (SweepResult, error) {
 	today := n.day(now)
 	if n.restDay(today, "daily digest") {
 		return SweepResult{RestDay: true}, nil
 	}
 	yesterday := today.AddDays(-1)
+	since := yesterday.AddDays(-n.restDaysBefore(today))
 	var msgs []message
 	err := n.store.InTx(ctx, func(tx *models.Tx) error {
 		msgs = nil
@@ -70,7 +75,7 @@ func (n *Notifier) DailyDigest(ctx context.Context, now time.Time) (SweepResult,
 			return err
 		}
 		for _, u := range units {
-			text, err := n.dailyText(tx, u, today)
+			text, err := n.dailyText(tx, u, since, today)
 			if err != nil {
 				return err
 			}
@@ -86,10 +91,12 @@ func (n *Notifier) DailyDigest(ctx context.Context, now time.Time) (SweepResult,
 	return n.queue(ctx, "daily digest", today, msgs, now)
 }
 
-func (n *Notifier) dailyText(tx *models.Tx, u *models.Unit, today models.Date) (string, error) {
+// dailyText is u's daily digest on today, telling the days from since to
+// yesterday.
+func (n *Notifier) dailyText(tx *models.Tx, u *models.Unit, since, today models.Date) (string, error) {
 	y := today.AddDays(-1)
-	from, to := y.Time(n.loc), today.Time(n.loc)
-	day, err := tx.Summary(models.SummaryFilter{Scope: u, From: y, To: y})
+	from, to := since.Time(n.loc), today.Time(n.loc)
+	day, err := tx.Summary(models.SummaryFilter{Scope: u, From: since, To: y})
 	if err != nil {
 		return "", err
 	}
@@ -111,7 +118,12 @@ func (n *Notifier) dailyText(tx *models.Tx, u *models.Unit, today models.Date) (
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "【每日简报】%s · %s\n", today.Short(), u.ShortName())
-	fmt.Fprintf(&b, "昨天（%s）新发现%d个，整改完成%d个，销号%d个。\n", y.Short(), day.Found, rectified, closed)
+	if since == y {
+		fmt.Fprintf(&b, "昨天（%s）", y.Short())
+	} else {
+		fmt.Fprintf(&b, "%s（上次简报以来）", report.PeriodText(since, y))
+	}
+	fmt.Fprintf(&b, "新发现%d个，整改完成%d个，销号%d个。\n", day.Found, rectified, closed)
 	fmt.Fprintf(&b, "目前逾期%d个。", total.Overdue)
 	if worst != "" {
 		b.WriteString("逾期较多：" + worst + "。")
@@ -147,15 +159,16 @@ func worstOverdue(tx *models.Tx, u *models.Unit) (string, error) {
 	return strings.Join(parts, "、"), nil
 }
 
-// WeeklyDigest queues each leader's weekly digest for the ISO week of now:
-// the 情况小结 of the running campaign so far, the change over the last
-// seven days, a per-region table, and the ledger .xlsx of the leader's
-// scope, written under the storage directory and sent as a file message.
+// WeeklyDigest queues each leader's weekly digest for the ISO week of now,
+// telling the week before it (Monday to Sunday): the 情况小结 of the running
+// campaign to that Sunday, the change over that week, a per-region table,
+// and the ledger .xlsx of the leader's scope, written under the storage
+// directory and sent as a file message.
 //
 // With reminders.working_days_only it sends nothing on a weekend or public
-// holiday: schedule it on a weekday (the default is Monday 09:00), and a
-// holiday Monday skips that week's digest (the next one covers it, and
-// 台账 in chat gives the ledger any day).
+// holiday; the scheduler then runs it on the first working day of the week
+// (a 劳动节 Monday 5月1日 sends it on Thursday 5月4日), and the digest says
+// it was put off and which week it tells.
 func (n *Notifier) WeeklyDigest(ctx context.Context, now time.Time) (SweepResult, error) {
 	today := n.day(now)
 	if n.restDay(today, "weekly digest") {
@@ -199,9 +212,12 @@ func (n *Notifier) WeeklyDigest(ctx context.Context, now time.Time) (SweepResult
 	return n.queue(ctx, "weekly digest", today, msgs, now)
 }
 
+// weeklyText is u's weekly 通报 sent on today, telling the ISO week before
+// today's.
 func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, camp *models.Campaign) (string, report.LedgerMeta, models.HazardFilter, error) {
-	end := today.AddDays(-1)
-	weekStart := today.AddDays(-7)
+	monday := today.AddDays(-((int(today.Weekday()) + 6) % 7))
+	end := monday.AddDays(-1)
+	weekStart := monday.AddDays(-7)
 	var start models.Date
 	title := ""
 	if camp != nil {
@@ -223,7 +239,7 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 	if err != nil {
 		return fail(err)
 	}
-	from, to := weekStart.Time(n.loc), today.Time(n.loc)
+	from, to := weekStart.Time(n.loc), monday.Time(n.loc)
 	rectified, err := tx.CountBetween(u, models.MomentRectified, from, to)
 	if err != nil {
 		return fail(err)
@@ -242,12 +258,15 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "【每周通报】%s · %s\n", report.PeriodText(weekStart, end), u.ShortName())
+	if put := n.putOff(monday, today); put != "" {
+		b.WriteString(put + "\n")
+	}
 	if title != "" {
 		b.WriteString(title + "\n")
 	}
 	b.WriteString(report.SummarySentence(start, end, u.ShortName(), total) + "\n")
-	fmt.Fprintf(&b, "近7天：新发现%d个，整改完成%d个，销号%d个；整改率%s→%s。\n",
-		week.Found, rectified, closed, report.FormatRate(before), report.FormatRate(total))
+	fmt.Fprintf(&b, "%s：新发现%d个，整改完成%d个，销号%d个；整改率%s→%s。\n",
+		weekLabel(monday, today, weekStart, end), week.Found, rectified, closed, report.FormatRate(before), report.FormatRate(total))
 	if len(rows) > 0 {
 		b.WriteString("分区域：\n")
 		for _, r := range rows {
@@ -264,6 +283,39 @@ func (n *Notifier) weeklyText(tx *models.Tx, u *models.Unit, today models.Date, 
 	b.WriteString("整改台账见随后的附件。" + strings.TrimPrefix(n.homeLink(), "\n"))
 	lines := strings.Split(b.String(), "\n")
 	return fitLines(lines[0], lines[1:len(lines)-1], lines[len(lines)-1]), meta, hf, nil
+}
+
+// weekLabel names the week a weekly digest tells: 近7天 when it goes out
+// on Monday, the dates when it was put off.
+func weekLabel(monday, today, from, to models.Date) string {
+	if today == monday {
+		return "近7天"
+	}
+	return "上周（" + report.PeriodText(from, to) + "）"
+}
+
+// putOff says why a weekly digest comes after the Monday of its week: the
+// holiday that took the days of this week before today ("" when today is
+// the Monday, or the days before it were no public holiday).
+func (n *Notifier) putOff(monday, today models.Date) string {
+	cal := n.cfg.Workdays()
+	y := today.AddDays(-1)
+	if today == monday || y.Before(monday) {
+		return ""
+	}
+	name := cal.Holiday(calendar.Day(y))
+	if name == "" {
+		return ""
+	}
+	first := y
+	for d := y.AddDays(-1); !d.Before(monday) && !cal.IsWorkday(calendar.Day(d)); d = d.AddDays(-1) {
+		first = d
+	}
+	days := y.Short()
+	if first != y {
+		days = first.Short() + "至" + days
+	}
+	return fmt.Sprintf("（%s%s放假，本周通报顺延至%s发送）", days, name, today.Short())
 }
 
 // queue enqueues a job's messages, delayed past quiet hours, and logs it.

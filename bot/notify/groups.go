@@ -20,9 +20,14 @@ const (
 const maxGroupList = 300
 
 // GroupOverdue queues, for every unit with a WeCom group, the list of
-// overdue hazards in its scope (none: nothing is sent).
+// overdue hazards in its scope (none: nothing is sent). With
+// reminders.working_days_only nothing is sent on a weekend or public
+// holiday; the first working day after it lists what is overdue then.
 func (n *Notifier) GroupOverdue(ctx context.Context, now time.Time) (SweepResult, error) {
 	today := n.day(now)
+	if n.restDay(today, "group overdue lists") {
+		return SweepResult{RestDay: true}, nil
+	}
 	var msgs []message
 	hazards := 0
 	err := n.store.InTx(ctx, func(tx *models.Tx) error {
@@ -75,9 +80,14 @@ func (n *Notifier) GroupOverdue(ctx context.Context, now time.Time) (SweepResult
 }
 
 // GroupWeekly queues the weekly 通报 (the leaders' weekly text, ranking
-// included, without the ledger file) to every unit with a WeCom group.
+// included, without the ledger file) to every unit with a WeCom group. Like
+// the leaders' weekly digest it waits for a working day (the scheduler runs
+// it on the first working day of the week).
 func (n *Notifier) GroupWeekly(ctx context.Context, now time.Time) (SweepResult, error) {
 	today := n.day(now)
+	if n.restDay(today, "group weekly") {
+		return SweepResult{RestDay: true}, nil
+	}
 	week := isoWeek(now.In(n.loc))
 	var msgs []message
 	err := n.store.InTx(ctx, func(tx *models.Tx) error {

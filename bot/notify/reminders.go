@@ -183,6 +183,21 @@ func (n *Notifier) restDaysAfter(day models.Date) int {
 	return k
 }
 
+// restDaysBefore counts the rest days right before day (0 unless
+// reminders.working_days_only), at most a month: what happened on them is
+// told on day, the first working day after them.
+func (n *Notifier) restDaysBefore(day models.Date) int {
+	if !n.cfg.Reminders.WorkingDaysOnly {
+		return 0
+	}
+	cal := n.cfg.Workdays()
+	k := 0
+	for d := calendar.Day(day).AddDays(-1); !cal.IsWorkday(d) && k < 31; d = d.AddDays(-1) {
+		k++
+	}
+	return k
+}
+
 // due reports whether the item is reminded today: on a configured number of
 // days before, on the day itself, and from the first overdue day every N
 // days as its colour says (1, 1+N, 1+2N … days overdue).

@@ -71,6 +71,15 @@ type job struct {
 	// catchUp runs the job at start-up when its last scheduled time is in
 	// the current period and no replica has run that slot.
 	catchUp bool
+	// workdayOfWeek marks a weekly job that, with
+	// reminders.working_days_only, waits for the first working day of its
+	// week on or after its scheduled day: a rest day claims no slot, and
+	// the job is triggered daily at its time of day (trigger) so that the
+	// first working day runs it.
+	workdayOfWeek bool
+	// trigger is the spec gocron fires the job on: spec, or for a
+	// workdayOfWeek job every day at spec's time of day.
+	trigger string
 	body    func(ctx context.Context, now time.Time) error
 }
 
@@ -99,10 +108,10 @@ func NewScheduler(n *Notifier, o SchedulerOptions) (*Scheduler, error) {
 	s.jobs = []*job{
 		{name: JobReminders, spec: sc.Reminders, period: daily, catchUp: true, body: sweep(n.Reminders)},
 		{name: JobDailyDigest, spec: sc.DailyDigest, period: daily, catchUp: true, body: sweep(n.DailyDigest)},
-		{name: JobWeeklyDigest, spec: sc.WeeklyDigest, period: weekly, catchUp: true, body: sweep(n.WeeklyDigest)},
+		{name: JobWeeklyDigest, spec: sc.WeeklyDigest, period: weekly, catchUp: true, workdayOfWeek: true, body: sweep(n.WeeklyDigest)},
 		{name: JobCampaignReminders, spec: sc.CampaignReminders, period: daily, catchUp: true, body: sweep(n.CampaignReminders)},
 		{name: JobGroupOverdue, spec: sc.DailyDigest, period: daily, catchUp: true, body: sweep(n.GroupOverdue)},
-		{name: JobGroupWeekly, spec: sc.WeeklyDigest, period: weekly, catchUp: true, body: sweep(n.GroupWeekly)},
+		{name: JobGroupWeekly, spec: sc.WeeklyDigest, period: weekly, catchUp: true, workdayOfWeek: true, body: sweep(n.GroupWeekly)},
 	}
 	if o.DraftSweep != nil {
 		s.jobs = append(s.jobs, &job{name: JobDraftSweep, spec: sc.DraftSweep,
@@ -114,6 +123,11 @@ func NewScheduler(n *Notifier, o SchedulerOptions) (*Scheduler, error) {
 		j.cron = gocron.NewDefaultCron(false)
 		if err := j.cron.IsValid(j.spec, n.loc, now); err != nil {
 			return nil, fmt.Errorf("notify: schedule.%s %q: %w", j.name, j.spec, err)
+		}
+		j.trigger = j.spec
+		if j.workdayOfWeek {
+			next := j.cron.Next(now).In(n.loc)
+			j.trigger = fmt.Sprintf("%d %d * * *", next.Minute(), next.Hour())
 		}
 	}
 	return s, nil
@@ -148,7 +162,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return fmt.Errorf("notify: scheduler: %w", err)
 	}
 	for _, j := range s.jobs {
-		_, err := gs.NewJob(gocron.CronJob(j.spec, false),
+		_, err := gs.NewJob(gocron.CronJob(j.trigger, false),
 			gocron.NewTask(func(ctx context.Context) { _, _ = s.RunDue(ctx, j.name, s.n.store.Now()) }),
 			gocron.WithName(j.name),
 			gocron.WithSingletonMode(gocron.LimitModeReschedule),
@@ -224,12 +238,27 @@ func (s *Scheduler) RunDue(ctx context.Context, name string, now time.Time) (boo
 	if j == nil {
 		return false, models.Errorf(models.ENotFound, "没有名为 %s 的任务", name)
 	}
+	if j.workdayOfWeek && !s.weekDue(j, now) {
+		return false, nil
+	}
 	slot := j.period(now)
 	ran, err := s.run(ctx, j, slot, now)
 	if ran && err != nil {
 		s.retry(j, slot)
 	}
 	return ran, err
+}
+
+// weekDue reports whether a workdayOfWeek job may claim its slot at now:
+// its scheduled time of this week has come, and (with
+// reminders.working_days_only) today is a working day. A rest day leaves
+// the slot to the next working day of the week.
+func (s *Scheduler) weekDue(j *job, now time.Time) bool {
+	last := j.lastFire(now)
+	if last.IsZero() || j.period(last) != j.period(now) {
+		return false
+	}
+	return !s.n.restDay(s.n.day(now), j.name)
 }
 
 // retry runs a failed slot again with backoff while its period lasts (a
