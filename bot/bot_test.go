@@ -173,7 +173,8 @@ func TestGuidedReportWithPhotoAndLocation(t *testing.T) {
 		c.expect("zhangsan", "火星区", "没有找到县市区“火星区”", "请填写县市区")
 		c.expect("zhangsan", "茅箭", "请填写行业领域", "燃气、非煤矿山")
 		c.expect("zhangsan", "燃气", "请填写检查的企业或场所", "跳过")
-		c.expect("zhangsan", "人民南路饭店", "请填写责任单位")
+		c.expect("zhangsan", "人民南路饭店", "是否已当场整改")
+		c.expect("zhangsan", "否", "请填写责任单位")
 		c.expect("zhangsan", "待定", "请填写整改时限")
 		c.expect("zhangsan", "2月30日", "“2月30日”不是有效日期", "请填写整改时限")
 		got := c.expect("zhangsan", "3月15日", "请核对", "重点隐患：燃气软管老化开裂", "县市区：茅箭区", "整改时限：2023年3月15日", "照片：1张", "位置：人民南路12号")
@@ -307,7 +308,7 @@ func TestDialogueSurvivesRestartAndIdleTimeout(t *testing.T) {
 		c.expect("zhangsan", "茅箭区", "请填写行业领域")
 		c.expect("zhangsan", "查询 5", "没有找到隐患") // a command mid-dialogue keeps the draft
 		c.expect("zhangsan", "工贸", "请填写检查的企业或场所")
-		c.expect("zhangsan", "跳过", "请填写责任单位")
+		c.expect("zhangsan", "跳过", "是否已当场整改")
 		c.expect("zhangsan", "取消", "已取消")
 		c.expect("zhangsan", "确认", "当前没有正在填写的上报")
 	})

@@ -21,7 +21,8 @@ func TestPastDeadlineIsAskedInTheGuidedReport(t *testing.T) {
 		c.expect("zhangsan", "某餐馆后厨燃气软管老化", "请填写县市区")
 		c.expect("zhangsan", "茅箭", "请填写行业领域")
 		c.expect("zhangsan", "燃气", "请填写检查的企业或场所")
-		c.expect("zhangsan", "跳过", "请填写责任单位")
+		c.expect("zhangsan", "跳过", "是否已当场整改")
+		c.expect("zhangsan", "否", "请填写责任单位")
 		c.expect("zhangsan", "待定", "请填写整改时限")
 		c.expect("zhangsan", "2月15日", "2月15日已经过去，是指明年2月15日吗？回复 是 或重新输入")
 		// The question survives a restart: a new bot on the same database

@@ -79,6 +79,9 @@ type draft struct {
 	// says what was done.
 	FixedOnSpot bool   `json:"fixed_on_spot,omitempty"`
 	Done        string `json:"done,omitempty"`
+	// FixedAnswer is the answer to the guided question 是否已当场整改:
+	// 是, 否 or 跳过 ("" not asked yet).
+	FixedAnswer string `json:"fixed_answer,omitempty"`
 	// NotDuplicate is set once the reporter answered 继续 to the question
 	// whether the report repeats an open hazard.
 	NotDuplicate bool `json:"not_duplicate,omitempty"`
@@ -161,9 +164,13 @@ func (d *draft) value(f command.Field) string {
 
 // missing returns the first required field not yet filled, or "". A
 // guided report also asks for the enterprise or site (企业), after the
-// sector; 跳过 skips it.
+// sector, and then whether it was fixed on the spot (askFixed); 跳过 skips
+// either.
 func (d *draft) missing() command.Field {
 	for _, f := range command.GuidedFields {
+		if f == command.FieldUnit && d.Guided && d.FixedAnswer == "" && !d.FixedOnSpot {
+			return askFixed // before the unit: a hazard fixed already needs none
+		}
 		if d.FixedOnSpot && (f == command.FieldUnit || f == command.FieldDeadline) {
 			continue // fixed already: nobody is to be given a deadline
 		}
@@ -279,7 +286,7 @@ func (c *turn) nextQuestion() string {
 	}
 	d.Asking = "confirm"
 	n, _ := c.tx.DraftPhotos(c.actor.UserID)
-	if d.Draft.FixedOnSpot {
+	if d.Draft.FixedOnSpot || d.Draft.FixedAnswer == fixedNo {
 		return summaryText(&d.Draft, n)
 	}
 	return summaryText(&d.Draft, n) + "\n" + msgFixedHow
@@ -287,7 +294,12 @@ func (c *turn) nextQuestion() string {
 
 func (c *turn) question(f command.Field) string {
 	switch f {
+	case askFixed:
+		return msgAskFixed
 	case command.FieldFixed:
+		if c.dlg != nil && c.dlg.Draft.Guided {
+			return msgAskDone + msgAfterPhotos
+		}
 		return msgAskDone
 	case command.FieldRegion:
 		regions, _ := c.tx.Regions()
@@ -328,6 +340,11 @@ func (c *turn) answer(cmd command.Command) error {
 		if cmd.Name == command.Confirm {
 			d.Draft.Deadline = day
 			c.reply.Text = fmt.Sprintf("整改时限：%s。\n", day.Chinese()) + c.nextQuestion()
+			return nil
+		}
+	}
+	if d.Asking == string(askFixed) && cmd.Name != command.Edit {
+		if ok := c.answerFixed(cmd); ok {
 			return nil
 		}
 	}

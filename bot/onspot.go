@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"hazardbot/bot/command"
 	"hazardbot/models"
 )
 
@@ -12,10 +13,69 @@ const (
 	msgFixedHow     = "已当场整改（立查立改）的，回复：当场整改 做了什么，例如：当场整改 已清理消防通道。"
 	msgFixedDone    = "已登记，编号 %s（立查立改）。\n%s\n已当场整改%s，已提交督办员复查销号。\n查询进度：查询 %d"
 	msgAskDone      = "请写明当场做了什么，例如：已清理消防通道并设置警示标志"
+	msgAskFixed     = "是否已当场整改（立查立改）？回复 是 / 否，不清楚可回复“跳过”。"
+	msgAskFixedHow  = "请回复“是”或“否”：这条隐患是否已当场整改？也可以回复“跳过”。"
+	msgAfterPhotos  = "；整改后的照片可直接发来。"
 	msgDuplicate    = "可能与 %s（%s）重复：回复 合并 补充到原隐患，或 继续 新建"
 	msgDuplicateHow = "请回复“合并”把这次上报补充到 %s，或回复“继续”新建一条隐患，“取消”放弃。"
 	msgMerged       = "已合并到 %s（%s）：补充内容%s已记入，已告知责任单位和督办员。"
 )
+
+// askFixed is the guided report's question whether the hazard was fixed on
+// the spot, asked after the enterprise and before the responsible unit.
+const askFixed command.Field = "fixed_asked"
+
+// The recorded answers to askFixed.
+const (
+	fixedYes  = "是"
+	fixedNo   = "否"
+	fixedSkip = "跳过" // the summary still offers 当场整改
+)
+
+// answerFixed takes the answer to askFixed: 是 (or 是，做了什么) files the
+// report as 立查立改 (no unit or deadline is asked; the photos are the
+// after-photos), 否 and 跳过 go on to the unit (after 跳过 the summary
+// still offers 当场整改). Field lines are left to the
+// usual handling (ok false); anything else asks again.
+func (c *turn) answerFixed(cmd command.Command) (ok bool) {
+	d := &c.dlg.Draft
+	text := strings.TrimSpace(c.msg.Text)
+	switch {
+	case cmd.Name == command.Skip:
+		d.FixedAnswer = fixedSkip
+	case cmd.Name == command.Confirm:
+		d.FixedAnswer, d.FixedOnSpot = fixedYes, true
+	default:
+		if fields, _ := command.ParseFields(text); len(fields) > 0 {
+			return false
+		}
+		fixed, done, clear := fixedReply(text)
+		if !clear {
+			c.say("%s", msgAskFixedHow)
+			return true
+		}
+		d.FixedAnswer, d.FixedOnSpot = fixedNo, fixed
+		if fixed {
+			d.FixedAnswer, d.Done = fixedYes, done
+		}
+	}
+	c.reply.Text = c.nextQuestion()
+	return true
+}
+
+// fixedReply reads an answer to 是否已当场整改: 否 (and the like), 是 with or
+// without what was done, or what was done ("已清理通道"). clear is false
+// for text that says neither, which is asked again rather than guessed.
+func fixedReply(text string) (fixed bool, done string, clear bool) {
+	fixed, done = command.ParseFixed(text)
+	switch {
+	case !fixed, done == "":
+		return fixed, done, true
+	case done != text, strings.HasPrefix(text, "已"):
+		return true, done, true
+	}
+	return false, "", false
+}
 
 // createFixedOnSpot files a hazard fixed on the spot (立查立改): recorded and
 // submitted at once, its photos the evidence, and the county's supervisor

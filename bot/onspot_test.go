@@ -53,7 +53,8 @@ func TestFixedOnTheSpotAskedAtTheEnd(t *testing.T) {
 		c.expect("zhangsan", "超市二楼3具灭火器压力不足", "请填写县市区")
 		c.expect("zhangsan", "茅箭", "请填写行业领域")
 		c.expect("zhangsan", "消防", "请填写检查的企业或场所")
-		c.expect("zhangsan", "某超市", "请填写责任单位")
+		c.expect("zhangsan", "某超市", "是否已当场整改")
+		c.expect("zhangsan", "跳过", "请填写责任单位")
 		c.expect("zhangsan", "待定", "请填写整改时限")
 		c.expect("zhangsan", "3月5日", "请核对", "已当场整改（立查立改）的，回复：当场整改 做了什么")
 		c.expect("zhangsan", "当场整改 已更换3具灭火器", "已登记，编号 YH2023-0001（立查立改）")
@@ -125,5 +126,62 @@ func TestRepeatReportNearbyAsks(t *testing.T) {
 		c.expect("wangwu", "上报\n隐患：商铺后门杂物占道\n内容：后门通道被纸箱占用\n区域：茅箭区\n行业：消防\n单位：待定\n时限：3月20日", "请核对")
 		c.send(bot.Message{UserID: "wangwu", Kind: bot.KindLocation, Lat: 32.63270, Lng: 110.79000, Label: "人民北路"})
 		c.expect("wangwu", "确认", "已登记，编号 YH2023-0002")
+	})
+}
+
+// The guided 上报 asks, after the enterprise, whether the hazard was fixed on
+// the spot: 是 files it as 立查立改 (no unit or deadline asked, the photos
+// as after-photos, straight to review); 否 goes on to the unit; an unclear
+// answer is asked again; the question survives a restart.
+func TestFixedOnTheSpotAskedInTheGuidedReport(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报", "请填写重点隐患")
+		c.expect("zhangsan", "消防通道堵塞", "请填写隐患内容")
+		c.expect("zhangsan", "商铺后门堆放杂物", "请填写县市区")
+		c.expect("zhangsan", "茅箭", "请填写行业领域")
+		c.expect("zhangsan", "消防", "请填写检查的企业或场所")
+		c.expect("zhangsan", "某商铺", "是否已当场整改（立查立改）？回复 是 / 否")
+		c.expect("zhangsan", "不太清楚", "请回复“是”或“否”")
+		c.b = bot.New(c.s, chatConfig(), nil, bot.WithFiles(c.files))
+		c.expect("zhangsan", "是", "请写明当场做了什么", "整改后的照片可直接发来")
+		c.photo("zhangsan", "after1")
+		got := c.expect("zhangsan", "已督促商户清理杂物", "请核对", "当场整改：是：已督促商户清理杂物", "照片：1张")
+		if strings.Contains(got, "责任单位") || strings.Contains(got, "整改时限") {
+			t.Fatalf("a hazard fixed on the spot was given a unit or deadline:\n%s", got)
+		}
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001（立查立改）", "附照片1张", "已提交督办员复查销号")
+		h := c.hazard("1")
+		if h.State != models.StatePendingReview || h.Rectification != "已督促商户清理杂物" || h.Enterprise != "某商铺" {
+			t.Fatalf("hazard %+v", h)
+		}
+		if after := photoIDs(c, "YH2023-0001", models.PhaseAfter); len(after) != 1 {
+			t.Fatalf("after-photos %v, want the one sent", after)
+		}
+		if cards := c.to("wangwu"); len(cards) == 0 || cards[0].Kind != bot.OutCard || cards[0].Card.Buttons[0].Key != "pass:YH2023-0001" {
+			t.Fatalf("the county supervisor got %+v", cards)
+		}
+
+		// 是 with what was done answers both at once.
+		for _, m := range []string{"上报", "灭火器过期", "超市二楼", "茅箭", "消防", "跳过"} {
+			c.say("zhangsan", m)
+		}
+		c.expect("zhangsan", "是，已更换3具灭火器", "请核对", "当场整改：是：已更换3具灭火器")
+		c.expect("zhangsan", "确认", "YH2023-0002（立查立改）")
+
+		// 否: the report goes on to the unit and the deadline, and is
+		// filed for rectification; the summary does not offer 当场整改 again.
+		for _, m := range []string{"上报", "配电箱未接地", "外壳无接地线", "茅箭", "工贸", "跳过"} {
+			c.say("zhangsan", m)
+		}
+		c.expect("zhangsan", "否", "请填写责任单位")
+		c.expect("zhangsan", "待定", "请填写整改时限")
+		if got := c.expect("zhangsan", "3月20日", "请核对"); strings.Contains(got, "当场整改") {
+			t.Fatalf("the summary offers 当场整改 after 否:\n%s", got)
+		}
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0003")
+		if h := c.hazard("3"); h.State != models.StateReported || h.Deadline != models.NewDate(2023, 3, 20) {
+			t.Fatalf("hazard 3 %+v", h)
+		}
 	})
 }
