@@ -32,14 +32,31 @@ func actorFor(ctx context.Context, tx *models.Tx, userid string) (*models.Actor,
 	return a, nil
 }
 
-// CreateHazard files a report on behalf of userid (used by the admin API;
-// chat goes through the dialogue) and tells the people concerned.
+// CreateHazard files a report on behalf of userid, duplicate or not (chat
+// goes through the dialogue, the admin API through ReportHazard), and tells
+// the people concerned.
 func (b *Bot) CreateHazard(ctx context.Context, userid string, in models.HazardInput) (*models.Hazard, error) {
+	return b.ReportHazard(ctx, userid, in, true)
+}
+
+// ReportHazard is CreateHazard with chat's duplicate rule (the admin API's
+// create): unless force, a report that may repeat an open hazard is refused
+// with a *DuplicateError naming it, and nothing is written.
+func (b *Bot) ReportHazard(ctx context.Context, userid string, in models.HazardInput, force bool) (*models.Hazard, error) {
 	var h *models.Hazard
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
 		a, err := actorFor(ctx, tx, userid)
 		if err != nil {
 			return err
+		}
+		if !force {
+			dup, err := duplicateOf(tx, in)
+			if err != nil {
+				return err
+			}
+			if dup != nil {
+				return &DuplicateError{Number: dup.Number, Title: dup.Title}
+			}
 		}
 		h, _, err = b.createHazard(tx, a, in)
 		return err

@@ -628,13 +628,13 @@ func (c *turn) submitReport() error {
 		in.UnitName = d.Unit
 	}
 	if !d.NotDuplicate {
-		dups, err := c.tx.FindDuplicates(in)
+		dup, err := duplicateOf(c.tx, in)
 		if err != nil {
 			return err
 		}
-		if len(dups) > 0 {
-			c.dlg.Asking, c.dlg.Number = askDuplicate, dups[0].Number
-			c.say(msgDuplicate, dups[0].Number, clip(dups[0].Title, 30))
+		if dup != nil {
+			c.dlg.Asking, c.dlg.Number = askDuplicate, dup.Number
+			c.say(msgDuplicate, dup.Number, clip(dup.Title, 30))
 			return nil
 		}
 	}

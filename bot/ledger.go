@@ -45,6 +45,11 @@ type LedgerImportRow struct {
 	Committee   string       `json:"committee,omitempty"`
 	State       models.State `json:"state"`
 	Deadline    models.Date  `json:"deadline"`
+	// DuplicateOf is the open hazard a new row may repeat (chat's 合并/继续
+	// rule), and Note says so ("疑似重复 YH2023-0012（…）"). The row is
+	// still created; leave it out of the file to skip it.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	Note        string `json:"note,omitempty"`
 }
 
 // NewUnit is a unit an import creates because the directory did not have it.
@@ -195,6 +200,9 @@ func (imp *ledgerImport) run(rows []report.ImportRow) error {
 			p.row.Action = RowUnchanged
 			out.Unchanged++
 		}
+	}
+	if err := imp.flagDuplicates(plan, fresh); err != nil {
+		return err
 	}
 	ins := make([]models.HazardInput, len(fresh))
 	for k, i := range fresh {
@@ -393,6 +401,31 @@ func (imp *ledgerImport) matchExisting(plan []planned) error {
 		if h != nil && !taken[h.ID] {
 			taken[h.ID] = true
 			p.have = h
+		}
+	}
+	return nil
+}
+
+// flagDuplicates notes on each new row the open hazard it may repeat, by
+// the rule chat asks 合并 or 继续 by (models.Duplicates), reading each
+// county's open hazards once.
+func (imp *ledgerImport) flagDuplicates(plan []planned, fresh []int) error {
+	open := map[uint][]models.Hazard{}
+	for _, i := range fresh {
+		p := &plan[i]
+		if p.in.RegionID == nil {
+			continue
+		}
+		list, ok := open[*p.in.RegionID]
+		if !ok {
+			var err error
+			if list, err = imp.tx.DuplicateCandidates(*p.in.RegionID); err != nil {
+				return err
+			}
+			open[*p.in.RegionID] = list
+		}
+		if dups := models.Duplicates(p.in, list); len(dups) > 0 {
+			p.row.DuplicateOf, p.row.Note = dups[0].Number, duplicateNote(&dups[0])
 		}
 	}
 	return nil

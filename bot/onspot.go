@@ -19,7 +19,38 @@ const (
 	msgDuplicate    = "可能与 %s（%s）重复：回复 合并 补充到原隐患，或 继续 新建"
 	msgDuplicateHow = "请回复“合并”把这次上报补充到 %s，或回复“继续”新建一条隐患，“取消”放弃。"
 	msgMerged       = "已合并到 %s（%s）：补充内容%s已记入，已告知责任单位和督办员。"
+	msgDuplicateAPI = "可能与 %s（%s）重复；确是另一条隐患的，请加上 \"force\": true 再提交"
+	msgDuplicateRow = "疑似重复 %s（%s）"
 )
+
+// DuplicateError refuses a report that may repeat an open hazard (the rule
+// of models.FindDuplicates). Its code is conflict; the admin API answers
+// it 409 with the hazard's number.
+type DuplicateError struct {
+	Number, Title string
+}
+
+func (e *DuplicateError) Error() string { return "bot: may repeat " + e.Number }
+
+// Unwrap gives the conflict error with the message a user sees.
+func (e *DuplicateError) Unwrap() error {
+	return models.Errorf(models.EConflict, msgDuplicateAPI, e.Number, clip(e.Title, 30))
+}
+
+// duplicateOf returns the open hazard a report may repeat, or nil: the
+// closest of models.FindDuplicates.
+func duplicateOf(tx *models.Tx, in models.HazardInput) (*models.Hazard, error) {
+	dups, err := tx.FindDuplicates(in)
+	if err != nil || len(dups) == 0 {
+		return nil, err
+	}
+	return &dups[0], nil
+}
+
+// duplicateNote is an import row's note on the open hazard it may repeat.
+func duplicateNote(h *models.Hazard) string {
+	return fmt.Sprintf(msgDuplicateRow, h.Number, clip(h.Title, 30))
+}
 
 // askFixed is the guided report's question whether the hazard was fixed on
 // the spot, asked after the enterprise and before the responsible unit.

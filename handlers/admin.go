@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -353,6 +354,9 @@ type hazardRequest struct {
 	Unit           string      `json:"unit"`   // the responsible unit: its code, or its name (matched, or created unverified)
 	Lat            *float64    `json:"lat"`
 	Lng            *float64    `json:"lng"`
+	// Force files the report even when it may repeat an open hazard
+	// (otherwise 409 with the hazard's number, as chat asks 合并 or 继续).
+	Force bool `json:"force"`
 }
 
 // actorArg checks that the named actor is in the directory: the API acts
@@ -407,7 +411,12 @@ func (s *Server) createHazard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	h, err := s.d.Bot.CreateHazard(c.Request.Context(), req.Actor, in)
+	h, err := s.d.Bot.ReportHazard(c.Request.Context(), req.Actor, in, req.Force)
+	var dup *bot.DuplicateError
+	if errors.As(err, &dup) {
+		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"code": models.EConflict, "message": models.ErrorMessage(err), "duplicate": dup.Number})
+		return
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -531,6 +532,74 @@ func TestCampaignReportThroughTheAPI(t *testing.T) {
 		}
 		if status, _ := e.errorCode("POST", "/api/v1/campaigns/autumn/reports", body); status != http.StatusNotFound {
 			t.Errorf("unknown campaign: status %d", status)
+		}
+	})
+}
+
+// The admin API and the ledger import flag likely duplicates by chat's rule
+// (an open hazard of the county with the same unit and a similar title):
+// the API refuses 409 with the existing number unless force; the import's
+// dry run notes 疑似重复 on the row, and the real import still creates it.
+func TestDuplicatesThroughTheAPIAndTheImport(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		body := map[string]any{"actor": "zhangsan", "title": "液化气钢瓶违规存放", "description": "地下室存放钢瓶3个",
+			"region": "maojian", "unit": "demo_gas", "sector": "燃气", "deadline": "2023-03-31"}
+		var first hazardOut
+		e.admin("POST", "/api/v1/hazards", body, 201, &first)
+
+		again := map[string]any{}
+		maps.Copy(again, body)
+		again["title"] = "液化气钢瓶违规存放在地下室"
+		status, b := e.api("POST", "/api/v1/hazards", adminToken, again)
+		var refused struct {
+			Code      string `json:"code"`
+			Message   string `json:"message"`
+			Duplicate string `json:"duplicate"`
+		}
+		json.Unmarshal(b, &refused)
+		if status != http.StatusConflict || refused.Code != models.EConflict || refused.Duplicate != first.Number ||
+			!strings.Contains(refused.Message, "可能与 "+first.Number+"（液化气钢瓶违规存放）重复") || !strings.Contains(refused.Message, "force") {
+			t.Fatalf("a likely duplicate: %d %s", status, b)
+		}
+		if n := e.count("hazards"); n != 1 {
+			t.Fatalf("%d hazards after the refusal", n)
+		}
+		// Another unit, or another county, is no duplicate.
+		other := map[string]any{}
+		maps.Copy(other, again)
+		other["unit"] = "maojian_yjj"
+		e.admin("POST", "/api/v1/hazards", other, 201, nil)
+		again["force"] = true
+		var forced hazardOut
+		e.admin("POST", "/api/v1/hazards", again, 201, &forced)
+		if forced.Number == "" || forced.Number == first.Number {
+			t.Fatalf("forced %+v", forced)
+		}
+
+		csv := "序号,重点隐患,隐患内容,检查日期,整改措施,责任单位,县市区,市级专委会督办销号,整改时限,备注\n" +
+			"1,液化气钢瓶违规存放地下室,商场地下室,2023-02-28,清走钢瓶,十堰市某燃气有限公司（示例）,茅箭区,,2023-03-31,\n" +
+			"2,消防通道堵塞,楼道堆放杂物,2023-02-24,,,张湾区,,,\n"
+		type result struct {
+			Created int `json:"created"`
+			Rows    []struct {
+				Line        int    `json:"line"`
+				Action      string `json:"action"`
+				Number      string `json:"number"`
+				DuplicateOf string `json:"duplicate_of"`
+				Note        string `json:"note"`
+			} `json:"rows"`
+		}
+		var dry result
+		e.admin("POST", "/api/v1/ledger/import?dry_run=true&actor=admin&name=ledger.csv", []byte(csv), 200, &dry)
+		if len(dry.Rows) != 2 || dry.Rows[0].Action != "create" || dry.Rows[0].DuplicateOf != forced.Number ||
+			!strings.Contains(dry.Rows[0].Note, "疑似重复 "+forced.Number) || dry.Rows[1].Note != "" || dry.Rows[1].DuplicateOf != "" {
+			t.Fatalf("dry run rows %+v", dry.Rows)
+		}
+		var real result
+		e.admin("POST", "/api/v1/ledger/import?dry_run=false&actor=admin&name=ledger.csv", []byte(csv), 200, &real)
+		if real.Created != 2 || e.count("hazards") != 5 || real.Rows[0].DuplicateOf == "" {
+			t.Fatalf("real import %+v, %d hazards", real, e.count("hazards"))
 		}
 	})
 }

@@ -112,10 +112,10 @@ func openAPIDoc() map[string]any {
 		"/api/v1/openapi.json": {"get": spec},
 		"/api/v1/hazards": {
 			"get": op("listHazards", "List hazards, cursor-paginated, with derived overdue/overdue_days", "200", cat(hazardFilters, pageParams)...),
-			"post": withBody(op("createHazard", "Report a hazard on behalf of a directory user", "201"),
-				jsonBody("actor (userid) is required; region and unit are unit codes; dates YYYY-MM-DD",
+			"post": withBody(op("createHazard", "Report a hazard on behalf of a directory user; one that may repeat an open hazard of the county (chat's 合并/继续 rule) is refused 409 with its number in duplicate, unless force is true", "201"),
+				jsonBody("actor (userid) is required; region and unit are unit codes; dates YYYY-MM-DD; force files a likely duplicate",
 					"actor", "title", "description", "measures", "remarks", "enterprise", "location", "grade", "sector",
-					"inspection_date", "deadline", "region", "unit", "lat", "lng")),
+					"inspection_date", "deadline", "region", "unit", "lat", "lng", "force")),
 		},
 		"/api/v1/hazards/{number}": {"get": op("getHazard", "A hazard with its events and photo links", "200", pathParam("number", "YH2023-0012, or 12 for this year"))},
 		"/api/v1/hazards/{number}/transitions": {"post": withBody(op("transition", "Act on a hazard as a directory user; chat's permission rules apply", "200",

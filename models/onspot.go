@@ -77,22 +77,48 @@ const SimilarTitle = 0.5
 // in the last DuplicateWindowDays that may be the same hazard: the same
 // responsible unit or enterprise with a similar title, or a location within
 // DuplicateDistance. Closest first: a location match, then by similarity.
+// Chat's 合并/继续, the admin API's create and the ledger import's 疑似重复
+// all ask this one rule (the import through DuplicateCandidates and
+// Duplicates, reading each county once).
 func (tx *Tx) FindDuplicates(in HazardInput) ([]Hazard, error) {
-	if in.RegionID == nil {
+	if !duplicateCheckable(in) {
+		// Nothing to match on (no county, or no unit, enterprise or
+		// location): skip reading the county's open hazards.
 		return nil, nil
 	}
-	if in.UnitID == nil && normName(in.Enterprise) == "" && (in.Lat == nil || in.Lng == nil) {
-		// Nothing to match on (no unit, enterprise or location): skip
-		// reading the county's open hazards on every such report.
-		return nil, nil
+	list, err := tx.DuplicateCandidates(*in.RegionID)
+	if err != nil {
+		return nil, err
 	}
+	return Duplicates(in, list), nil
+}
+
+// duplicateCheckable reports whether in has what the duplicate rule matches
+// on: a county, and a unit, an enterprise or a location.
+func duplicateCheckable(in HazardInput) bool {
+	return in.RegionID != nil && (in.UnitID != nil || normName(in.Enterprise) != "" || (in.Lat != nil && in.Lng != nil))
+}
+
+// DuplicateCandidates returns the open hazards of county regionID found in
+// the last DuplicateWindowDays (the newest 500): those a new report there may
+// repeat.
+func (tx *Tx) DuplicateCandidates(regionID uint) ([]Hazard, error) {
 	since := tx.Today().AddDays(-DuplicateWindowDays)
 	var list []Hazard
-	err := tx.DB.Where("region_id = ? AND state IN ? AND found_on >= ?", *in.RegionID,
+	err := tx.DB.Where("region_id = ? AND state IN ? AND found_on >= ?", regionID,
 		[]State{StateReported, StateRectifying, StatePendingReview}, since).
 		Order("id DESC").Limit(500).Find(&list).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: find duplicates: %w", err)
+	}
+	return list, nil
+}
+
+// Duplicates returns the hazards of candidates (DuplicateCandidates of in's
+// county) that in may repeat, closest first: see FindDuplicates.
+func Duplicates(in HazardInput, candidates []Hazard) []Hazard {
+	if !duplicateCheckable(in) {
+		return nil
 	}
 	type scored struct {
 		h     Hazard
@@ -100,7 +126,10 @@ func (tx *Tx) FindDuplicates(in HazardInput) ([]Hazard, error) {
 	}
 	var hits []scored
 	enterprise := normName(in.Enterprise)
-	for _, h := range list {
+	for _, h := range candidates {
+		if h.RegionID == nil || *h.RegionID != *in.RegionID {
+			continue
+		}
 		near := in.Lat != nil && in.Lng != nil && h.Lat != nil && h.Lng != nil &&
 			Distance(*in.Lat, *in.Lng, *h.Lat, *h.Lng) <= DuplicateDistance
 		same := (in.UnitID != nil && h.UnitID != nil && *in.UnitID == *h.UnitID) ||
@@ -122,7 +151,7 @@ func (tx *Tx) FindDuplicates(in HazardInput) ([]Hazard, error) {
 	for i, s := range hits {
 		out[i] = s.h
 	}
-	return out, nil
+	return out
 }
 
 func normName(s string) string {
