@@ -103,14 +103,7 @@ func TestWeeklyDigestOnFirstWorkingDayOfWeek(t *testing.T) {
 		e.clock.Set(at(2023, 5, 2, 10, 0))
 		e.report("燃气报警器失效", "gasco", "", models.NewDate(2023, 5, 20))
 		ctx := context.Background()
-		var replicas []*Scheduler
-		for _, owner := range []string{"a", "b"} {
-			sc, err := NewScheduler(e.n, SchedulerOptions{Owner: owner})
-			if err != nil {
-				t.Fatal(err)
-			}
-			replicas = append(replicas, sc)
-		}
+		replicas := twoReplicas(t, e)
 		// gocron fires the weekly jobs every day at the weekly time of day.
 		if j := replicas[0].find(JobWeeklyDigest); j.trigger != "0 9 * * *" {
 			t.Fatalf("weekly digest triggered on %q", j.trigger)
@@ -178,14 +171,7 @@ func TestDailyDigestAcrossLongHoliday(t *testing.T) {
 		e.clock.Set(at(2023, 10, 2, 15, 0))
 		e.report("燃气报警器失效", "gasco", "", models.NewDate(2023, 10, 20))
 		ctx := context.Background()
-		var replicas []*Scheduler
-		for _, owner := range []string{"a", "b"} {
-			sc, err := NewScheduler(e.n, SchedulerOptions{Owner: owner})
-			if err != nil {
-				t.Fatal(err)
-			}
-			replicas = append(replicas, sc)
-		}
+		replicas := twoReplicas(t, e)
 		daily := map[string]int{}
 		group := map[string]int{}
 		for d := at(2023, 9, 28, 8, 30); !d.After(at(2023, 10, 9, 8, 30)); d = d.AddDate(0, 0, 1) {
@@ -226,4 +212,18 @@ func TestDailyDigestAcrossLongHoliday(t *testing.T) {
 			t.Fatalf("10月8日's digest:\n%s", text)
 		}
 	})
+}
+
+// twoReplicas is two schedulers over e's database, as two servers run.
+func twoReplicas(t *testing.T, e *env) []*Scheduler {
+	t.Helper()
+	var out []*Scheduler
+	for _, owner := range []string{"a", "b"} {
+		sc, err := NewScheduler(e.n, SchedulerOptions{Owner: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sc)
+	}
+	return out
 }
