@@ -98,6 +98,11 @@ func (c *turn) answerFixed(cmd command.Command) (ok bool) {
 // without what was done, or what was done ("已清理通道"). clear is false
 // for text that says neither, which is asked again rather than guessed.
 func fixedReply(text string) (fixed bool, done string, clear bool) {
+	for _, no := range []string{"否", "不是", "没有", "未", "还没"} {
+		if strings.HasPrefix(text, no) {
+			return false, "", true // "否，还没来得及"
+		}
+	}
 	fixed, done = command.ParseFixed(text)
 	switch {
 	case !fixed, done == "":

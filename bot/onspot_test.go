@@ -174,7 +174,7 @@ func TestFixedOnTheSpotAskedInTheGuidedReport(t *testing.T) {
 		for _, m := range []string{"上报", "配电箱未接地", "外壳无接地线", "茅箭", "工贸", "跳过"} {
 			c.say("zhangsan", m)
 		}
-		c.expect("zhangsan", "否", "请填写责任单位")
+		c.expect("zhangsan", "否，商户不在场", "请填写责任单位")
 		c.expect("zhangsan", "待定", "请填写整改时限")
 		if got := c.expect("zhangsan", "3月20日", "请核对"); strings.Contains(got, "当场整改") {
 			t.Fatalf("the summary offers 当场整改 after 否:\n%s", got)
