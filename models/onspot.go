@@ -134,6 +134,9 @@ func Duplicates(in HazardInput, candidates []Hazard) []Hazard {
 			Distance(*in.Lat, *in.Lng, *h.Lat, *h.Lng) <= DuplicateDistance
 		same := (in.UnitID != nil && h.UnitID != nil && *in.UnitID == *h.UnitID) ||
 			(enterprise != "" && enterprise == normName(h.Enterprise))
+		if !near && !same {
+			continue // titles are compared only within a unit or a place: an import checks many rows
+		}
 		sim := TitleSimilarity(in.Title, h.Title)
 		switch {
 		case near:
