@@ -184,6 +184,9 @@ func (b *Bot) doneText(r *models.Result) string {
 		return fmt.Sprintf("已同意延期，%s 整改时限改为%s。", h.Number, h.Deadline.Chinese())
 	case models.ActWithdraw:
 		return fmt.Sprintf("已撤销 %s。", h.Number)
+	case models.ActDismiss:
+		outcome, _, _ := models.ParseDismissNote(r.Event.Note)
+		return fmt.Sprintf("已核实办结 %s（%s），已告知举报人结果。", h.Number, outcome)
 	}
 	return "已完成。"
 }

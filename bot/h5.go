@@ -34,11 +34,12 @@ func todoLists(tx *models.Tx, a *models.Actor) ([]TodoList, error) {
 	if a.Has(models.RoleSupervisor) {
 		out = append(out,
 			TodoList{Title: "待复查", Filter: models.HazardFilter{Scope: a.Unit, States: []models.State{models.StatePendingReview}}},
+			TodoList{Title: "待核实", Filter: models.HazardFilter{Scope: a.Unit, States: []models.State{models.StateUnverified}}},
 			TodoList{Title: "待交办", Filter: models.HazardFilter{Scope: a.Unit, States: []models.State{models.StateReported}}},
 			TodoList{Title: "已逾期", Filter: models.HazardFilter{Scope: a.Unit, Overdue: true}})
 	}
 	out = append(out, TodoList{Title: "我上报的（未销号）", Filter: models.HazardFilter{ReporterID: a.UserID,
-		States: []models.State{models.StateReported, models.StateRectifying, models.StatePendingReview}}})
+		States: []models.State{models.StateUnverified, models.StateReported, models.StateRectifying, models.StatePendingReview}}})
 	return out, nil
 }
 

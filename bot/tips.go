@@ -21,8 +21,8 @@ const (
 
 // The words a supervisor closes a tip with.
 const (
-	tipFalse   = "不属实"
-	tipHandled = "已处理"
+	tipFalse   = models.TipFalse
+	tipHandled = models.TipHandled
 )
 
 // What the tipster is told. Never a name, a unit or whether anything else
@@ -240,7 +240,7 @@ func (c *turn) submitTip() error {
 	regionID := d.RegionID
 	in := models.HazardInput{
 		Title: "群众举报：" + string(title), Description: d.Description, Location: d.Location,
-		Lat: d.Lat, Lng: d.Lng, RegionID: &regionID,
+		Lat: d.Lat, Lng: d.Lng, RegionID: &regionID, Tip: true,
 	}
 	h, ev, err := c.tx.CreateHazard(c.actor, in)
 	if err != nil {
@@ -278,9 +278,9 @@ func (c *turn) submitTip() error {
 	return nil
 }
 
-// closeTip ends a tip as not true (不属实) or already handled (已处理),
-// with a reason the tipster is shown: the hazard is withdrawn, so it never
-// counts as found.
+// closeTip ends an unverified tip as not true (不属实) or already handled
+// (已处理), with a reason the tipster is shown (models.ActDismiss): the
+// hazard goes to withdrawn, so it never counts as found.
 func (c *turn) closeTip(word, rest string) error {
 	ref, reason := splitWord(rest)
 	if ref == "" || reason == "" {
@@ -301,7 +301,7 @@ func (c *turn) closeTip(word, rest string) error {
 			return err
 		}
 	}
-	r, err := c.b.transition(c.tx, c.actor, n, models.ActWithdraw, models.Change{Note: word + "：" + reason})
+	r, err := c.b.transition(c.tx, c.actor, n, models.ActDismiss, models.Change{Note: models.DismissNote(word, reason)})
 	if err != nil {
 		return err
 	}
@@ -324,9 +324,12 @@ func (b *Bot) tipOutcome(tx *models.Tx, r *models.Result) ([]models.OutboxItem, 
 		format = msgTipClosed
 	case models.ActWithdraw:
 		format = msgTipEnded
-		if why, ok := strings.CutPrefix(ev.Note, tipFalse+"："); ok {
+	case models.ActDismiss:
+		format = msgTipEnded
+		switch outcome, why, _ := models.ParseDismissNote(ev.Note); outcome {
+		case tipFalse:
 			format, reason = msgTipFalse, why
-		} else if why, ok := strings.CutPrefix(ev.Note, tipHandled+"："); ok {
+		case tipHandled:
 			format, reason = msgTipHandled, why
 		}
 	default:

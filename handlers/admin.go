@@ -167,7 +167,7 @@ func hazardFilter(c *gin.Context, tx *models.Tx) (models.HazardFilter, error) {
 				continue
 			}
 			if !slices.Contains(models.States, models.State(st)) {
-				return f, invalid("未知状态 %s，可选：reported、rectifying、pending_review、closed、withdrawn", st)
+				return f, invalid("未知状态 %s，可选：unverified、reported、rectifying、pending_review、closed、withdrawn", st)
 			}
 			f.States = append(f.States, models.State(st))
 		}
@@ -432,12 +432,15 @@ type transitionRequest struct {
 	Unit     string        `json:"unit"`
 	Deadline models.Date   `json:"deadline"`
 	Colour   models.Colour `json:"colour"`
+	// Outcome closes an unverified tip (action dismiss): 不属实 or 已处理,
+	// with note as the reason the tipster is shown.
+	Outcome string `json:"outcome"`
 }
 
 // apiActions are the actions the API accepts; report and import have
 // their own routes.
 var apiActions = []models.Action{models.ActAssign, models.ActAccept, models.ActSubmit, models.ActPass, models.ActReject,
-	models.ActList, models.ActRequestExtend, models.ActApproveExtend, models.ActWithdraw}
+	models.ActList, models.ActRequestExtend, models.ActApproveExtend, models.ActWithdraw, models.ActDismiss}
 
 // transition: POST /api/v1/hazards/{number}/transitions. The same rules
 // as chat apply: the actor's roles and scope decide.
@@ -448,8 +451,11 @@ func (s *Server) transition(c *gin.Context) {
 		return
 	}
 	if !slices.Contains(apiActions, req.Action) {
-		s.fail(c, invalid("action 只能是 assign、accept、submit、pass、reject、list、request_extend、approve_extend、withdraw"))
+		s.fail(c, invalid("action 只能是 assign、accept、submit、pass、reject、list、request_extend、approve_extend、withdraw、dismiss"))
 		return
+	}
+	if req.Action == models.ActDismiss {
+		req.Note = models.DismissNote(req.Outcome, strings.TrimSpace(req.Note))
 	}
 	var n models.Number
 	change := models.Change{Note: req.Note, Deadline: req.Deadline, Colour: req.Colour}

@@ -64,7 +64,7 @@ func op(id, summary string, okStatus string, params ...oaParam) oaOp {
 func withBody(o oaOp, body map[string]any) oaOp { o.RequestBody = body; return o }
 
 var hazardFilters = []oaParam{
-	query("state", "reported, rectifying, pending_review, closed, withdrawn; repeatable or comma-separated", str()),
+	query("state", "unverified, reported, rectifying, pending_review, closed, withdrawn; repeatable or comma-separated", str()),
 	query("region", "county unit code", str()),
 	query("sector", "行业领域, e.g. 燃气", str()),
 	query("unit", "responsible unit code", str()),
@@ -120,8 +120,8 @@ func openAPIDoc() map[string]any {
 		"/api/v1/hazards/{number}": {"get": op("getHazard", "A hazard with its events and photo links", "200", pathParam("number", "YH2023-0012, or 12 for this year"))},
 		"/api/v1/hazards/{number}/transitions": {"post": withBody(op("transition", "Act on a hazard as a directory user; chat's permission rules apply", "200",
 			pathParam("number", "hazard number")),
-			jsonBody("action: assign|accept|submit|pass|reject|list|request_extend|approve_extend|withdraw; unit is a code; deadline YYYY-MM-DD; colour red|yellow|blue",
-				"actor", "action", "note", "unit", "deadline", "colour"))},
+			jsonBody("action: assign|accept|submit|pass|reject|list|request_extend|approve_extend|withdraw|dismiss; unit is a code; deadline YYYY-MM-DD; colour red|yellow|blue; outcome 不属实|已处理 (dismiss, with note as the reason)",
+				"actor", "action", "note", "unit", "deadline", "colour", "outcome"))},
 		"/api/v1/campaigns/{code}/reports": {"post": withBody(op("campaignReport", "Record that a unit handed in a campaign report (chat's 报送); 201 new, 200 already recorded", "201",
 			pathParam("code", "campaign code or name")),
 			jsonBody("actor is a directory user; unit a code (default the actor's county or special committee); material part of a deadline's name (default the earliest owed)",

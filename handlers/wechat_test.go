@@ -414,7 +414,7 @@ func TestWeChatPublicTip(t *testing.T) {
 		}
 
 		h := e.hazard("YH2023-0001")
-		if h.State != models.StateReported || h.RegionID == nil || h.Lat == nil {
+		if h.State != models.StateUnverified || h.RegionID == nil || h.Lat == nil {
 			t.Fatalf("tip hazard %+v", h)
 		}
 		e.deliver()
@@ -423,6 +423,8 @@ func TestWeChatPublicTip(t *testing.T) {
 			notice += m.Text
 		}
 		mustContain(t, "supervisor notice", notice, "群众举报待核实", "JB2023-0001", "消防通道", "照片1张")
+		mustContain(t, "the supervisor's 我的 lists it to verify", e.say("wangwu", "tip-todo", "我的").Text, "待核实", "YH2023-0001")
+		mustContain(t, "an unverified tip is not found yet", e.say("wangwu", "tip-stats", "统计").Text, "发现重点隐患问题0个")
 
 		mustContain(t, "assign", e.say("wangwu", "tip-assign", "交办 1 茅箭区某商业综合体（示例） 3月10日").Text, "已交办")
 		e.deliver()
@@ -446,7 +448,7 @@ func TestWeChatPublicTip(t *testing.T) {
 			mustContain(t, "not mine", e.say("wangwu", "tip-false-0", "不属实 JB2023-0002 现场核查未发现").Text, "不在你单位")
 			e.deliver()
 			before := len(e.fake.SentTo(citizen))
-			mustContain(t, "close", e.say("zhaoliu", "tip-false", "不属实 JB2023-0002 现场核查未发现私拉电线").Text, "已撤销")
+			mustContain(t, "close", e.say("zhaoliu", "tip-false", "不属实 JB2023-0002 现场核查未发现私拉电线").Text, "已核实办结", "不属实")
 			e.deliver()
 			got := e.fake.SentTo(citizen)
 			if len(got) != before+1 {

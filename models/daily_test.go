@@ -23,7 +23,7 @@ func figuresOf(t *testing.T, s *models.Store, from, to models.Date, keep func(h 
 	var f models.Figures
 	for i := range list {
 		h := &list[i]
-		if h.FoundOn.Before(from) || h.FoundOn.After(to) || !keep(h) || h.State == models.StateWithdrawn {
+		if h.FoundOn.Before(from) || h.FoundOn.After(to) || !keep(h) || !h.State.Found() {
 			continue
 		}
 		f.Found++

@@ -11,6 +11,12 @@ type State string
 
 // The states of DESIGN §2.
 const (
+	// StateUnverified is a public tip (群众举报) waiting for the county's
+	// supervisors to check it: not yet a hazard of the ledger, so it is
+	// left out of every figure, the ledger export and the ranking until a
+	// supervisor assigns it (交办, → rectifying) or closes it (核实办结:
+	// 不属实 or 已处理, → withdrawn).
+	StateUnverified    State = "unverified"     // 待核实
 	StateReported      State = "reported"       // 待交办
 	StateRectifying    State = "rectifying"     // 整改中
 	StatePendingReview State = "pending_review" // 待复查
@@ -19,11 +25,13 @@ const (
 )
 
 // States lists every state in life order.
-var States = []State{StateReported, StateRectifying, StatePendingReview, StateClosed, StateWithdrawn}
+var States = []State{StateUnverified, StateReported, StateRectifying, StatePendingReview, StateClosed, StateWithdrawn}
 
 // StateName is the Chinese name of a state.
 func StateName(s State) string {
 	switch s {
+	case StateUnverified:
+		return "待核实"
 	case StateReported:
 		return "待交办"
 	case StateRectifying:
@@ -41,6 +49,11 @@ func StateName(s State) string {
 // Open reports whether the hazard still awaits rectification, the states in
 // which a passed deadline makes it overdue.
 func (s State) Open() bool { return s == StateReported || s == StateRectifying }
+
+// Found reports whether a hazard in this state counts as found (发现) in
+// the figures and belongs on the ledger: all but the withdrawn and the
+// unverified tips.
+func (s State) Found() bool { return s != StateWithdrawn && s != StateUnverified }
 
 // Sectors are the 行业领域 of the spring-offensive plan, in its order.
 var Sectors = []string{"燃气", "非煤矿山", "危险化学品", "工贸", "建设", "消防", "交通", "特种设备", "烟花爆竹", "其他"}

@@ -19,8 +19,8 @@ type HazardFilter struct {
 	Sector     string
 	Colour     Colour
 	Grade      string // 一般 or 重大
-	// Ledger leaves out withdrawn hazards, as the official ledger, its
-	// footer and the digests do.
+	// Ledger leaves out withdrawn hazards and unverified tips (State.Found),
+	// as the official ledger, its footer and the digests do.
 	Ledger     bool
 	From, To   Date // found on
 	Overdue    bool // only overdue now
@@ -54,7 +54,7 @@ func (tx *Tx) hazardQuery(f HazardFilter) (*gorm.DB, error) {
 		q = q.Where("grade = ?", f.Grade)
 	}
 	if f.Ledger {
-		q = q.Where("state <> ?", StateWithdrawn)
+		q = q.Where("state NOT IN ?", []State{StateWithdrawn, StateUnverified})
 	}
 	if f.Overdue {
 		q = q.Where("state IN ? AND deadline < ?", []State{StateReported, StateRectifying}, tx.Today())

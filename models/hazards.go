@@ -30,6 +30,9 @@ type HazardInput struct {
 	// State, for an import of an existing ledger, the state to start in;
 	// "" lets the report rules decide.
 	State State
+	// Tip files a public tip (群众举报): it starts unverified (待核实) for
+	// the county's supervisors and names no responsible unit.
+	Tip bool
 }
 
 func (in *HazardInput) normalise() {
@@ -249,6 +252,9 @@ func (tx *Tx) prepareHazard(actor *Actor, in HazardInput, now time.Time) (h *Haz
 	}
 	if in.State != "" {
 		h.State = in.State
+	}
+	if in.Tip {
+		h.State, h.UnitID = StateUnverified, nil
 	}
 	if h.Sector != "" {
 		c, err := tx.committeeForSector(h.Sector)

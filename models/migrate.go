@@ -42,6 +42,7 @@ var migrations = []migration{
 	{70, "WeChat binding codes and last-seen times", migrate70},
 	{71, "public tips", migrate71},
 	{72, "units' WeCom groups", migrate72},
+	{73, "public tips waiting for verification are their own state (待核实)", migrate73},
 	{80, "pre-aggregated counts for summaries, overdue index", migrate80},
 	{81, "counts kept as of a day, with the overdue among them", migrate81},
 }

@@ -74,7 +74,8 @@ type stateCounts struct {
 // add folds one state's counts into the figures.
 func (f *Figures) add(r stateCounts) {
 	switch r.State {
-	case StateWithdrawn:
+	case StateWithdrawn, StateUnverified:
+		// Withdrawn hazards and unverified tips are not found (发现).
 		return
 	case StatePendingReview:
 		f.Rectified += r.N

@@ -11,9 +11,10 @@ import (
 )
 
 // Tip is a public tip (群众举报) sent through the WeChat Official Account.
-// It files a hazard in 待交办 for the county's supervisors, who verify it
-// (待核实) and either assign it or close it; the tipster is told only the
-// outcome, under the tip's own receipt number.
+// It files a hazard in 待核实 (StateUnverified) for the county's
+// supervisors, who either assign it (交办) or close it as 不属实 or 已处理
+// (ActDismiss); the tipster is told only the outcome, under the tip's own
+// receipt number.
 type Tip struct {
 	ID        uint      `json:"id" gorm:"primaryKey"`
 	Year      int       `json:"year"`
@@ -119,6 +120,45 @@ func migrate71(db *gorm.DB) error {
 		CreatedAt time.Time `gorm:"not null;index:idx_tips_user_created,priority:2"`
 	}
 	return db.Table("tips").AutoMigrate(&tip{})
+}
+
+// migrate73 moves the public tips that still wait for a supervisor, filed
+// before 待核实 was a state (as 待交办 hazards with a tips row), to the
+// unverified state, and rebuilds the pre-aggregated counts when it moved
+// any (kept as of no day, as migrate81 leaves them: the first summary moves
+// them to its day). Where the counts do not exist yet, migrations 80 and 81
+// build them from the hazards afterwards. The statements are frozen here.
+func migrate73(db *gorm.DB) error {
+	res := db.Exec("UPDATE hazards SET state = 'unverified' WHERE state = 'reported' AND unit_id IS NULL AND id IN (SELECT hazard_id FROM tips)")
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 || !db.Migrator().HasTable("hazard_counts") || !db.Migrator().HasTable("counts_asof") {
+		return nil
+	}
+	mysql := db.Dialector.Name() == "mysql"
+	for _, q := range []string{"DELETE FROM hazard_counts", "UPDATE counts_asof SET day = ''"} {
+		if err := db.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	secs := "CAST(strftime('%s', closed_at) AS INTEGER) - CAST(strftime('%s', created_at) AS INTEGER)"
+	month := "COALESCE(SUBSTR(found_on, 1, 7) || '-01', '')"
+	if mysql {
+		secs = "CAST(FLOOR(UNIX_TIMESTAMP(closed_at)) AS SIGNED) - CAST(FLOOR(UNIX_TIMESTAMP(created_at)) AS SIGNED)"
+		month = "COALESCE(CONCAT(SUBSTR(found_on, 1, 7), '-01'), '')"
+	}
+	for _, g := range []struct{ grain, period string }{{"d", "COALESCE(found_on, '')"}, {"m", month}} {
+		err := db.Exec("INSERT INTO hazard_counts (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) " +
+			"SELECT '" + g.grain + "', " + g.period + ", COALESCE(region_id, 0), sector, state, 0, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0), " +
+			"COUNT(*), COALESCE(SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN " + secs + " ELSE 0 END), 0), " +
+			"SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN 1 ELSE 0 END) " +
+			"FROM hazards GROUP BY " + g.period + ", COALESCE(region_id, 0), sector, state, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0)").Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // HazardNumber returns the number of the hazard the tip filed.

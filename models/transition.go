@@ -186,6 +186,10 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		if c.Note == "" {
 			return nil, Errorf(EInvalid, "撤销需要写明原因，例如：撤销 %s 重复上报", h.Number)
 		}
+	case ActDismiss:
+		if _, _, ok := ParseDismissNote(c.Note); !ok {
+			return nil, Errorf(EInvalid, "核实办结要写明结果（%s或%s）和理由，例如：%s %s 现场核查无此情况", TipFalse, TipHandled, TipFalse, h.Number)
+		}
 	}
 	from := h.State
 	if to != from {

@@ -1,5 +1,7 @@
 package models
 
+import "strings"
+
 // Action is something done to a hazard. Each writes exactly one event.
 type Action string
 
@@ -19,7 +21,30 @@ const (
 	ActSupplement    Action = "supplement"     // 补充上报: a repeat report merged in
 	ActImportUpdate  Action = "import_update"  // 重新导入台账时更新
 	ActMergeUnit     Action = "merge_unit"     // 责任单位合并到通讯录里的单位
+	ActDismiss       Action = "dismiss"        // 核实办结: a tip closed as 不属实 or 已处理
 )
+
+// The outcomes a supervisor closes an unverified tip with (ActDismiss).
+// The event's note is the outcome, a full-width colon and the reason
+// (DismissNote), which is all the tipster is told.
+const (
+	TipFalse   = "不属实"
+	TipHandled = "已处理"
+)
+
+// DismissNote is the note of an ActDismiss: "不属实：现场无此情况".
+func DismissNote(outcome, reason string) string { return outcome + "：" + reason }
+
+// ParseDismissNote splits an ActDismiss note into its outcome and reason;
+// ok is false when the note is not one.
+func ParseDismissNote(note string) (outcome, reason string, ok bool) {
+	for _, o := range []string{TipFalse, TipHandled} {
+		if r, found := strings.CutPrefix(note, o+"："); found && strings.TrimSpace(r) != "" {
+			return o, strings.TrimSpace(r), true
+		}
+	}
+	return "", "", false
+}
 
 // ActionName is the Chinese verb of an action, for events and messages.
 func ActionName(a Action) string {
@@ -52,6 +77,8 @@ func ActionName(a Action) string {
 		return "导入更新"
 	case ActMergeUnit:
 		return "合并责任单位"
+	case ActDismiss:
+		return "核实办结"
 	}
 	return string(a)
 }
@@ -62,7 +89,7 @@ var transitions = map[Action]struct {
 	from []State
 	to   State
 }{
-	ActAssign:        {[]State{StateReported, StateRectifying}, StateRectifying},
+	ActAssign:        {[]State{StateUnverified, StateReported, StateRectifying}, StateRectifying},
 	ActAccept:        {[]State{StateRectifying}, ""},
 	ActSubmit:        {[]State{StateRectifying}, StatePendingReview},
 	ActPass:          {[]State{StatePendingReview}, StateClosed},
@@ -70,7 +97,8 @@ var transitions = map[Action]struct {
 	ActList:          {[]State{StateReported, StateRectifying, StatePendingReview}, ""},
 	ActRequestExtend: {[]State{StateReported, StateRectifying}, ""},
 	ActApproveExtend: {[]State{StateReported, StateRectifying}, ""},
-	ActWithdraw:      {[]State{StateReported, StateRectifying}, StateWithdrawn},
+	ActWithdraw:      {[]State{StateUnverified, StateReported, StateRectifying}, StateWithdrawn},
+	ActDismiss:       {[]State{StateUnverified}, StateWithdrawn},
 	ActSupplement:    {[]State{StateReported, StateRectifying, StatePendingReview}, ""},
 }
 
@@ -101,7 +129,9 @@ func whenAllowed(a Action) string {
 	case ActWithdraw, ActRequestExtend, ActApproveExtend:
 		return "（只有待交办或整改中的隐患可以）"
 	case ActAssign:
-		return "（只有待交办或整改中的隐患可以交办）"
+		return "（只有待核实、待交办或整改中的隐患可以交办）"
+	case ActDismiss:
+		return "（只有待核实的群众举报可以核实办结）"
 	case ActList:
 		return "（已销号或已撤销的隐患不能挂牌）"
 	}
@@ -134,6 +164,8 @@ func Permit(a *Actor, action Action, scoped, responsible bool) error {
 		err = need(RoleSupervisor, "只有督办员可以批准延期")
 	case ActWithdraw:
 		err = need(RoleSupervisor, "只有督办员可以撤销隐患")
+	case ActDismiss:
+		err = need(RoleSupervisor, "只有督办员可以核实群众举报")
 	case ActImport:
 		err = need(RoleAdmin, "只有管理员可以导入台账")
 	case ActAccept, ActSubmit, ActRequestExtend:

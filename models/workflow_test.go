@@ -26,6 +26,14 @@ func TestNext(t *testing.T) {
 		{"cannot list a withdrawn hazard", StateWithdrawn, ActList, "", EConflict},
 		{"cannot extend a closed hazard", StateClosed, ActRequestExtend, "", EConflict},
 		{"cannot review while rectifying", StateRectifying, ActPass, "", EConflict},
+		{"assign a verified tip", StateUnverified, ActAssign, StateRectifying, ""},
+		{"dismiss a tip", StateUnverified, ActDismiss, StateWithdrawn, ""},
+		{"withdraw a tip", StateUnverified, ActWithdraw, StateWithdrawn, ""},
+		{"cannot dismiss a report", StateReported, ActDismiss, "", EConflict},
+		{"cannot dismiss an assigned tip", StateRectifying, ActDismiss, "", EConflict},
+		{"cannot submit an unverified tip", StateUnverified, ActSubmit, "", EConflict},
+		{"cannot list an unverified tip", StateUnverified, ActList, "", EConflict},
+		{"cannot extend an unverified tip", StateUnverified, ActRequestExtend, "", EConflict},
 		{"unknown action", StateReported, Action("fly"), "", EInvalid},
 	}
 	for _, c := range cases {
@@ -68,6 +76,9 @@ func TestPermit(t *testing.T) {
 		{"supervisor may submit for a unit in scope", sup, ActSubmit, true, false, true, ""},
 		{"admin has every role", admin, ActWithdraw, true, false, true, ""},
 		{"stranger cannot withdraw", stranger, ActWithdraw, false, false, false, "只有督办员可以撤销隐患"},
+		{"supervisor dismisses a tip in scope", sup, ActDismiss, true, false, true, ""},
+		{"supervisor cannot dismiss out of scope", sup, ActDismiss, false, false, false, "这条隐患不在你单位（茅箭区）的管辖范围内"},
+		{"contact cannot dismiss a tip", contact, ActDismiss, true, true, false, "只有督办员可以核实群众举报"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +108,7 @@ func TestOverdueIsDerived(t *testing.T) {
 		{"a report not yet assigned can be overdue", StateReported, NewDate(2023, 3, 25), 10},
 		{"pending review is never overdue", StatePendingReview, NewDate(2023, 4, 1), 0},
 		{"closed is never overdue", StateClosed, NewDate(2023, 4, 1), 0},
+		{"an unverified tip is never overdue", StateUnverified, NewDate(2023, 4, 1), 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -38,12 +38,12 @@ func ScopeFileName(scope string, d models.Date) string {
 // WriteHazardLedger writes the ledger of the hazards f selects, streamed
 // from the database in number order, with the 情况小结 footer counted over
 // the same hazards. Unit, county and committee names come from the units
-// loaded once; overdue is judged on tx.Today(). Withdrawn hazards are left
-// out. The weekly digest and the
+// loaded once; overdue is judged on tx.Today(). Withdrawn hazards and
+// unverified tips are left out. The weekly digest and the
 // admin API's export both use it, so the two files never disagree.
 func WriteHazardLedger(tx *models.Tx, f models.HazardFilter, meta LedgerMeta, w io.Writer) error {
-	// Withdrawn hazards are no part of the ledger: not its rows, not its
-	// footer (whose 发现 leaves them out too).
+	// Withdrawn hazards and unverified tips are no part of the ledger: not
+	// its rows, not its footer (whose 发现 leaves them out too).
 	f.Ledger = true
 	list, err := tx.AllUnits()
 	if err != nil {
@@ -120,7 +120,7 @@ func ledgerFooter(tx *models.Tx, f models.HazardFilter) (models.Figures, error) 
 	today := tx.Today()
 	f.AfterID, f.Limit = 0, 0
 	err := tx.EachHazard(f, 1000, func(h *models.Hazard) error {
-		if h.State != models.StateWithdrawn {
+		if h.State.Found() {
 			fig.Found++
 		}
 		if h.State == models.StatePendingReview || h.State == models.StateClosed {

@@ -92,6 +92,10 @@ func (p *Pages) Act(c *gin.Context) {
 		}
 	case models.ActList:
 		change.Colour = models.Colour(c.PostForm("colour"))
+	case models.ActDismiss:
+		// The outcome and the reason make the event's note, which the
+		// state machine checks (models.ParseDismissNote).
+		change.Note = models.DismissNote(c.PostForm("outcome"), change.Note)
 	case models.ActRequestExtend:
 		d, err := models.ParseDate(c.PostForm("deadline"))
 		if err != nil {

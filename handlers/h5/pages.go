@@ -384,7 +384,7 @@ func (hazardView) title() (string, string) { return "隐患详情", "" }
 // actions the hazard page offers, in its order; each is offered to whoever
 // models.Permit and the state machine allow, the rules chat obeys.
 var pageActions = []models.Action{models.ActAccept, models.ActSubmit, models.ActPass, models.ActReject,
-	models.ActList, models.ActRequestExtend, models.ActApproveExtend}
+	models.ActList, models.ActRequestExtend, models.ActApproveExtend, models.ActDismiss}
 
 // loadHazard reads hazard number for viewer a, refusing one outside a's
 // scope with 403, as 查询 does.
