@@ -89,6 +89,22 @@ func (h *Held) Error() string {
 	return "held for the channel's rate limit until " + h.Until.Format(time.RFC3339)
 }
 
+// Ended says a message can never reach its recipient because they left the
+// channel (a WeChat follower who unfollowed the account). The outbox worker
+// marks the row ended (models.OutboxEnded), not failed, and never retries it.
+type Ended struct{ Reason string }
+
+func (e *Ended) Error() string { return "recipient left the channel: " + e.Reason }
+
+// Permanent: no retry reaches a recipient who left.
+func (e *Ended) Permanent() bool { return true }
+
+// IsEnded reports whether err says the recipient left the channel.
+func IsEnded(err error) bool {
+	var e *Ended
+	return errors.As(err, &e)
+}
+
 // Downloaders fetches a photo from the channel it came in by: WeChat media
 // ids carry models.WeChatPrefix (the WeChat adapter adds it), the rest are
 // WeCom's.

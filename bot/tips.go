@@ -31,6 +31,8 @@ const (
 	msgTipWhat     = "请用文字描述您发现的安全隐患：什么问题，在什么单位或场所。（发送“取消”放弃）"
 	msgTipWhatMore = "请再具体一些，至少写清是什么问题、在什么地方。"
 	msgTipWhere    = "在哪个县市区？请回复序号或名称，也可以发送位置：\n%s"
+	msgTipBorder   = "这个位置在%s交界附近，无法确定属于哪个县市区。\n"
+	msgTipOutside  = "这个位置不在十堰市各县市区范围内。\n"
 	msgTipPhotos   = "可以发送现场照片（最多9张）。发完请回复“提交”；没有照片直接回复“提交”。"
 	msgTipPhoto    = "已收到照片（共%d张）。继续发送，或回复“提交”。"
 	msgTipStarted  = "已收到照片。\n"
@@ -92,8 +94,11 @@ func (c *turn) tipPhoto() error {
 	return nil
 }
 
-// tipLocation takes a shared location as the tip's place; the county is
-// read from the place's label when it names one, else asked.
+// tipLocation takes a shared location as the tip's place. The county is
+// the one whose area holds the coordinates (countiesAt, approximate); where
+// two counties meet, the location's label decides if it names one of them;
+// outside every county's area only a label naming a county is taken. Else
+// the tipster is asked to choose.
 func (c *turn) tipLocation() error {
 	if !c.tipping() {
 		c.say("%s", msgWeChatWelcome)
@@ -105,19 +110,46 @@ func (c *turn) tipLocation() error {
 	if d.Location == "" {
 		d.Location = fmt.Sprintf("%.5f,%.5f", lat, lng)
 	}
+	prefix := "已记录位置：" + d.Location + "\n"
 	if c.dlg.Asking == tipWhere || d.RegionID == 0 {
 		regions, err := c.tx.Regions()
 		if err != nil {
 			return err
 		}
-		for _, r := range regions {
-			if strings.Contains(c.msg.Label, r.ShortName()) {
-				d.RegionID, d.Region = r.ID, r.Name
-				break
+		near := countiesAt(regions, lat, lng)
+		named := func(among []models.Unit) *models.Unit {
+			for i, r := range among {
+				if c.msg.Label != "" && strings.Contains(c.msg.Label, r.ShortName()) {
+					return &among[i]
+				}
+			}
+			return nil
+		}
+		var r *models.Unit
+		switch {
+		case len(near) == 1:
+			r = &near[0]
+		case len(near) > 1:
+			if r = named(near); r == nil {
+				names := make([]string, len(near))
+				for i := range near {
+					names[i] = near[i].ShortName()
+				}
+				prefix += fmt.Sprintf(msgTipBorder, strings.Join(names, "、"))
+			}
+		default:
+			if r = named(regions); r == nil {
+				prefix += msgTipOutside
 			}
 		}
+		if r != nil {
+			d.RegionID, d.Region = r.ID, r.Name
+			prefix = fmt.Sprintf("已记录位置：%s（%s）\n", d.Location, r.ShortName())
+		} else {
+			d.RegionID, d.Region = 0, ""
+		}
 	}
-	return c.tipNext("已记录位置：" + d.Location + "\n")
+	return c.tipNext(prefix)
 }
 
 // tipAnswer takes the answer to the tip's current question.

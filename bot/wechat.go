@@ -49,7 +49,20 @@ func (c *turn) wechat() error {
 	switch c.msg.Kind {
 	case KindEvent:
 		switch c.msg.Event {
+		case EventUnsubscribe:
+			// The follower left: their binding ends and nothing more is
+			// sent to them (models.Unfollow). WeChat shows no reply.
+			c.dropDlg = c.dlg != nil
+			if _, _, err := c.tx.Unfollow(c.actor.UserID); err != nil {
+				return err
+			}
+			if err := c.tx.DropDraftPhotos(c.actor.UserID); err != nil {
+				return err
+			}
 		case EventSubscribe:
+			if err := c.tx.Follow(c.actor.UserID); err != nil {
+				return err
+			}
 			if c.actor.Known() {
 				c.say(msgAlreadyBound, c.actor.Unit.Name)
 			} else {

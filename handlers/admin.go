@@ -765,8 +765,8 @@ func (s *Server) listOutbox(c *gin.Context) {
 		return
 	}
 	state := c.Query("state")
-	if state != "" && state != models.OutboxPending && state != models.OutboxSent && state != models.OutboxFailed {
-		s.fail(c, invalid("state 只能是 pending、sent 或 failed"))
+	if state != "" && state != models.OutboxPending && state != models.OutboxSent && state != models.OutboxFailed && state != models.OutboxEnded {
+		s.fail(c, invalid("state 只能是 pending、sent、failed 或 ended"))
 		return
 	}
 	var out page[models.OutboxMessage]

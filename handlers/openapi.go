@@ -161,7 +161,7 @@ func openAPIDoc() map[string]any {
 				"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
 			}})},
 		"/api/v1/outbox": {"get": op("listOutbox", "Outgoing messages", "200",
-			cat([]oaParam{query("state", "outbox state", enum("pending", "sent", "failed"))}, pageParams)...)},
+			cat([]oaParam{query("state", "outbox state", enum("pending", "sent", "failed", "ended"))}, pageParams)...)},
 		"/api/v1/jobs/{name}/run": {"post": op("runJob", "Run a scheduled job now", "200", pathParam("name", "job name"))},
 		"/api/v1/photos/{id}":     {"get": photo},
 	}

@@ -479,5 +479,135 @@ func TestWeChatPublicTip(t *testing.T) {
 			e.clock.Add(24 * time.Hour)
 			mustContain(t, "next day", e.wxSay(citizen, "举报"), "描述")
 		})
+
+		t.Run("a shared location places the county by its coordinates", func(t *testing.T) {
+			hiker := "oHiker"
+			loc := func(lat, lng float64, label string) string {
+				return e.wx(wechattest.Message{OpenID: hiker, Kind: "location", Lat: lat, Lng: lng, Label: label})
+			}
+			e.wxSay(hiker, "举报")
+			e.wxSay(hiker, "山路边的小加油站油罐没有防雷接地")
+			mustContain(t, "outside Shiyan is not guessed", loc(30.59, 114.30, "湖北省武汉市江汉区"), "不在十堰市", "哪个县市区")
+			mustContain(t, "where two districts meet, ask", loc(32.633, 110.787, "某小区门口"), "茅箭区、张湾区交界", "哪个县市区")
+			mustContain(t, "deep in 竹溪, the coordinates decide", loc(32.10, 109.50, "某村委会旁"), "已记录位置：某村委会旁（竹溪县）", "照片")
+			receipt := e.wxSay(hiker, "提交")
+			m := regexp.MustCompile(`JB2023-\d{4}`).FindString(receipt)
+			if m == "" {
+				t.Fatalf("no receipt: %q", receipt)
+			}
+			var region string
+			if err := s.InTx(ctx, func(tx *models.Tx) error {
+				tip, err := tx.FindTipByReceipt(m)
+				if err != nil {
+					return err
+				}
+				var h models.Hazard
+				if err := tx.DB.First(&h, tip.HazardID).Error; err != nil {
+					return err
+				}
+				u, err := tx.FindUnit(*h.RegionID)
+				region = u.Name
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if region != "竹溪县安委会" {
+				t.Fatalf("tip region %s", region)
+			}
+		})
+	})
+}
+
+// TestWeChatUnfollowEndsTheBinding: the gas company's manager unfollows the
+// account with an assignment still in the outbox. The unfollow is recorded,
+// the unit's WeChat contacts shrink, the waiting message is marked ended
+// and never sent, later notices leave him out, a tipster who left gets no
+// outcome (ended at send time); following again and binding with a new
+// code works.
+func TestWeChatUnfollowEndsTheBinding(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newWxEnv(t, s)
+		mustContain(t, "bind", e.wxSay("oGasMgr", "绑定 "+e.bindCode("十堰市某燃气有限公司（示例）")+" 王经理"), "绑定成功")
+		e.say("zhangsan", "rep-1", oneShotReport)
+		mustContain(t, "report", e.say("zhangsan", "rep-2", "确认").Text, "YH2023-0001")
+
+		outbox := func(state string) int64 {
+			var n int64
+			if err := s.DB.Table("outbox").Where("recipients = ? AND state = ?", "wx:oGasMgr", state).Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if outbox(models.OutboxPending) != 1 {
+			t.Fatalf("the assignment is not waiting for the manager: %d", outbox(models.OutboxPending))
+		}
+		e.wx(wechattest.Message{OpenID: "oGasMgr", Kind: "event", Event: "unsubscribe"})
+		if p, ended := outbox(models.OutboxPending), outbox(models.OutboxEnded); p != 0 || ended != 1 {
+			t.Fatalf("after the unfollow: %d pending, %d ended", p, ended)
+		}
+		var unit *models.Unit
+		if err := s.InTx(ctx, func(tx *models.Tx) error {
+			var err error
+			unit, err = tx.FindUnitByCode("demo_gas")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var evs []models.WeChatEvent
+		if err := s.DB.Where("openid = ?", "oGasMgr").Order("id").Find(&evs).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 || evs[0].Event != models.WeChatUnsubscribe || evs[0].UnitID == nil || *evs[0].UnitID != unit.ID {
+			t.Fatalf("follow events %+v", evs)
+		}
+		contacts := func() int {
+			var n int
+			if err := s.InTx(ctx, func(tx *models.Tx) error {
+				list, err := tx.WeChatContacts(unit.ID)
+				n = len(list)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if contacts() != 0 {
+			t.Fatal("the unit still lists the manager who left")
+		}
+		e.deliver()
+		if got := e.fake.SentTo("oGasMgr"); len(got) != 0 {
+			t.Fatalf("sent to a follower who left: %+v", got)
+		}
+		mustContain(t, "list", e.say("wangwu", "list-1", "挂牌 1 红").Text, "已挂牌")
+		if n := outbox(models.OutboxPending); n != 0 {
+			t.Fatalf("a later notice was queued for the manager who left: %d", n)
+		}
+
+		t.Run("a tipster who left gets no outcome, and it is not retried", func(t *testing.T) {
+			e.wxSay("oGone", "举报")
+			e.wxSay("oGone", "某小区地下车库消防栓没有水")
+			e.wxSay("oGone", "1")
+			mustContain(t, "receipt", e.wxSay("oGone", "提交"), "受理号")
+			e.wx(wechattest.Message{OpenID: "oGone", Kind: "event", Event: "unsubscribe"})
+			mustContain(t, "assign", e.say("wangwu", "tip-assign", "交办 2 茅箭区某商业综合体（示例） 3月20日").Text, "已交办")
+			e.deliver()
+			if got := e.fake.SentTo("oGone"); len(got) != 0 {
+				t.Fatalf("outcome sent to a tipster who left: %+v", got)
+			}
+			var row models.OutboxMessage
+			if err := s.DB.Where("recipients = ?", "wx:oGone").Take(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			if row.State != models.OutboxEnded || row.Attempts != 1 {
+				t.Fatalf("the outcome row: %s after %d attempts (%s)", row.State, row.Attempts, row.LastError)
+			}
+		})
+
+		mustContain(t, "follow again", e.wx(wechattest.Message{OpenID: "oGasMgr", Kind: "event", Event: "subscribe"}), "绑定")
+		mustContain(t, "bind again", e.wxSay("oGasMgr", "绑定 "+e.bindCode("十堰市某燃气有限公司（示例）")), "绑定成功")
+		if contacts() != 1 {
+			t.Fatal("binding again did not make him a contact")
+		}
+		mustContain(t, "works again", e.wxSay("oGasMgr", "我的"), "YH2023-0001")
 	})
 }

@@ -43,6 +43,7 @@ var migrations = []migration{
 	{71, "public tips", migrate71},
 	{72, "units' WeCom groups", migrate72},
 	{73, "public tips waiting for verification are their own state (待核实)", migrate73},
+	{74, "WeChat follow and unfollow events", migrate74},
 	{80, "pre-aggregated counts for summaries, overdue index", migrate80},
 	{81, "counts kept as of a day, with the overdue among them", migrate81},
 }

@@ -13,6 +13,9 @@ const (
 	OutboxPending = "pending"
 	OutboxSent    = "sent"
 	OutboxFailed  = "failed" // given up; visible in the admin API and metrics
+	// OutboxEnded: not sent because its recipient left the channel (a
+	// WeChat follower who unfollowed the account); never retried.
+	OutboxEnded = "ended"
 )
 
 // OutboxMessage is one message to deliver, written in the same transaction
@@ -164,6 +167,17 @@ func (s *Store) MarkRetry(ctx context.Context, id uint, claim string, cause stri
 		WHERE id = ? AND state = ? AND claimed_by = ?`, state, next.UTC(), cause, id, OutboxPending, claim).Error
 	if err != nil {
 		return fmt.Errorf("models: mark retry: %w", err)
+	}
+	return nil
+}
+
+// MarkEnded records that the claimed message will never be sent because
+// its recipient left (OutboxEnded), with why.
+func (s *Store) MarkEnded(ctx context.Context, id uint, claim, cause string) error {
+	err := s.DB.WithContext(ctx).Exec(`UPDATE outbox SET state = ?, claimed_until = NULL, last_error = ?
+		WHERE id = ? AND state = ? AND claimed_by = ?`, OutboxEnded, Truncate(cause, 500, "…"), id, OutboxPending, claim).Error
+	if err != nil {
+		return fmt.Errorf("models: mark ended: %w", err)
 	}
 	return nil
 }

@@ -87,6 +87,104 @@ func (s *Store) WeChatLastSeen(openid string) (time.Time, error) {
 	return row.LastAt, nil
 }
 
+// The follow events of the account.
+const (
+	WeChatSubscribe   = "subscribe"
+	WeChatUnsubscribe = "unsubscribe"
+)
+
+// WeChatEvent records a follower following or leaving the account; an
+// unfollow names the unit whose binding it ended. Only ever appended.
+type WeChatEvent struct {
+	ID        uint      `json:"id" gorm:"primaryKey"`
+	OpenID    string    `json:"openid" gorm:"column:openid"`
+	Event     string    `json:"event"`
+	UnitID    *uint     `json:"unit_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// TableName keeps the migrated name.
+func (WeChatEvent) TableName() string { return "wechat_events" }
+
+// msgUnfollowed is why an outbox row to a follower who left is not sent.
+const msgUnfollowed = "对方已取消关注公众号"
+
+// Follow records that the follower userid (re)followed the account.
+func (tx *Tx) Follow(userid string) error {
+	openid := OpenID(userid)
+	if openid == "" {
+		return nil
+	}
+	if err := tx.DB.Create(&WeChatEvent{OpenID: openid, Event: WeChatSubscribe, CreatedAt: tx.Now().UTC()}).Error; err != nil {
+		return fmt.Errorf("models: record follow: %w", err)
+	}
+	return nil
+}
+
+// Unfollow records that the follower userid left the account: their
+// binding ends (the unit's contact list shrinks; following again and
+// sending 绑定 with a new code binds again), and every message still
+// waiting for them in the outbox is marked ended, not retried. It returns
+// the unit whose binding ended (nil: none) and how many messages ended.
+func (tx *Tx) Unfollow(userid string) (*Unit, int64, error) {
+	openid := OpenID(userid)
+	if openid == "" {
+		return nil, 0, nil
+	}
+	now := tx.Now().UTC()
+	var unit *Unit
+	var u User
+	err := tx.DB.Where("userid = ? AND active = ?", userid, true).Take(&u).Error
+	switch {
+	case err == nil:
+		if err := tx.DB.Model(&u).Updates(map[string]any{"active": false, "updated_at": now}).Error; err != nil {
+			return nil, 0, fmt.Errorf("models: unfollow: %w", err)
+		}
+		if unit, err = tx.FindUnit(u.UnitID); err != nil {
+			return nil, 0, err
+		}
+	case err != gorm.ErrRecordNotFound:
+		return nil, 0, fmt.Errorf("models: unfollow: %w", err)
+	}
+	ev := WeChatEvent{OpenID: openid, Event: WeChatUnsubscribe, CreatedAt: now}
+	if unit != nil {
+		ev.UnitID = &unit.ID
+	}
+	if err := tx.DB.Create(&ev).Error; err != nil {
+		return nil, 0, fmt.Errorf("models: record unfollow: %w", err)
+	}
+	res := tx.DB.Exec("UPDATE outbox SET state = ?, claimed_until = NULL, last_error = ? WHERE state = ? AND recipients = ?",
+		OutboxEnded, msgUnfollowed, OutboxPending, userid)
+	if res.Error != nil {
+		return nil, 0, fmt.Errorf("models: end outbox: %w", res.Error)
+	}
+	return unit, res.RowsAffected, nil
+}
+
+// WeChatFollowing reports whether openid still follows the account as far
+// as its events tell: false only when the last one recorded is an
+// unfollow (a follower from before events were kept counts as following).
+func (s *Store) WeChatFollowing(openid string) (bool, error) {
+	var last []string
+	err := s.DB.Model(&WeChatEvent{}).Where("openid = ?", openid).Order("id DESC").Limit(1).Pluck("event", &last).Error
+	if err != nil {
+		return false, fmt.Errorf("models: wechat following: %w", err)
+	}
+	return len(last) == 0 || last[0] != WeChatUnsubscribe, nil
+}
+
+// migrate74 keeps the account's follow and unfollow events.
+func migrate74(db *gorm.DB) error {
+	type wechatEvent struct {
+		ID        uint   `gorm:"primaryKey"`
+		OpenID    string `gorm:"column:openid;size:64;not null;index:idx_wechat_events_openid"`
+		Event     string `gorm:"size:16;not null"`
+		UnitID    *uint
+		CreatedAt time.Time `gorm:"not null"`
+	}
+	return db.Table("wechat_events").AutoMigrate(&wechatEvent{})
+}
+
 // CreateBindCode issues a fresh 6-digit code binding a WeChat follower to
 // unit, valid for BindCodeTTL. The code is unique among the codes still
 // open, so a typo can never bind someone to another unit.

@@ -246,6 +246,14 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage, befo
 			return
 		}
 		w.o.Metrics.message(m.Kind, "held")
+	case bot.IsEnded(err):
+		// The recipient left (unfollowed the account): ended, never retried.
+		if merr := w.store.MarkEnded(dctx, m.ID, m.ClaimedBy, err.Error()); merr != nil {
+			log.Error("notify: record ended", "err", merr)
+			return
+		}
+		w.o.Metrics.message(m.Kind, "ended")
+		log.Info("notify: recipient left the channel", "recipients", m.Recipients)
 	case bot.IsPermanent(err) || now.Sub(m.CreatedAt) >= w.o.GiveUpAfter:
 		if merr := w.store.MarkRetry(dctx, m.ID, m.ClaimedBy, err.Error(), now, true); merr != nil {
 			log.Error("notify: record failure", "err", merr)

@@ -52,10 +52,11 @@ type Config struct {
 	Timeout    time.Duration // per request; default 10 s
 }
 
-// LastSeen tells when a follower last wrote (zero: never).
-// models.Store implements it.
+// LastSeen tells when a follower last wrote (zero: never) and whether they
+// still follow the account. models.Store implements it.
 type LastSeen interface {
 	WeChatLastSeen(openid string) (time.Time, error)
+	WeChatFollowing(openid string) (bool, error)
 }
 
 // Client calls the Official Account API. It implements bot.Sender for
@@ -147,6 +148,10 @@ const (
 )
 
 var permanentCodes = map[int]bool{codeBadOpenID: true, codeNotFollower: true, codeBlocked: true, codeBadTemplate: true, codeBadFormat: true}
+
+// Ended reports whether the error says the follower left the account
+// (43004), which ends the message rather than failing it (bot.Ended).
+func (e *APIError) Ended() bool { return e.Code == codeNotFollower }
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("wechat: %s: errcode %d: %s", e.Call, e.Code, e.Msg)
@@ -363,6 +368,24 @@ func (c *Client) Channel(openid string) (string, error) {
 }
 
 func (c *Client) sendOne(ctx context.Context, openid, text string) error {
+	following, err := c.seen.WeChatFollowing(openid)
+	if err != nil {
+		return err
+	}
+	if !following {
+		return &bot.Ended{Reason: "unfollowed the account"}
+	}
+	err = c.sendText(ctx, openid, text)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Ended() {
+		return &bot.Ended{Reason: ae.Error()}
+	}
+	return err
+}
+
+// sendText sends text to openid by customer-service message inside the
+// window, else (or when WeChat says it closed) by template message.
+func (c *Client) sendText(ctx context.Context, openid, text string) error {
 	how, err := c.Channel(openid)
 	if err != nil {
 		return err

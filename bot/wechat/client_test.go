@@ -17,6 +17,8 @@ type seen map[string]time.Time
 
 func (s seen) WeChatLastSeen(openid string) (time.Time, error) { return s[openid], nil }
 
+func (s seen) WeChatFollowing(string) (bool, error) { return true, nil }
+
 func newClient(t *testing.T, last seen, now time.Time, template string) (*Client, *wechattest.Fake) {
 	t.Helper()
 	f := wechattest.NewFake("wxhazarddemo000001", "secret-1")
