@@ -25,9 +25,13 @@ import (
 // /wechat/callback answers 503.
 func (a *app) setupWeChat() error {
 	wc := a.cfg.WeChat
-	cfg := wechat.Config{AppID: wc.AppID, AppSecret: wc.AppSecret, APIBase: wc.APIBase, TemplateID: wc.TemplateID}
+	cfg := wechat.Config{AppID: wc.AppID, AppSecret: wc.AppSecret, APIBase: wc.APIBase, TemplateID: wc.TemplateID,
+		Templates: map[string]wechat.Template{}}
+	for kind, t := range wc.Templates {
+		cfg.Templates[kind] = wechat.Template{ID: t.ID, Fields: t.Fields}
+	}
 	token, aesKey := wc.Token, wc.AESKey
-	opts := []wechat.Option{wechat.WithLogger(a.log), wechat.WithClock(a.store.Now)}
+	opts := []wechat.Option{wechat.WithLogger(a.log), wechat.WithClock(a.store.Now), wechat.WithFiles(a.files)}
 	switch {
 	case a.cfg.WeChatEnabled():
 	case a.demo:
@@ -160,8 +164,11 @@ func (t *terminal) showWeChat(user string) {
 // renderWeChatPush writes a customer-service or template message as the
 // follower's phone would show it.
 func renderWeChatPush(s wechattest.Sent) string {
-	if s.Kind == "custom" {
+	switch s.Kind {
+	case "custom":
 		return "\n【公众号消息】" + s.Text
+	case "image":
+		return fmt.Sprintf("\n【公众号图片】（%d 字节）", len(s.Image))
 	}
 	var b strings.Builder
 	b.WriteString("\n【公众号模板消息】" + s.Data["first"])

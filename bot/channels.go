@@ -167,7 +167,7 @@ func PlainText(m Outgoing) string {
 	case OutFile:
 		return fmt.Sprintf("文件《%s》请在电脑上查看。", m.FileName)
 	case OutImage:
-		return "（一张照片，公众号里暂时看不到，请联系督办员查看）"
+		return "（一张照片）"
 	case OutCard:
 		if m.Card == nil {
 			return ""

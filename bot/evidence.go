@@ -2,7 +2,6 @@ package bot
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +14,8 @@ const (
 	msgLatePhotoNote = "%s 为 %s %s 补充了整改后照片（见下）。查看全部照片：照片 %d"
 	msgNoPhotos      = "%s 还没有照片。"
 	msgPhotosComing  = "%s 的照片（%s）随后发给你，每张一条消息。"
-	msgPhotosWeChat  = "%s 有整改前照片%d张、整改后照片%d张。公众号里暂时看不到照片，请联系督办员查看。"
+	msgPhotosWhere   = "%s，查看：%s"
+	msgPhotosAsk     = "%s（在公众号回复“照片 %d”可以看到照片）"
 )
 
 // maxPhotosSent bounds the photos sent at once (one image message each):
@@ -29,35 +29,39 @@ const maxPhotosSent = 9
 const latePhotoWindow = 10 * time.Minute
 
 // photoItems queues up to maxPhotosSent of list to users as image messages,
-// one dedupe key per photo under prefix. Photos the fetcher gave up on are
-// left out. It returns the items and how many photos they show.
+// one dedupe key per photo under prefix (and per follower: channelItems).
+// WeCom members get WeCom image messages; WeChat followers get them from
+// the Official Account while their 48-hour window is open (else the image
+// ends, and the count line that goes with the photos, by template, says
+// where to see them). Photos the fetcher gave up on are left out. It
+// returns the items and how many photos they show.
 func photoItems(prefix string, users []string, list []models.Attachment) ([]models.OutboxItem, int, error) {
-	// Image messages go to WeCom members; the Official Account sends text.
-	users = slices.DeleteFunc(slices.Clone(users), models.IsWeChatUser)
 	if len(users) == 0 {
 		return nil, 0, nil
 	}
 	var items []models.OutboxItem
+	shown := 0
 	for _, a := range list {
-		if len(items) == maxPhotosSent {
+		if shown == maxPhotosSent {
 			break
 		}
 		if a.Lost() {
 			continue
 		}
-		it, err := outboxItem(fmt.Sprintf("%s|%d", prefix, a.ID), users, Outgoing{Kind: OutImage, Photo: a.ID})
+		its, err := channelItems(fmt.Sprintf("%s|%d", prefix, a.ID), users, Outgoing{Kind: OutImage, Photo: a.ID})
 		if err != nil {
 			return nil, 0, err
 		}
-		items = append(items, it)
+		items = append(items, its...)
+		shown++
 	}
-	return items, len(items), nil
+	return items, shown, nil
 }
 
 // evidenceItems are the after-photos of a submission for its reviewers:
 // the images, then one line with the count, so that nobody closes out a
 // hazard without having seen what was done.
-func evidenceItems(tx *models.Tx, h *models.Hazard, ev *models.Event, users []string) ([]models.OutboxItem, error) {
+func (b *Bot) evidenceItems(tx *models.Tx, h *models.Hazard, ev *models.Event, users []string) ([]models.OutboxItem, error) {
 	list, err := tx.EventPhotos(ev.ID)
 	if err != nil || len(list) == 0 || len(users) == 0 {
 		return nil, err
@@ -67,7 +71,7 @@ func evidenceItems(tx *models.Tx, h *models.Hazard, ev *models.Event, users []st
 	if err != nil {
 		return nil, err
 	}
-	line, err := channelItems(fmt.Sprintf("ev|%d|photos", ev.ID), users, text(photoCountLine(h, "整改后", len(list), shown)))
+	line, err := channelItems(fmt.Sprintf("ev|%d|photos", ev.ID), users, photoLine(b, h, photoCountLine(h, "整改后", len(list), shown)))
 	if err != nil {
 		return nil, err
 	}
@@ -148,10 +152,6 @@ func (c *turn) sendPhotos(n models.Number) error {
 		c.say(msgNoPhotos, h.Number)
 		return nil
 	}
-	if models.IsWeChatUser(c.actor.UserID) {
-		c.say(msgPhotosWeChat, h.Number, len(before), len(after))
-		return nil
-	}
 	to := []string{c.actor.UserID}
 	var items []models.OutboxItem
 	var parts []string
@@ -168,6 +168,9 @@ func (c *turn) sendPhotos(n models.Number) error {
 			return err
 		}
 		head, err := outboxItem(prefix, to, text(photoCountLine(h, g.label, len(g.list), shown)+"："))
+		if models.IsWeChatUser(c.actor.UserID) {
+			head, err = outboxItem(prefix, to, photoLine(c.b, h, photoCountLine(h, g.label, len(g.list), shown)))
+		}
 		if err != nil {
 			return err
 		}
@@ -189,6 +192,23 @@ func photoCountLine(h *models.Hazard, label string, total, shown int) string {
 		s += fmt.Sprintf("（只发送了前%d张）", shown)
 	}
 	return s
+}
+
+// photoLine is a photo count line as it goes to every channel: with where
+// to see the photos (the hazard's page when public_url is set, else 照片 N
+// on the Official Account), since a WeChat follower outside their 48-hour
+// window gets the line by template message and the images not at all.
+// Its values fill a template's photos field.
+func photoLine(b *Bot, h *models.Hazard, line string) Outgoing {
+	if u := b.hazardURL(h); u != "" {
+		line = fmt.Sprintf(msgPhotosWhere, line, u)
+	} else {
+		line = fmt.Sprintf(msgPhotosAsk, line, h.Seq)
+	}
+	m := text(line)
+	m.URL = b.hazardURL(h)
+	m.Values = map[string]string{"number": h.Number, "hazard": h.Title, "photos": line}
+	return m
 }
 
 // without is users less one.

@@ -124,7 +124,25 @@ type Outgoing struct {
 
 	// ResponseCode identifies the card to change (card_update only).
 	ResponseCode string `json:"response_code,omitempty"`
+
+	// Topic is what kind of notice this is (config.WeChatMessageKinds:
+	// assignment, reminder, send_back, closed, tip_outcome; "" for any
+	// other), and Values the parts of it a WeChat template may show
+	// (number, hazard, unit, deadline, state, photos): the channels that
+	// have templates pick theirs by Topic and fill its fields from Values
+	// (config wechat.templates). WeCom ignores both.
+	Topic  string            `json:"topic,omitempty"`
+	Values map[string]string `json:"values,omitempty"`
 }
+
+// The topics of notices a WeChat follower may get by template message.
+const (
+	TopicAssignment = "assignment"
+	TopicReminder   = "reminder"
+	TopicSendBack   = "send_back"
+	TopicClosed     = "closed"
+	TopicTipOutcome = "tip_outcome"
+)
 
 // Card is a button_interaction template card, or the new look of one.
 type Card struct {

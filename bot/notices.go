@@ -66,12 +66,12 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 			URL:     b.hazardURL(h), LinkTitle: "查看整改照片和详情",
 		}})
 	case models.ActPass:
-		m := text(fmt.Sprintf("%s %s 复查通过，已销号。复查人：%s", h.Number, h.Title, a.Display()))
+		m := b.about(tx, h, TopicClosed, text(fmt.Sprintf("%s %s 复查通过，已销号。复查人：%s", h.Number, h.Title, a.Display())))
 		if err = add("contacts", contacts, m); err == nil {
 			err = add("reporter", reporter, m)
 		}
 	case models.ActReject:
-		err = add("contacts", contacts, text(fmt.Sprintf("%s %s 复查退回：%s\n整改后先发照片，再发：整改 %d 做了什么", h.Number, h.Title, noteAfter(ev.Note), h.Seq)))
+		err = add("contacts", contacts, b.about(tx, h, TopicSendBack, text(fmt.Sprintf("%s %s 复查退回：%s\n整改后先发照片，再发：整改 %d 做了什么", h.Number, h.Title, noteAfter(ev.Note), h.Seq))))
 	case models.ActList:
 		m := text(fmt.Sprintf("%s %s 已挂牌督办（%s，%s），请加快整改，时限%s。", h.Number, h.Title, b.colourText(h.Colour), models.LevelName(h.Level), h.Deadline.Chinese()))
 		if err = add("contacts", contacts, m); err == nil {
@@ -120,7 +120,7 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		items = append(items, list...)
 		if ev.Action == models.ActSubmit && n.tag == "reviewers" {
 			// The evidence follows the review card.
-			photos, err := evidenceItems(tx, h, ev, users)
+			photos, err := b.evidenceItems(tx, h, ev, users)
 			if err != nil {
 				return err
 			}
@@ -156,13 +156,22 @@ func outboxItem(key string, users []string, m Outgoing) (models.OutboxItem, erro
 // taskID names a card uniquely (WeCom refuses a reused task_id).
 func taskID(kind string, ev *models.Event) string { return fmt.Sprintf("hz-%s-%d", kind, ev.ID) }
 
+// about marks m as a notice of topic about hazard h, with the values a
+// WeChat template may show.
+func (b *Bot) about(tx *models.Tx, h *models.Hazard, topic string, m Outgoing) Outgoing {
+	m.Topic = topic
+	m.Values = map[string]string{"number": h.Number, "hazard": h.Title, "unit": b.unitName(tx, h),
+		"deadline": h.Deadline.Chinese(), "state": models.StateName(h.State)}
+	return m
+}
+
 func (b *Bot) assignCard(tx *models.Tx, h *models.Hazard, a *models.Actor) Outgoing {
-	return Outgoing{Kind: OutCard, Card: &Card{
+	return b.about(tx, h, TopicAssignment, Outgoing{Kind: OutCard, Card: &Card{
 		TaskID: fmt.Sprintf("hz-assign-%d-%d", h.ID, h.Version), Title: "隐患整改交办 " + h.Number, Description: h.Title,
 		Fields:  []CardPair{{"隐患内容", clip(h.Description, 60)}, {"区域", b.where(tx, h)}, {"整改时限", h.Deadline.Chinese()}, {"交办人", a.Display()}},
 		Buttons: []Button{{Text: "接收", Key: buttonKey(keyAccept, h), Style: 1}},
 		URL:     b.hazardURL(h), LinkTitle: "查看隐患详情和照片",
-	}}
+	}})
 }
 
 // PageURL is the address of the H5 page at path p (such as "/h5/") under

@@ -341,6 +341,21 @@ func (c *turn) closeTip(word, rest string) error {
 	return nil
 }
 
+// tipOutcomeWord is the outcome of a tip in a word or two, for a template.
+func tipOutcomeWord(ev *models.Event) string {
+	switch ev.Action {
+	case models.ActAssign:
+		return "已交办整改"
+	case models.ActPass:
+		return "已整改完成"
+	case models.ActDismiss:
+		if outcome, _, ok := models.ParseDismissNote(ev.Note); ok {
+			return outcome
+		}
+	}
+	return "已办结"
+}
+
 // tipOutcome tells the tipster how their tip ended, and nothing else: a
 // tip's reporter gets these instead of the reporter's usual notices.
 func (b *Bot) tipOutcome(tx *models.Tx, r *models.Result) ([]models.OutboxItem, error) {
@@ -375,7 +390,11 @@ func (b *Bot) tipOutcome(tx *models.Tx, r *models.Result) ([]models.OutboxItem, 
 	if reason != "" {
 		msg = fmt.Sprintf(format, tip.Receipt(), reason)
 	}
-	item, err := outboxItem(fmt.Sprintf("ev|%d|tipster", ev.ID), []string{tip.UserID}, text(msg))
+	// A template shows the receipt and the outcome, never the ledger's
+	// number, the hazard's title or the unit.
+	m := text(msg)
+	m.Topic, m.Values = TopicTipOutcome, map[string]string{"number": tip.Receipt(), "state": tipOutcomeWord(ev)}
+	item, err := outboxItem(fmt.Sprintf("ev|%d|tipster", ev.ID), []string{tip.UserID}, m)
 	if err != nil {
 		return nil, err
 	}

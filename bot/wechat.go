@@ -12,7 +12,7 @@ import (
 // may bind with a code or send a tip, and learn nothing of the ledger.
 const (
 	msgWeChatWelcome = "您好！这里是安全生产隐患随手拍。\n· 发现安全隐患，发送“举报”（也可以直接发照片）\n· 企业联系人请发送“绑定 6位绑定码”（绑定码向属地督办员索取）"
-	msgWeChatNotHere = "公众号里可以用：查询、我的、接收、整改、延期、举报、解绑。发送“帮助”查看用法。"
+	msgWeChatNotHere = "公众号里可以用：查询、我的、接收、照片、整改、延期、举报、解绑。发送“帮助”查看用法。"
 	msgBound         = "绑定成功！你已是 %s 的联系人。\n交办给本单位的隐患会在这里通知你。发送“帮助”查看用法。"
 	msgAlreadyBound  = "你已绑定 %s。如需改绑，先发送“解绑”。"
 	msgUnbound       = "已解除与 %s 的绑定，以后不会再收到该单位的隐患通知。"
@@ -26,6 +26,7 @@ func wechatHelp(a *models.Actor) string {
 	return "你已绑定：" + a.Unit.Name + "。可用命令：\n" +
 		"· 我的 —— 本单位待办\n" +
 		"· 查询 编号 —— 例如：查询 12\n" +
+		"· 照片 编号 —— 整改前后的照片\n" +
 		"· 接收 编号\n" +
 		"· 整改 编号 做了什么 —— 先发整改后的照片，再发这条\n" +
 		"· 延期 编号 新时限 理由\n" +
@@ -38,7 +39,7 @@ func wechatHelp(a *models.Actor) string {
 var wechatAllowed = map[command.Name]bool{
 	command.Query: true, command.Mine: true, command.Accept: true, command.Rectify: true,
 	command.Extend: true, command.Cancel: true, command.Confirm: true, command.Edit: true,
-	command.Skip: true,
+	command.Skip: true, command.Photos: true,
 }
 
 // wechat runs a message from a WeChat follower. Bound contacts get the same

@@ -135,9 +135,31 @@ type WeChat struct {
 	AESKey string `yaml:"aes_key" secret:"true"`
 	// APIBase is the API host; tests use their own.
 	APIBase string `yaml:"api_base"`
-	// TemplateID is the template message used when a follower's 48-hour customer-service window is closed.
+	// TemplateID is the template message used when a follower's 48-hour customer-service window is closed,
+	// for a kind of message Templates does not name; its fields are first, keyword1, keyword2 and remark.
 	TemplateID string `yaml:"template_id"`
+	// Templates maps our kinds of message (WeChatMessageKinds: assignment, reminder, send_back, closed,
+	// tip_outcome) to a template of the account and what fills each of its fields. YAML only.
+	Templates map[string]WeChatTemplate `yaml:"templates" env:"-"`
 }
+
+// WeChatTemplate is one template message of the Official Account as the account's template library
+// defines it: its id and, for each of its fields (first, keyword1…, remark; or thing1, time2… in the
+// newer templates), which of our values fills it (WeChatTemplateValues).
+type WeChatTemplate struct {
+	ID     string            `yaml:"id"`
+	Fields map[string]string `yaml:"fields"`
+}
+
+// WeChatMessageKinds are the kinds of message to a WeChat follower that may each have a template.
+var WeChatMessageKinds = []string{"assignment", "reminder", "send_back", "closed", "tip_outcome"}
+
+// WeChatTemplateValues are what may fill a template field: title (the message's first line), detail
+// (the lines after it), text (all of it), number (the hazard's number, or a tip's receipt), hazard
+// (its title), unit (the responsible unit), deadline (整改时限), state (the state it is in now), time
+// (when it is sent), hint (where to see more: the hazard's page or 我的), photos (a line saying how
+// many photos there are and where to see them, when the message has photos).
+var WeChatTemplateValues = []string{"title", "detail", "text", "number", "hazard", "unit", "deadline", "state", "time", "hint", "photos"}
 
 // Storage says where files live.
 type Storage struct {
@@ -311,7 +333,7 @@ func Default() *Config {
 		DB:          DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
 		Timezone:    "Asia/Shanghai",
 		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", CallbackWindow: time.Hour, OAuthBase: "https://open.weixin.qq.com"},
-		WeChat:      WeChat{APIBase: "https://api.weixin.qq.com"},
+		WeChat:      WeChat{APIBase: "https://api.weixin.qq.com", Templates: map[string]WeChatTemplate{}},
 		Storage:     Storage{Driver: "dir", Dir: "data"},
 		Log:         Log{Level: "info", Format: "text"},
 		Dialogue:    Dialogue{Idle: 30 * time.Minute, PerSenderPerMinute: 20, MaxPhotos: 20},

@@ -348,6 +348,18 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 			want: `supervision.colours has unknown colour "green"`},
 		{name: "file: quiet start named by yaml key", file: "reminders:\n  quiet_start: \"9pm\"\n",
 			want: `reminders.quiet_start must be a 24-hour time such as 21:00, got "9pm"`},
+		{name: "file: template for an unknown kind", file: "wechat:\n  templates:\n    digest: {id: T1, fields: {first: title}}\n",
+			want: `wechat.templates has unknown message kind "digest"`},
+		{name: "file: template without id", file: "wechat:\n  templates:\n    closed: {fields: {first: title}}\n",
+			want: `wechat.templates.closed.id must be the template's id`},
+		{name: "file: template without fields", file: "wechat:\n  templates:\n    closed: {id: T1}\n",
+			want: `wechat.templates.closed.fields must map the template's fields`},
+		{name: "file: template field filled by an unknown value", file: "wechat:\n  templates:\n    assignment: {id: T1, fields: {keyword1: numero}}\n",
+			want: `wechat.templates.assignment.fields.keyword1 must be one of title, detail, text, number`},
+		{name: "file: template field name that is no field", file: "wechat:\n  templates:\n    reminder: {id: T1, fields: {\"key word\": title}}\n",
+			want: `wechat.templates.reminder.fields has a field name "key word"`},
+		{name: "file: unknown key in a template", file: "wechat:\n  templates:\n    reminder: {id: T1, feilds: {first: title}}\n",
+			want: `unknown key "feilds" in wechat.templates.reminder`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -372,6 +384,28 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 				t.Errorf("error %q lacks the config: prefix", err)
 			}
 		})
+	}
+}
+
+// The template example of docs/CONFIG.md loads as written.
+func TestTemplateExampleLoads(t *testing.T) {
+	data, err := os.ReadFile("../docs/CONFIG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(data), "### Template messages: an example")
+	_, block, ok2 := strings.Cut(after, "```yaml\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("docs/CONFIG.md has no template example")
+	}
+	c, err := Load(env(map[string]string{EnvConfigFile: writeFile(t, "c.yaml", block)}))
+	if err != nil {
+		t.Fatalf("the example: %v", err)
+	}
+	a := c.WeChat.Templates["assignment"]
+	if len(c.WeChat.Templates) != 5 || a.ID != "HazardNoticeTemplateId" || a.Fields["keyword4"] != "deadline" {
+		t.Fatalf("templates %+v", c.WeChat.Templates)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -432,6 +433,9 @@ func (v *validator) checkColours() {
 	}
 }
 
+// templateField is what a template's field (data key) looks like: first, keyword1, thing2, time3.
+var templateField = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}$`)
+
 // checkWeChat allows no WeChat settings (no channel) or a working set: app id, secret and token.
 func (v *validator) checkWeChat() {
 	w := v.c.WeChat
@@ -454,6 +458,27 @@ func (v *validator) checkWeChat() {
 			v.addf("wechat.aes_key", "must be 43 characters")
 		} else if _, err := base64.StdEncoding.DecodeString(w.AESKey + "="); err != nil {
 			v.addf("wechat.aes_key", "must contain only base64 characters (A-Z a-z 0-9 + /)")
+		}
+	}
+	for _, kind := range slices.Sorted(maps.Keys(w.Templates)) {
+		t, path := w.Templates[kind], "wechat.templates."+kind
+		if !slices.Contains(WeChatMessageKinds, kind) {
+			v.addf("wechat.templates", "has unknown message kind %q (use %s)", kind, strings.Join(WeChatMessageKinds, ", "))
+			continue
+		}
+		if strings.TrimSpace(t.ID) == "" {
+			v.addf(path+".id", "must be the template's id from the account's template library")
+		}
+		if len(t.Fields) == 0 {
+			v.addf(path+".fields", "must map the template's fields to values, e.g. {first: title, keyword1: number, remark: hint}")
+		}
+		for _, f := range slices.Sorted(maps.Keys(t.Fields)) {
+			if !templateField.MatchString(f) {
+				v.addf(path+".fields", "has a field name %q that is not a template field (letters, digits and _)", f)
+			}
+			if val := t.Fields[f]; !slices.Contains(WeChatTemplateValues, val) {
+				v.addf(path+".fields."+f, "must be one of %s, got %q", strings.Join(WeChatTemplateValues, ", "), val)
+			}
 		}
 	}
 	if u, err := url.Parse(w.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

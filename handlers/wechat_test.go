@@ -76,8 +76,14 @@ func newWxEnv(t *testing.T, s *models.Store) *wxEnv {
 	fake := wechattest.NewFake(acc.AppID, "wxsecret")
 	base := fake.Start()
 	t.Cleanup(fake.Close)
-	client, err := wechat.NewClient(wechat.Config{AppID: acc.AppID, AppSecret: "wxsecret", APIBase: base, TemplateID: "tmpl-hazard"},
-		models.Tokens{S: s}, s, wechat.WithClock(s.Now), wechat.WithSleep(func(context.Context, time.Duration) error { return nil }))
+	// The closed notice has a template of its own (wechat.templates), as
+	// the account's library defines it; the rest take the default one.
+	fake.DefineTemplate("tmpl-closed", "first", "keyword1", "keyword2", "keyword3", "keyword4", "remark")
+	templates := map[string]wechat.Template{bot.TopicClosed: {ID: "tmpl-closed", Fields: map[string]string{
+		"first": "title", "keyword1": "number", "keyword2": "hazard", "keyword3": "unit", "keyword4": "state", "remark": "hint"}}}
+	client, err := wechat.NewClient(wechat.Config{AppID: acc.AppID, AppSecret: "wxsecret", APIBase: base, TemplateID: "tmpl-hazard", Templates: templates},
+		models.Tokens{S: s}, s, wechat.WithClock(s.Now), wechat.WithSleep(func(context.Context, time.Duration) error { return nil }),
+		wechat.WithFiles(bot.DirFiles{Dir: e.dir}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,13 +386,46 @@ func TestWeChatEnterpriseLoop(t *testing.T) {
 		mustContain(t, "review", e.say("wangwu", "rev-1", "复查 1 通过").Text, "已销号")
 		e.deliver()
 		closed := e.sentTo("oGasMgr", "已销号")
-		if len(closed) != 1 || closed[0].Kind != "template" || closed[0].Data["first"] == "" {
+		if len(closed) != 1 || closed[0].Kind != "template" || closed[0].TemplateID != "tmpl-closed" || closed[0].Data["keyword1"] != "YH2023-0001" ||
+			closed[0].Data["keyword3"] != "十堰市某燃气有限公司（示例）" || closed[0].Data["keyword4"] != "已销号" || closed[0].Data["keyword2"] != "液化气钢瓶违规存放" {
 			t.Fatalf("closed notice: %+v", e.fake.SentTo("oGasMgr"))
 		}
 		h := e.hazard("YH2023-0001")
 		if h.State != models.StateClosed {
 			t.Fatalf("state %s", h.State)
 		}
+
+		t.Run("照片 on WeChat: the photos come as images while the window is open, and end after it", func(t *testing.T) {
+			e.fake.PutMedia("after-2", []byte("\xff\xd8 second after photo"))
+			mustContain(t, "ask", e.wxSay("oGasMgr", "照片 1"), "整改后2张", "随后发给你")
+			e.deliver() // after-1 goes; after-2 is not fetched yet and waits
+			var imgs []wechattest.Sent
+			for _, m := range e.fake.SentTo("oGasMgr") {
+				if m.Kind == "image" {
+					imgs = append(imgs, m)
+				}
+			}
+			if len(imgs) != 1 || string(imgs[0].Image) != "\xff\xd8 after photo" {
+				t.Fatalf("images on WeChat: %+v", imgs)
+			}
+			mustContain(t, "count line", e.sentTo("oGasMgr", "整改后照片共2张")[0].Text, "照片 1")
+			e.clock.Add(49 * time.Hour)
+			b := bot.New(s, nil, nil)
+			if _, err := b.FetchPhotos(ctx, bot.Downloaders{WeChat: e.client}, bot.DirFiles{Dir: e.dir}); err != nil {
+				t.Fatal(err)
+			}
+			e.deliver()
+			var row models.OutboxMessage
+			if err := s.DB.Where("recipients = ? AND kind = ? AND state <> ?", "wx:oGasMgr", "image", models.OutboxSent).Take(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			if row.State != models.OutboxEnded || !strings.Contains(row.LastError, "48-hour window") {
+				t.Fatalf("the late image: %s (%s)", row.State, row.LastError)
+			}
+			if n := e.fake.Uploads(); n != 1 {
+				t.Fatalf("%d uploads", n)
+			}
+		})
 
 		mustContain(t, "unbind", e.wxSay("oGasMgr", "解绑"), "已解除", "十堰市某燃气有限公司（示例）")
 		mustContain(t, "after unbind", e.wxSay("oGasMgr", "查询 1"), "举报")

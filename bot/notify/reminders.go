@@ -287,7 +287,14 @@ func (n *Notifier) render(buckets map[string]*bucket, now time.Time) []message {
 		case KindEscalate:
 			text = listText(escalateHead, b.items, escalateFoot)
 		}
-		out = append(out, message{key: k, user: b.user, out: bot.Outgoing{Kind: bot.OutText, Text: text}, at: at})
+		// A WeChat template shows the most urgent item (and how many more).
+		first := b.items[0]
+		number := first.number
+		if len(b.items) > 1 {
+			number = fmt.Sprintf("%s等%d条", first.number, len(b.items))
+		}
+		values := map[string]string{"number": number, "hazard": first.title, "unit": first.unit, "deadline": first.deadline.Chinese()}
+		out = append(out, message{key: k, user: b.user, out: bot.Outgoing{Kind: bot.OutText, Text: text, Topic: bot.TopicReminder, Values: values}, at: at})
 	}
 	return out
 }

@@ -19,7 +19,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
@@ -45,11 +47,22 @@ const ServiceWindow = 48 * time.Hour
 type Config struct {
 	AppID, AppSecret string
 	APIBase          string // default DefaultAPIBase
-	// TemplateID is the template message used outside ServiceWindow. Its
-	// fields are first, keyword1, keyword2 and remark (the classic
-	// 通知/待办 template); without one, such a message fails for good.
+	// TemplateID is the template message used outside ServiceWindow for a
+	// topic Templates does not name. Its fields are first, keyword1,
+	// keyword2 and remark (the classic 通知/待办 template); without one,
+	// such a message fails for good.
 	TemplateID string
-	Timeout    time.Duration // per request; default 10 s
+	// Templates maps a message's topic (bot.Outgoing.Topic) to the
+	// account's template for it (config wechat.templates).
+	Templates map[string]Template
+	Timeout   time.Duration // per request; default 10 s
+}
+
+// Template is one template message of the account: its id and, for each
+// of its fields, the value that fills it (config.WeChatTemplateValues).
+type Template struct {
+	ID     string
+	Fields map[string]string
 }
 
 // LastSeen tells when a follower last wrote (zero: never) and whether they
@@ -71,6 +84,7 @@ type Client struct {
 	log      *slog.Logger
 	attempts int
 	sleep    func(context.Context, time.Duration) error
+	files    bot.Files // where an image message's file is read (WithFiles)
 }
 
 // Option changes how NewClient builds a Client.
@@ -84,6 +98,10 @@ func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = n
 
 // WithLogger sets where retries are logged.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// WithFiles makes image messages read their photo (Outgoing.File) from
+// files; without it an image to a follower fails for good.
+func WithFiles(files bot.Files) Option { return func(c *Client) { c.files = files } }
 
 // WithSleep sets how the client waits between retries (tests: no wait).
 func WithSleep(s func(context.Context, time.Duration) error) Option {
@@ -183,13 +201,19 @@ func (c *Client) endpoint(p string, q url.Values) string {
 // call makes one API call with the access token, refreshing it once when
 // WeChat rejects it and retrying busy answers and network errors.
 func (c *Client) call(ctx context.Context, name, method string, q url.Values, body []byte, handle func(*http.Response) error) error {
+	return c.callAs(ctx, name, method, q, body, "application/json; charset=utf-8", handle)
+}
+
+// callAs is call with a body of the given content type (a media upload's
+// multipart form).
+func (c *Client) callAs(ctx context.Context, name, method string, q url.Values, body []byte, ctype string, handle func(*http.Response) error) error {
 	tok, err := c.token(ctx)
 	if err != nil {
 		return err
 	}
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		err = c.once(ctx, name, method, q, tok, body, handle)
+		err = c.once(ctx, name, method, q, tok, body, ctype, handle)
 		if err == nil {
 			return nil
 		}
@@ -228,7 +252,7 @@ func transient(ctx context.Context, err error) bool {
 
 var errServer = errors.New("wechat: server error")
 
-func (c *Client) once(ctx context.Context, name, method string, q url.Values, tok string, body []byte, handle func(*http.Response) error) error {
+func (c *Client) once(ctx context.Context, name, method string, q url.Values, tok string, body []byte, ctype string, handle func(*http.Response) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	qq := url.Values{}
@@ -247,7 +271,7 @@ func (c *Client) once(ctx context.Context, name, method string, q url.Values, to
 		return fmt.Errorf("wechat: %s: bad request", name)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		req.Header.Set("Content-Type", ctype)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -311,7 +335,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	q := url.Values{"grant_type": {"client_credential"}, "appid": {c.cfg.AppID}, "secret": {c.cfg.AppSecret}}
 	var err error
 	for attempt := 1; attempt <= c.attempts; attempt++ {
-		err = c.once(ctx, "token", http.MethodGet, q, "", nil, decodeJSON("token", &out, func() *util.CommonError { return &out.CommonError }))
+		err = c.once(ctx, "token", http.MethodGet, q, "", nil, "", decodeJSON("token", &out, func() *util.CommonError { return &out.CommonError }))
 		if err == nil || !transient(ctx, err) {
 			break
 		}
@@ -336,6 +360,9 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 // else (or when WeChat says the window closed) by the configured template
 // message.
 func (c *Client) Send(ctx context.Context, m bot.Outgoing) error {
+	if m.Kind == bot.OutImage {
+		return c.sendImages(ctx, m)
+	}
 	body := bot.PlainText(m)
 	if body == "" {
 		return nil // a card update: nothing to show on WeChat
@@ -347,11 +374,130 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) error {
 			errs = append(errs, permanentErr{fmt.Errorf("wechat: %q is not a WeChat follower", u)})
 			continue
 		}
-		if err := c.sendOne(ctx, openid, body); err != nil {
+		if err := c.sendOne(ctx, openid, m, body); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// errOutsideWindow ends an image to a follower whose 48-hour window is
+// closed: a template message cannot carry an image. The count line that
+// goes with every set of photos (by template, then) says how many there
+// are and where to see them.
+var errOutsideWindow = &bot.Ended{Reason: "the follower's 48-hour window is closed and a template message cannot carry an image; the photo count line says where to see it"}
+
+// sendImages sends the photo m.File (resolved by the outbox worker) to each
+// follower in m.ToUsers: uploaded as temporary media (media/upload), then
+// a customer-service image message, while the follower's window is open.
+func (c *Client) sendImages(ctx context.Context, m bot.Outgoing) error {
+	if m.File == "" {
+		return permanentErr{errors.New("wechat: image message without a file")}
+	}
+	if c.files == nil {
+		return permanentErr{errors.New("wechat: no file store for image messages (WithFiles)")}
+	}
+	var errs []error
+	for _, u := range slices.Compact(slices.Clone(m.ToUsers)) {
+		openid := models.OpenID(u)
+		if openid == "" {
+			errs = append(errs, permanentErr{fmt.Errorf("wechat: %q is not a WeChat follower", u)})
+			continue
+		}
+		if err := c.sendImage(ctx, openid, m.File); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Client) sendImage(ctx context.Context, openid, file string) error {
+	following, err := c.seen.WeChatFollowing(openid)
+	if err != nil {
+		return err
+	}
+	if !following {
+		return &bot.Ended{Reason: "unfollowed the account"}
+	}
+	how, err := c.Channel(openid)
+	if err != nil {
+		return err
+	}
+	if how != "custom" {
+		return errOutsideWindow
+	}
+	mediaID, err := c.upload(ctx, file)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(message.NewCustomerImgMessage(openid, mediaID))
+	if err != nil {
+		return permanentErr{err}
+	}
+	var out util.CommonError
+	err = c.call(ctx, "message/custom/send", http.MethodPost, nil, body, decodeJSON("message/custom/send", &out, func() *util.CommonError { return &out }))
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae) && ae.window():
+		return errOutsideWindow
+	case errors.As(err, &ae) && ae.Ended():
+		return &bot.Ended{Reason: ae.Error()}
+	}
+	return err
+}
+
+// maxImage is the Official Account's limit on a temporary image.
+const maxImage = 10 << 20
+
+// upload makes the stored photo file a temporary image (valid three days)
+// and returns its media id. WeChat takes JPEG, PNG, GIF and BMP images
+// of up to 10 MB; anything else can never be sent as an image.
+func (c *Client) upload(ctx context.Context, file string) (string, error) {
+	f, ctype, err := c.files.Open(ctx, file)
+	if err != nil {
+		if models.ErrorCode(err) == models.ENotFound {
+			return "", permanentErr{fmt.Errorf("wechat: photo file %s: %w", file, err)}
+		}
+		return "", err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxImage+1))
+	f.Close()
+	if err != nil {
+		return "", err
+	}
+	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/bmp": ".bmp"}
+	mt, _, _ := mime.ParseMediaType(ctype)
+	if ext[mt] == "" || len(data) > maxImage {
+		return "", permanentErr{fmt.Errorf("wechat: photo %s (%s, %d bytes) is not an image WeChat takes (JPEG/PNG/GIF/BMP up to 10 MB)", file, mt, len(data))}
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	part, err := w.CreatePart(textproto.MIMEHeader{
+		"Content-Disposition": {fmt.Sprintf(`form-data; name="media"; filename="photo%s"`, ext[mt])},
+		"Content-Type":        {mt},
+	})
+	if err != nil {
+		return "", permanentErr{err}
+	}
+	if _, err := part.Write(data); err != nil {
+		return "", permanentErr{err}
+	}
+	if err := w.Close(); err != nil {
+		return "", permanentErr{err}
+	}
+	var out struct {
+		util.CommonError
+		MediaID string `json:"media_id"`
+	}
+	err = c.callAs(ctx, "media/upload", http.MethodPost, url.Values{"type": {"image"}}, buf.Bytes(), w.FormDataContentType(),
+		decodeJSON("media/upload", &out, func() *util.CommonError { return &out.CommonError }))
+	if err != nil {
+		return "", err
+	}
+	if out.MediaID == "" {
+		return "", errors.New("wechat: media/upload: no media_id in the answer")
+	}
+	return out.MediaID, nil
 }
 
 // Channel names the way a message to openid goes now: "custom" or
@@ -367,7 +513,7 @@ func (c *Client) Channel(openid string) (string, error) {
 	return "template", nil
 }
 
-func (c *Client) sendOne(ctx context.Context, openid, text string) error {
+func (c *Client) sendOne(ctx context.Context, openid string, m bot.Outgoing, text string) error {
 	following, err := c.seen.WeChatFollowing(openid)
 	if err != nil {
 		return err
@@ -375,7 +521,7 @@ func (c *Client) sendOne(ctx context.Context, openid, text string) error {
 	if !following {
 		return &bot.Ended{Reason: "unfollowed the account"}
 	}
-	err = c.sendText(ctx, openid, text)
+	err = c.sendText(ctx, openid, m, text)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Ended() {
 		return &bot.Ended{Reason: ae.Error()}
@@ -385,7 +531,7 @@ func (c *Client) sendOne(ctx context.Context, openid, text string) error {
 
 // sendText sends text to openid by customer-service message inside the
 // window, else (or when WeChat says it closed) by template message.
-func (c *Client) sendText(ctx context.Context, openid, text string) error {
+func (c *Client) sendText(ctx context.Context, openid string, m bot.Outgoing, text string) error {
 	how, err := c.Channel(openid)
 	if err != nil {
 		return err
@@ -398,7 +544,7 @@ func (c *Client) sendText(ctx context.Context, openid, text string) error {
 		}
 		c.log.Info("wechat: service window closed, sending a template message", "errcode", ae.Code)
 	}
-	return c.template(ctx, openid, text)
+	return c.template(ctx, openid, m, text)
 }
 
 func (c *Client) custom(ctx context.Context, openid, text string) error {
@@ -410,26 +556,55 @@ func (c *Client) custom(ctx context.Context, openid, text string) error {
 	return c.call(ctx, "message/custom/send", http.MethodPost, nil, body, decodeJSON("message/custom/send", &out, func() *util.CommonError { return &out }))
 }
 
-func (c *Client) template(ctx context.Context, openid, text string) error {
-	if c.cfg.TemplateID == "" {
-		return permanentErr{errors.New("wechat: the follower's 48-hour window is closed and wechat.template_id is not set")}
-	}
+// moreHint says where a follower sees more than a template shows.
+const moreHint = "详情请在公众号内回复“我的”查看。"
+
+// template sends text (the plain form of m) to openid as the template
+// message configured for m's topic, its fields filled from the message's
+// values; else as the default template (first: the first line, keyword1:
+// the second, keyword2: the time, remark: the rest).
+func (c *Client) template(ctx context.Context, openid string, m bot.Outgoing, text string) error {
+	now := c.now().In(shanghai).Format("2006-01-02 15:04")
 	lines := strings.Split(text, "\n")
+	data := map[string]*message.TemplateDataItem{}
+	if t, ok := c.cfg.Templates[m.Topic]; ok {
+		values := map[string]string{"title": lines[0], "detail": strings.Join(lines[1:], "\n"), "text": text, "time": now, "hint": moreHint}
+		for k, v := range m.Values {
+			values[k] = v
+		}
+		for field, name := range t.Fields {
+			v := values[name]
+			if strings.TrimSpace(v) == "" {
+				v = "—" // WeChat refuses an empty field
+			}
+			data[field] = &message.TemplateDataItem{Value: v}
+		}
+		return c.sendTemplate(ctx, message.TemplateMessage{ToUser: openid, TemplateID: t.ID, URL: linkOf(m), Data: data})
+	}
+	if c.cfg.TemplateID == "" {
+		return permanentErr{errors.New("wechat: the follower's 48-hour window is closed and no template is configured (wechat.template_id, wechat.templates)")}
+	}
 	first, rest := lines[0], lines[1:]
 	keyword1 := ""
 	if len(rest) > 0 {
 		keyword1, rest = rest[0], rest[1:]
 	}
-	remark := strings.Join(append(rest, "详情请在公众号内回复“我的”查看。"), "\n")
-	msg := message.TemplateMessage{
-		ToUser: openid, TemplateID: c.cfg.TemplateID,
-		Data: map[string]*message.TemplateDataItem{
-			"first":    {Value: first},
-			"keyword1": {Value: keyword1},
-			"keyword2": {Value: c.now().In(shanghai).Format("2006-01-02 15:04")},
-			"remark":   {Value: remark},
-		},
+	remark := strings.Join(append(rest, moreHint), "\n")
+	data["first"], data["keyword1"] = &message.TemplateDataItem{Value: first}, &message.TemplateDataItem{Value: keyword1}
+	data["keyword2"], data["remark"] = &message.TemplateDataItem{Value: now}, &message.TemplateDataItem{Value: remark}
+	return c.sendTemplate(ctx, message.TemplateMessage{ToUser: openid, TemplateID: c.cfg.TemplateID, URL: linkOf(m), Data: data})
+}
+
+// linkOf is the page a message links to (the hazard's H5 page when
+// public_url is set), "" for none.
+func linkOf(m bot.Outgoing) string {
+	if m.URL == "" && m.Card != nil {
+		return m.Card.URL
 	}
+	return m.URL
+}
+
+func (c *Client) sendTemplate(ctx context.Context, msg message.TemplateMessage) error {
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return permanentErr{err}

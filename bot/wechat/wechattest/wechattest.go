@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,11 +25,15 @@ import (
 
 // Sent is one message the fake API accepted.
 type Sent struct {
-	Kind   string // "custom" or "template"
-	OpenID string
-	Text   string            // custom: the text
-	Data   map[string]string // template: field → value
-	At     time.Time
+	Kind       string // "custom", "image" (customer-service image) or "template"
+	OpenID     string
+	Text       string            // custom: the text
+	MediaID    string            // image: the uploaded media
+	Image      []byte            // image: the uploaded file's bytes
+	Data       map[string]string // template: field → value
+	TemplateID string            // template
+	URL        string            // template: the link it opens
+	At         time.Time
 }
 
 // Fake is an Official Account API. Safe for concurrent use.
@@ -41,14 +47,35 @@ type Fake struct {
 	fail   map[string][]int // call → errcodes to answer, in turn
 	closed map[string]bool  // openids whose 48 h window WeChat says is closed
 	media  map[string][]byte
-	srv    *httptest.Server
-	subs   map[int]func(Sent)
-	nsub   int
+	// uploads are the temporary media uploaded (media/upload), by id.
+	uploads   map[string][]byte
+	templates map[string][]string // defined templates → their fields
+	srv       *httptest.Server
+	subs      map[int]func(Sent)
+	nsub      int
 }
 
 // NewFake returns a fake API for app id and secret.
 func NewFake(appID, secret string) *Fake {
-	return &Fake{AppID: appID, Secret: secret, fail: map[string][]int{}, closed: map[string]bool{}, media: map[string][]byte{}}
+	return &Fake{AppID: appID, Secret: secret, fail: map[string][]int{}, closed: map[string]bool{}, media: map[string][]byte{},
+		uploads: map[string][]byte{}, templates: map[string][]string{}}
+}
+
+// DefineTemplate adds a template with exactly these fields to the account,
+// as its template library would: a template message naming a defined
+// template must fill every field with a non-empty value and no other (else
+// 47003, as WeChat answers). Templates never defined are taken as they come.
+func (f *Fake) DefineTemplate(id string, fields ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.templates[id] = fields
+}
+
+// Uploads counts the temporary media uploaded so far.
+func (f *Fake) Uploads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.uploads)
 }
 
 // Start serves the fake on a local test server and returns its base URL
@@ -200,7 +227,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch call {
 	case "message/custom/send":
 		var m message.CustomerMessage
-		if err := json.NewDecoder(r.Body).Decode(&m); err != nil || m.ToUser == "" || m.Text == nil {
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil || m.ToUser == "" || (m.Text == nil && m.Image == nil) {
 			answer(47001, "data format error", nil)
 			return
 		}
@@ -208,8 +235,38 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			answer(45015, "response out of time limit", nil)
 			return
 		}
+		if m.Image != nil {
+			data, ok := f.uploads[m.Image.MediaID]
+			if m.Msgtype != message.MsgTypeImage || !ok {
+				answer(40007, "invalid media_id", nil)
+				return
+			}
+			f.accepted(Sent{Kind: "image", OpenID: m.ToUser, MediaID: m.Image.MediaID, Image: data, At: time.Now()})
+			answer(0, "ok", nil)
+			return
+		}
 		f.accepted(Sent{Kind: "custom", OpenID: m.ToUser, Text: m.Text.Content, At: time.Now()})
 		answer(0, "ok", nil)
+	case "media/upload":
+		// Temporary media: multipart/form-data with the file in "media".
+		if q.Get("type") != "image" {
+			answer(40004, "invalid media type", nil)
+			return
+		}
+		file, hdr, err := r.FormFile("media")
+		if err != nil {
+			answer(41005, "media data missing", nil)
+			return
+		}
+		defer file.Close()
+		data, err := io.ReadAll(io.LimitReader(file, 10<<20+1))
+		if err != nil || len(data) == 0 || len(data) > 10<<20 || hdr.Filename == "" {
+			answer(40005, "invalid file type or size", nil)
+			return
+		}
+		id := fmt.Sprintf("media-%d", len(f.uploads)+1)
+		f.uploads[id] = data
+		answer(0, "", map[string]any{"type": "image", "media_id": id, "created_at": time.Now().Unix()})
 	case "message/template/send":
 		var m message.TemplateMessage
 		if err := json.NewDecoder(r.Body).Decode(&m); err != nil || m.ToUser == "" || m.TemplateID == "" {
@@ -220,7 +277,21 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range m.Data {
 			data[k] = v.Value
 		}
-		f.accepted(Sent{Kind: "template", OpenID: m.ToUser, Data: data, At: time.Now()})
+		if fields, ok := f.templates[m.TemplateID]; ok {
+			for _, k := range fields {
+				if strings.TrimSpace(data[k]) == "" {
+					answer(47003, "argument invalid! data."+k+".value empty", nil)
+					return
+				}
+			}
+			for k := range data {
+				if !slices.Contains(fields, k) {
+					answer(47003, "argument invalid! data."+k+" not in template", nil)
+					return
+				}
+			}
+		}
+		f.accepted(Sent{Kind: "template", OpenID: m.ToUser, Data: data, TemplateID: m.TemplateID, URL: m.URL, At: time.Now()})
 		answer(0, "ok", map[string]any{"msgid": len(f.sent)})
 	case "media/get":
 		data, ok := f.media[q.Get("media_id")]
