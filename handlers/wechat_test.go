@@ -650,3 +650,44 @@ func TestWeChatUnfollowEndsTheBinding(t *testing.T) {
 		mustContain(t, "works again", e.wxSay("oGasMgr", "我的"), "YH2023-0001")
 	})
 }
+
+// The admin API closes an unverified tip as chat does: action dismiss with
+// an outcome and a reason, under the named supervisor's rules; the tipster
+// is told the outcome.
+func TestTipDismissedThroughTheAPI(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newWxEnv(t, s)
+		e.wxSay("oCitizen", "举报")
+		e.wxSay("oCitizen", "人民路某饭店后厨液化气钢瓶放在灶台下")
+		e.wxSay("oCitizen", "1")
+		mustContain(t, "receipt", e.wxSay("oCitizen", "提交"), "JB2023-0001")
+		var list struct {
+			Items []struct {
+				Number string       `json:"number"`
+				State  models.State `json:"state"`
+			} `json:"items"`
+		}
+		e.admin("GET", "/api/v1/hazards?state=unverified", nil, 200, &list)
+		if len(list.Items) != 1 || list.Items[0].State != models.StateUnverified {
+			t.Fatalf("unverified list %+v", list)
+		}
+		no := list.Items[0].Number
+		path := "/api/v1/hazards/" + no + "/transitions"
+		if status, code := e.errorCode("POST", path, map[string]any{"actor": "wangwu", "action": "dismiss", "note": "已约谈"}); status != 400 || code != models.EInvalid {
+			t.Fatalf("no outcome: %d %s", status, code)
+		}
+		if status, code := e.errorCode("POST", path, map[string]any{"actor": "zhangsan", "action": "dismiss", "outcome": "已处理", "note": "已约谈"}); status != 403 || code != models.EForbidden {
+			t.Fatalf("an inspector: %d %s", status, code)
+		}
+		e.admin("POST", path, map[string]any{"actor": "wangwu", "action": "dismiss", "outcome": "已处理", "note": "已约谈饭店负责人，钢瓶已移出"}, 200, nil)
+		if h := e.hazard(no); h.State != models.StateWithdrawn {
+			t.Fatalf("state %s", h.State)
+		}
+		e.deliver()
+		got := e.fake.SentTo("oCitizen")
+		if len(got) != 1 {
+			t.Fatalf("tipster got %+v", got)
+		}
+		mustContain(t, "outcome", got[0].Text, "JB2023-0001", "已处理", "已约谈饭店负责人")
+	})
+}

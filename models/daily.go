@@ -27,6 +27,11 @@ import (
 // the units involved instead. `hazardbot check-counts` recomputes the
 // counts from the hazards and reports any row that differs.
 //
+// Every state has rows of its own, unverified tips (待核实) included: the
+// figures (Figures.add) leave those out as they leave out the withdrawn, so
+// a tip counts from the day it is assigned, and check-counts checks its
+// rows like any other.
+//
 // "Overdue" depends on the day, so the counts are kept as of a day, the
 // watermark in counts_asof: an open hazard whose deadline is before that day
 // is counted in the row with overdue = 1. Writers read the watermark under a
