@@ -366,6 +366,9 @@ func (b *Bot) tipOutcome(tx *models.Tx, r *models.Result) ([]models.OutboxItem, 
 	var format, reason string
 	switch ev.Action {
 	case models.ActAssign:
+		if r.From != models.StateUnverified {
+			return nil, nil // a later reassignment is no news to the tipster
+		}
 		format = msgTipAssigned
 	case models.ActPass:
 		format = msgTipClosed
