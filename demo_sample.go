@@ -73,18 +73,33 @@ var sampleLedger = []sampleHazard{
 // events, counts and timeline are what the real work leaves. It writes no
 // notifications (those are the bot's), and runs once per database.
 func (a *app) demoSample(ctx context.Context) (int, error) {
-	var done bool
-	if err := a.store.InTx(ctx, func(tx *models.Tx) error {
-		_, ok, err := tx.GetSetting(settingDemoSample)
-		done = ok
-		return err
-	}); err != nil || done {
-		return 0, err
-	}
 	realNow := a.store.Now
 	defer func() { a.store.Now = realNow }()
 	now := realNow()
 	today := models.DateOf(now, a.store.Loc)
+	n := 0
+	// One transaction: a start that fails half-way leaves no half a sample,
+	// and on SQLite one commit instead of a hundred.
+	err := a.store.InTx(ctx, func(tx *models.Tx) error {
+		n = 0
+		if _, done, err := tx.GetSetting(settingDemoSample); err != nil || done {
+			return err
+		}
+		if err := a.sampleLedger(tx, now, today, func() int { n++; return n }); err != nil {
+			return err
+		}
+		a.store.Now = realNow
+		return tx.SetSetting(settingDemoSample, fmt.Sprint(n))
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// sampleLedger writes the sample in tx, moving the store's clock to the
+// time of each step; count is called once per hazard.
+func (a *app) sampleLedger(tx *models.Tx, now time.Time, today models.Date, count func() int) error {
 	rng := rand.New(rand.NewPCG(2023, 3)) // the same sample every time, relative to today
 	at := func(d models.Date, hour int) time.Time {
 		return d.Time(a.store.Loc).Add(time.Duration(hour)*time.Hour + time.Duration(rng.IntN(50))*time.Minute)
@@ -95,13 +110,12 @@ func (a *app) demoSample(ctx context.Context) (int, error) {
 			t = now
 		}
 		a.store.Now = func() time.Time { return t }
-		return a.store.InTx(ctx, f)
+		return f(tx)
 	}
 	// The demo directory has inspectors and supervisors in 茅箭区 and 张湾区;
 	// elsewhere the city supervisor (赵六) found and followed the hazards.
 	reporterOf := map[string]string{"maojian": "zhangsan", "zhangwan": "wushi"}
 	supervisorOf := map[string]string{"maojian": "wangwu", "zhangwan": "zhengshiyi"}
-	n := 0
 	// Every county's finds spread over the last ten weeks, reported in the
 	// order they were found (so numbers follow the dates, as in real work).
 	founds := make([]models.Date, len(sampleLedger))
@@ -142,9 +156,9 @@ func (a *app) demoSample(ctx context.Context) (int, error) {
 			return err
 		})
 		if err != nil {
-			return n, fmt.Errorf("demo sample %q: %w", s.title, err)
+			return fmt.Errorf("demo sample %q: %w", s.title, err)
 		}
-		n++
+		count()
 		life := sampleLife{step: step, at: at, rng: rng, today: today, supervisor: cmp.Or(supervisorOf[s.county], "zhaoliu"), contact: sampleContacts[s.unit]}
 		if life.contact == "" {
 			life.contact = life.supervisor // a supervisor in scope acts for a unit with no contact in the directory
@@ -153,12 +167,10 @@ func (a *app) demoSample(ctx context.Context) (int, error) {
 			continue
 		}
 		if err := life.run(h, assign); err != nil {
-			return n, fmt.Errorf("demo sample %s: %w", h.Num(), err)
+			return fmt.Errorf("demo sample %s: %w", h.Num(), err)
 		}
 	}
-	a.store.Now = realNow
-	err := a.store.InTx(ctx, func(tx *models.Tx) error { return tx.SetSetting(settingDemoSample, fmt.Sprint(n)) })
-	return n, err
+	return nil
 }
 
 // sampleUnits sets the sample's county and responsible unit.

@@ -186,7 +186,9 @@ func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"hazardbot"}, e, io.Discard) }()
 	var ok bool
-	for range 100 {
+	// Up to 30 s: demo mode's first start adds the sample ledger before it
+	// listens, which on a loaded machine takes a few seconds.
+	for range 600 {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
