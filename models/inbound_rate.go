@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -31,52 +32,76 @@ func (inboundCounted) TableName() string { return "inbound_counted" }
 // included. A message is counted once: a repeat delivery of key (WeCom's
 // retry, on this replica or another) gets the count its first delivery
 // got, so it is admitted or refused as that one was. It is its own short
-// transaction on the sender's one row, so a flooding sender queues behind
-// themself only, never behind anyone else; two deliveries of one key queue
-// on the key's row until the first commits.
+// transaction of two statements: the sender's row counts the message (one
+// upsert that hands the count back), then the key is recorded with that
+// count. A repeat finds the key taken, reads the first count and rolls its
+// own back. A flooding sender queues behind themself only, never behind
+// anyone else; two deliveries of one key queue on the sender's row.
 func (s *Store) CountInbound(ctx context.Context, key, userid string, now time.Time) (int, error) {
 	userid = Truncate(userid, 64, "") // ids are at most 64 bytes; a longer one is nobody's
 	key = Truncate(key, 191, "")
 	minute := now.Unix() / 60
 	var n int
 	err := s.InTx(ctx, func(tx *Tx) error {
-		err := tx.DB.Create(&inboundCounted{Key: key, CreatedAt: now.UTC()}).Error
+		var err error
+		if n, err = tx.countInbound(userid, minute); err != nil {
+			return err
+		}
+		err = tx.DB.Create(&inboundCounted{Key: key, N: n, CreatedAt: now.UTC()}).Error
 		if isDuplicate(err) {
-			return tx.DB.Raw("SELECT n FROM inbound_counted WHERE `key` = ?", key).Scan(&n).Error
+			if err := tx.DB.Raw("SELECT n FROM inbound_counted WHERE `key` = ?", key).Scan(&n).Error; err != nil {
+				return fmt.Errorf("models: count inbound: %w", err)
+			}
+			return errCountedBefore // undo this delivery's count
 		}
 		if err != nil {
 			return fmt.Errorf("models: count inbound: %w", err)
 		}
-		if n, err = tx.countInbound(userid, minute); err != nil {
-			return err
-		}
-		return tx.DB.Exec("UPDATE inbound_counted SET n = ? WHERE `key` = ?", n, key).Error
+		return nil
 	})
+	if errors.Is(err, errCountedBefore) {
+		err = nil
+	}
 	return n, err
 }
 
-// countInbound adds one to userid's count of minute and returns the count.
+// errCountedBefore rolls back the count of a repeat delivery.
+var errCountedBefore = errors.New("models: message counted before")
+
+// countInbound adds one to userid's count of minute and returns the count,
+// in one statement.
 func (tx *Tx) countInbound(userid string, minute int64) (int, error) {
-	for range 3 {
-		res := tx.DB.Exec("UPDATE inbound_rates SET n = n + 1 WHERE userid = ? AND minute = ?", userid, minute)
-		if res.Error != nil {
-			return 0, fmt.Errorf("models: count inbound: %w", res.Error)
+	if tx.s.driver == "mysql" {
+		// LAST_INSERT_ID(expr) returns the new count with the result: a
+		// fresh row reports one affected row (the count is 1), an existing
+		// one two (the count is the id handed back).
+		res, err := tx.DB.Statement.ConnPool.ExecContext(tx.DB.Statement.Context,
+			"INSERT INTO inbound_rates (userid, minute, n) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE n = LAST_INSERT_ID(n + 1)", userid, minute)
+		if err != nil {
+			return 0, fmt.Errorf("models: count inbound: %w", err)
 		}
-		if res.RowsAffected == 0 {
-			err := tx.DB.Create(&inboundRate{UserID: userid, Minute: minute, N: 1}).Error
-			if isDuplicate(err) {
-				continue // another replica's message created it first
-			}
-			if err != nil {
-				return 0, fmt.Errorf("models: count inbound: %w", err)
-			}
+		affected, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("models: count inbound: %w", err)
+		}
+		if affected == 1 {
 			return 1, nil
 		}
-		var n int
-		err := tx.DB.Raw("SELECT n FROM inbound_rates WHERE userid = ? AND minute = ?", userid, minute).Scan(&n).Error
-		return n, err
+		n, err := res.LastInsertId()
+		if err != nil {
+			return 0, fmt.Errorf("models: count inbound: %w", err)
+		}
+		return int(n), nil
 	}
-	return 0, fmt.Errorf("models: count inbound for %s: row kept vanishing", userid)
+	var got []int
+	if err := tx.DB.Raw("INSERT INTO inbound_rates (userid, minute, n) VALUES (?, ?, 1) ON CONFLICT (userid, minute) DO UPDATE SET n = n + 1 RETURNING n",
+		userid, minute).Scan(&got).Error; err != nil {
+		return 0, fmt.Errorf("models: count inbound: %w", err)
+	}
+	if len(got) != 1 {
+		return 0, fmt.Errorf("models: count inbound for %s: the upsert returned %d rows", userid, len(got))
+	}
+	return got[0], nil
 }
 
 // PruneInboundRates forgets the counts of minutes before t, and which

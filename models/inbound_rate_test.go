@@ -63,3 +63,54 @@ func TestInboundIsCountedOncePerMessage(t *testing.T) {
 		}
 	})
 }
+
+// Many new messages of one sender counted at once (one statement each on
+// the sender's row) are all counted, each with a count of its own.
+func TestCountInboundUnderConcurrency(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		t0 := time.Date(2023, 3, 1, 10, 0, 5, 0, modelstest.Shanghai)
+		const workers, each = 8, 25
+		var wg sync.WaitGroup
+		seen := make(chan int, workers*each)
+		errs := make(chan error, workers*each)
+		var first sync.Map // key → count
+		for w := range workers {
+			wg.Go(func() {
+				for i := range each {
+					n, err := s.CountInbound(ctx, fmt.Sprintf("flood-%d-%d", w, i), "flood", t0)
+					if err != nil {
+						errs <- err
+						return
+					}
+					first.Store(fmt.Sprintf("flood-%d-%d", w, i), n)
+					seen <- n
+				}
+			})
+		}
+		wg.Wait()
+		close(seen)
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		got := map[int]bool{}
+		for n := range seen {
+			if got[n] {
+				t.Fatalf("two messages both counted as number %d", n)
+			}
+			got[n] = true
+		}
+		for i := 1; i <= workers*each; i++ {
+			if !got[i] {
+				t.Fatalf("no message was counted as number %d of %d", i, workers*each)
+			}
+		}
+		want, _ := first.Load("flood-3-7")
+		if n, err := s.CountInbound(ctx, "flood-3-7", "flood", t0); err != nil || n != want.(int) {
+			t.Fatalf("a repeat of a message: count %d, %v; want its own %d", n, err, want)
+		}
+		if n, err := s.CountInbound(ctx, "flood-new", "flood", t0); err != nil || n != workers*each+1 {
+			t.Fatalf("a new message after the repeat: count %d, %v; want %d", n, err, workers*each+1)
+		}
+	})
+}
