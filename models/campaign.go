@@ -22,9 +22,11 @@ func (tx *Tx) CampaignOn(d Date) (*Campaign, error) {
 
 // Campaigns returns every campaign, newest first.
 func (tx *Tx) Campaigns() ([]Campaign, error) {
-	var list []Campaign
-	err := tx.DB.Order("starts_on DESC").Find(&list).Error
-	return list, err
+	return tx.cachedCampaigns(func() ([]Campaign, error) {
+		var list []Campaign
+		err := tx.DB.Order("starts_on DESC").Find(&list).Error
+		return list, err
+	})
 }
 
 // DeadlineList decodes the campaign's report deadlines.

@@ -31,6 +31,8 @@ type Store struct {
 	TopKind UnitKind
 
 	driver string
+	// dir is this replica's copy of directory look-ups (dircache.go).
+	dir *dirCache
 }
 
 // DBConfig says which database to open.
@@ -91,7 +93,10 @@ func Open(cfg DBConfig, loc *time.Location, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("models: open %s: %w", cfg.Driver, err)
 	}
-	return &Store{DB: db, Now: time.Now, Loc: loc, Log: log, driver: cfg.Driver}, nil
+	if err := registerDirectoryVersion(db); err != nil {
+		return nil, fmt.Errorf("models: open %s: %w", cfg.Driver, err)
+	}
+	return &Store{DB: db, Now: time.Now, Loc: loc, Log: log, driver: cfg.Driver, dir: &dirCache{}}, nil
 }
 
 // Driver returns "sqlite" or "mysql".
@@ -217,6 +222,12 @@ type Tx struct {
 	campaigns  *[]Campaign
 	// keys remembers the normalised forms of unit names (see nameKeys).
 	keys map[string]nameKeys
+	// dirVer is the directory's version this transaction read (once:
+	// dirRead; dirOK when it could), and dirWritten says it has written to
+	// the directory since, so the replica's cache serves it no more
+	// (dircache.go).
+	dirVer                     int64
+	dirRead, dirOK, dirWritten bool
 }
 
 // Now returns the store's clock.
@@ -248,7 +259,7 @@ func (s *Store) inTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *Tx) e
 		if opts != nil && s.driver == "mysql" {
 			o = append(o, opts)
 		}
-		err = s.DB.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		err = s.DB.WithContext(context.WithValue(ctx, txKey{}, t)).Transaction(func(db *gorm.DB) error {
 			t.DB = db
 			if err := fn(t); err != nil {
 				return err
@@ -315,5 +326,7 @@ var lockingUpdate = clause.Locking{Strength: clause.LockingStrengthUpdate}
 // Reads returns a Tx outside any transaction, for work that only reads:
 // each statement stands alone, and nothing it does is undone.
 func (s *Store) Reads(ctx context.Context) *Tx {
-	return &Tx{DB: s.DB.WithContext(ctx), s: s}
+	t := &Tx{s: s}
+	t.DB = s.DB.WithContext(context.WithValue(ctx, txKey{}, t))
+	return t
 }

@@ -28,6 +28,10 @@ func (tx *Tx) FindUser(id string) (*User, error) {
 // deactivated user, or one whose unit was deactivated, is a stranger). One query: it runs on
 // every message.
 func (tx *Tx) Actor(userid string) (*Actor, error) {
+	return tx.cachedActor(userid, func() (*Actor, error) { return tx.actor(userid) })
+}
+
+func (tx *Tx) actor(userid string) (*Actor, error) {
 	var row struct {
 		UserID, Name string
 		Roles        Roles
@@ -93,13 +97,24 @@ func (tx *Tx) UnitsByID(ids ...uint) (map[uint]*Unit, error) {
 	if len(want) == 0 {
 		return out, nil
 	}
+	if tx.units == nil {
+		tx.units = map[uint]*Unit{}
+	}
+	from := len(out)
+	want = tx.cachedUnits(want, out)
+	if len(out) > from {
+		for id, u := range out {
+			tx.units[id] = u
+		}
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
 	var list []Unit
 	if err := tx.DB.Where("id IN ?", want).Find(&list).Error; err != nil {
 		return nil, fmt.Errorf("models: load units: %w", err)
 	}
-	if tx.units == nil {
-		tx.units = map[uint]*Unit{}
-	}
+	tx.keepUnits(list)
 	for i := range list {
 		out[list[i].ID] = &list[i]
 		tx.units[list[i].ID] = &list[i]
@@ -112,9 +127,15 @@ func (tx *Tx) UnitsByID(ids ...uint) (map[uint]*Unit, error) {
 // transaction: matching what people type reads it again and again.
 func (tx *Tx) Units(kinds ...UnitKind) ([]Unit, error) {
 	if tx.active == nil {
-		var list []Unit
-		if err := tx.DB.Where("active = ?", true).Order("id").Find(&list).Error; err != nil {
-			return nil, fmt.Errorf("models: list units: %w", err)
+		list, err := tx.cachedActive(func() ([]Unit, error) {
+			var list []Unit
+			if err := tx.DB.Where("active = ?", true).Order("id").Find(&list).Error; err != nil {
+				return nil, fmt.Errorf("models: list units: %w", err)
+			}
+			return list, nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		tx.active = list
 	}
@@ -142,6 +163,10 @@ func (tx *Tx) SubtreeIDs(u *Unit) ([]uint, error) {
 // CommitteeForSector returns the special committee that supervises a
 // sector, or nil when there is none.
 func (tx *Tx) CommitteeForSector(sector string) (*Unit, error) {
+	return tx.cachedCommittee(sector, func() (*Unit, error) { return tx.committeeOf(sector) })
+}
+
+func (tx *Tx) committeeOf(sector string) (*Unit, error) {
 	var u Unit
 	err := tx.DB.Where("kind = ? AND sector = ? AND active = ?", KindSpecialCommittee, sector, true).Order("id").Take(&u).Error
 	if err == gorm.ErrRecordNotFound {
@@ -185,10 +210,15 @@ func (tx *Tx) UsersWithRole(role Role, unitIDs ...uint) ([]User, error) {
 	if len(unitIDs) == 0 {
 		return nil, nil
 	}
-	var list []User
-	err := tx.DB.Where("active = ? AND unit_id IN ?", true, unitIDs).Order("userid").Find(&list).Error
+	list, err := tx.cachedMembers(fmt.Sprint(unitIDs), func() ([]User, error) {
+		var list []User
+		if err := tx.DB.Where("active = ? AND unit_id IN ?", true, unitIDs).Order("userid").Find(&list).Error; err != nil {
+			return nil, fmt.Errorf("models: users with role: %w", err)
+		}
+		return list, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("models: users with role: %w", err)
+		return nil, err
 	}
 	out := list[:0]
 	for _, u := range list {

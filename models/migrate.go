@@ -46,6 +46,7 @@ var migrations = []migration{
 	{74, "WeChat follow and unfollow events", migrate74},
 	{80, "pre-aggregated counts for summaries, overdue index", migrate80},
 	{81, "counts kept as of a day, with the overdue among them", migrate81},
+	{82, "the directory's version, bumped by every write to it", migrate82},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -531,4 +532,20 @@ func migrate50(db *gorm.DB) error {
 		CreatedAt  time.Time
 	}
 	return db.Table("campaign_reports").AutoMigrate(&campaignReport{})
+}
+
+// migrate82 adds the directory's version: one row that every write to
+// units, users or campaigns bumps in its own transaction, so each replica
+// knows when what it holds of the directory is out of date (dircache.go).
+func migrate82(db *gorm.DB) error {
+	create := "CREATE TABLE IF NOT EXISTS dir_versions (id INTEGER NOT NULL PRIMARY KEY, v BIGINT NOT NULL DEFAULT 0)"
+	if db.Dialector.Name() == "mysql" {
+		create += " ENGINE=InnoDB"
+	}
+	for _, q := range []string{create, "DELETE FROM dir_versions", "INSERT INTO dir_versions (id, v) VALUES (1, 0)"} {
+		if err := db.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
