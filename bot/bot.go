@@ -92,11 +92,11 @@ func (b *Bot) admit(ctx context.Context, key string, msg Message) (Reply, bool, 
 	return Reply{}, false, nil
 }
 
-// Handle answers one inbound message in one transaction: it claims the
-// message's dedupe key (a repeat delivery gets the stored reply and changes
-// nothing), loads the sender and their dialogue, runs the command or
-// dialogue step, writes hazards, events and outbox rows, and stores the
-// reply. A domain error (bad input, no permission) undoes the step and
+// Handle answers one inbound message in one transaction: it loads the
+// sender and their dialogue, runs the command or dialogue step, writes
+// hazards, events and outbox rows, and records the message's dedupe key
+// with the reply last (a repeat delivery finds the key taken, rolls back
+// everything it did and gets the stored reply). A domain error (bad input, no permission) undoes the step and
 // becomes a Chinese reply, while the dialogue (the draft) is still saved.
 // Any other error rolls back everything and is returned; the caller logs it
 // once and shows models.InternalMessage.
@@ -131,11 +131,8 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	var reply Reply
 	var stepErr *models.Error
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
-		c, dup, err := b.begin(tx, key, msg)
-		if err != nil || dup != nil {
-			if dup != nil {
-				reply = *dup
-			}
+		c, err := b.begin(tx, key, msg)
+		if err != nil {
 			return err
 		}
 		// A report takes its number last, just before COMMIT: the year's
@@ -157,16 +154,19 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	var rd *redo
 	if errors.As(err, &rd) {
 		err = b.store.InTx(ctx, func(tx *models.Tx) error {
-			c, dup, err := b.begin(tx, key, msg)
-			if err != nil || dup != nil {
-				if dup != nil {
-					reply = *dup
-				}
+			c, err := b.begin(tx, key, msg)
+			if err != nil {
 				return err
 			}
 			c.dlg, c.dropDlg = rd.dlg, rd.drop
 			return c.finish(key, &reply)
 		})
+	}
+	// Another delivery of the message committed first: everything this
+	// one did is rolled back, and it answers as that one did.
+	var dup *duplicate
+	if errors.As(err, &dup) {
+		reply, err = decodeReply(dup.stored)
 	}
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: handle %s from %s: %w", msg.Kind, msg.UserID, err)
@@ -236,29 +236,26 @@ type redo struct {
 
 func (*redo) Error() string { return "bot: step refused; saving the dialogue alone" }
 
-// begin claims the dedupe key and loads the sender and their dialogue. A
-// repeat delivery returns the stored reply instead.
-func (b *Bot) begin(tx *models.Tx, key string, msg Message) (*turn, *Reply, error) {
-	stored, dup, err := tx.BeginInbound(key, msg.UserID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if dup {
-		r, err := decodeReply(stored)
-		if err != nil {
-			return nil, nil, err
-		}
-		return nil, &r, nil
-	}
+// duplicate is returned by finish when another delivery of the same
+// message was recorded first (its reply is stored): the transaction rolls
+// back and the stored reply is given instead.
+type duplicate struct{ stored string }
+
+func (*duplicate) Error() string { return "bot: message already handled by another delivery" }
+
+// begin loads the sender and their dialogue. The message's dedupe key is
+// claimed by finish, with the reply, in the same transaction: a repeat
+// delivery does the step again but cannot commit it (see duplicate).
+func (b *Bot) begin(tx *models.Tx, key string, msg Message) (*turn, error) {
 	actor, err := tx.Actor(msg.UserID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	c := &turn{b: b, tx: tx, actor: actor, msg: msg, key: key}
 	if err := c.loadDialogue(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return c, nil, nil
+	return c, nil
 }
 
 // decodeReply reads a reply stored by an earlier delivery ("" before it
@@ -297,7 +294,18 @@ func (c *turn) finish(key string, reply *Reply) error {
 	}
 	reply.Text = text
 	enc, _ := json.Marshal(reply)
-	return c.tx.FinishInbound(key, string(enc))
+	// One statement records the message as handled and its reply. A
+	// concurrent delivery of the same message waits here on the key until
+	// the first commits (MySQL; SQLite runs them one after the other) and
+	// then finds it taken.
+	stored, dup, err := c.tx.RecordInbound(key, c.msg.UserID, string(enc))
+	if err != nil {
+		return err
+	}
+	if dup {
+		return &duplicate{stored: stored}
+	}
+	return nil
 }
 
 // turn is the work of one inbound message.

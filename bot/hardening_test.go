@@ -219,5 +219,22 @@ func TestSameWriteCommandOnTwoReplicas(t *testing.T) {
 		if err != nil || again != replies[0] || len(c.outbox()) != 1 {
 			t.Fatalf("a late redelivery: %q %v, outbox %d", again.Text, err, len(c.outbox()))
 		}
+		// A third replica remembers nothing: it runs the step again (on a
+		// ledger where the draft is gone), finds the message recorded when
+		// it stores its reply, rolls back and answers as the first did.
+		third := bot.New(s, config.Default(), nil)
+		again, err = third.Handle(ctx, confirm)
+		s.DB.Model(&models.Hazard{}).Count(&hazards)
+		if err != nil || again != replies[0] || len(c.outbox()) != 1 || hazards != 1 {
+			t.Fatalf("a redelivery to a third replica: %q %v, outbox %d, %d hazards", again.Text, err, len(c.outbox()), hazards)
+		}
+		// The same holds for a draft step: a redelivered one-shot 上报 does
+		// not start a second draft over the (now empty) dialogue.
+		var dialogues int64
+		again, err = third.Handle(ctx, m)
+		s.DB.Table("dialogues").Where("userid = ?", "zhangsan").Count(&dialogues)
+		if err != nil || !strings.Contains(again.Text, "请核对") || dialogues != 0 {
+			t.Fatalf("the report redelivered after its 确认: %q %v, %d dialogues (want the stored reply and none)", again.Text, err, dialogues)
+		}
 	})
 }
