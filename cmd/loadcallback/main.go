@@ -52,6 +52,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -221,11 +222,13 @@ func run() error {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: *conc * 2, MaxIdleConnsPerHost: *conc * 2}}
 	run := func(name string, urls []string, reqs []request) (stats, error) {
+		before := sampleCost(store)
 		s, err := blast(client, urls, reqs, *conc, *rate)
 		if err != nil {
 			return s, fmt.Errorf("%s: %w", name, err)
 		}
 		s.print(name)
+		sampleCost(store).since(before, s.n)
 		return s, nil
 	}
 
@@ -588,4 +591,79 @@ func traceOne(client *http.Client, url string, req request, t *tracer, name stri
 		fmt.Println("  " + l)
 	}
 	return nil
+}
+
+// cost is what the machine has spent so far: this process's CPU time, the
+// database server's (when it runs here: mariadbd or mysqld in /proc) and
+// the server's statement count (Questions). The server's figures are
+// global: other clients' work counts too, so they mean something on a
+// quiet machine only.
+type cost struct {
+	goCPU, dbCPU time.Duration
+	questions    int64
+	dbOK         bool
+}
+
+func sampleCost(s *models.Store) cost {
+	var c cost
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		c.goCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	c.dbCPU, c.dbOK = serverCPU()
+	var row struct {
+		VariableName string `gorm:"column:Variable_name"`
+		Value        int64  `gorm:"column:Value"`
+	}
+	s.DB.Raw("SHOW GLOBAL STATUS LIKE 'Questions'").Scan(&row)
+	c.questions = row.Value
+	return c
+}
+
+// since prints the cost per callback of the n callbacks since b.
+func (c cost) since(b cost, n int) {
+	if n == 0 {
+		return
+	}
+	per := func(d time.Duration) float64 { return ms(d) / float64(n) }
+	line := fmt.Sprintf("%24s CPU per callback: this process %.3f ms", "", per(c.goCPU-b.goCPU))
+	if c.dbOK && b.dbOK {
+		line += fmt.Sprintf(", database server %.3f ms", per(c.dbCPU-b.dbCPU))
+	}
+	line += fmt.Sprintf("; statements per callback %.1f (server-wide counts: other clients add to them)", float64(c.questions-b.questions-1)/float64(n))
+	fmt.Println(line)
+}
+
+// serverCPU reads the CPU time of a local mariadbd or mysqld from /proc.
+func serverCPU() (time.Duration, bool) {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		comm, err := os.ReadFile("/proc/" + d.Name() + "/comm")
+		if err != nil {
+			continue
+		}
+		if name := strings.TrimSpace(string(comm)); name != "mariadbd" && name != "mysqld" {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			return 0, false
+		}
+		// Fields after the command's closing parenthesis: utime and stime
+		// are the 12th and 13th, in clock ticks (100 a second on Linux).
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(f) < 13 {
+			return 0, false
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		return time.Duration(ut+st) * 10 * time.Millisecond, true
+	}
+	return 0, false
 }
