@@ -136,13 +136,10 @@ func (b *Bot) Overview(ctx context.Context, userid, periodText string, weeks int
 	} else if r != nil {
 		o.By = models.ByUnit
 	}
-	if o.Total, err = tx.Summary(o.Filter); err != nil {
+	if o.Total, o.Rows, err = tx.SummaryAndBy(o.Filter, o.By); err != nil {
 		return nil, err
 	}
 	o.Sentence = report.SummarySentence(period.From, period.To, o.ScopeName, o.Total)
-	if o.Rows, err = tx.SummaryBy(o.Filter, o.By); err != nil {
-		return nil, err
-	}
 	trend := models.SummaryFilter{Scope: a.Unit}
 	if o.Weeks, err = tx.SummaryByWeek(trend, b.today(), weeks); err != nil {
 		return nil, err

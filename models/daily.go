@@ -49,8 +49,25 @@ type countKey struct {
 	Overdue                           bool
 }
 
+// The levels of hazard_counts (column agg). Every hazard counts once in
+// each: level 0 keeps every column; level 1 keeps the region and the unit
+// (sector ”, committee and campaign 0); level 2 the region alone (unit 0
+// too). A summary reads the coarsest level that still has the columns it
+// filters and groups by: a city-wide chart by county reads about a hundred
+// rows a month whatever the ledger's size and shape, a county's chart by
+// unit a few hundred, while a breakdown by sector or campaign reads level
+// 0. Recount writes all three levels in its one statement.
+const (
+	aggAll    = 0
+	aggUnit   = 1
+	aggRegion = 2
+)
+
+var aggs = []int{aggAll, aggUnit, aggRegion}
+
 // countDelta is a change to one row of hazard_counts.
 type countDelta struct {
+	Agg                               int
 	Grain, Period                     string
 	Region, Unit, Committee, Campaign uint
 	Sector                            string
@@ -163,11 +180,24 @@ func appendDeltas(deltas []countDelta, h *Hazard, sign int64, asof string) []cou
 	}
 	k := keyOf(h, asof)
 	secs, timed := closedSecs(h)
-	for _, g := range []struct{ grain, period string }{{"d", k.Day}, {"m", monthOf(k.Day)}} {
-		deltas = append(deltas, countDelta{Grain: g.grain, Period: g.period, Region: k.Region, Unit: k.Unit, Committee: k.Committee,
-			Campaign: k.Campaign, Sector: k.Sector, State: k.State, Overdue: b2i(k.Overdue), N: sign, ClosedSecs: sign * secs, ClosedTimed: sign * timed})
+	for _, agg := range aggs {
+		for _, g := range []struct{ grain, period string }{{"d", k.Day}, {"m", monthOf(k.Day)}} {
+			deltas = append(deltas, countDelta{Agg: agg, Grain: g.grain, Period: g.period, Region: k.Region, Unit: k.Unit, Committee: k.Committee,
+				Campaign: k.Campaign, Sector: k.Sector, State: k.State, Overdue: b2i(k.Overdue), N: sign, ClosedSecs: sign * secs, ClosedTimed: sign * timed}.rolled())
+		}
 	}
 	return deltas
+}
+
+// rolled clears the columns d's level leaves out.
+func (d countDelta) rolled() countDelta {
+	if d.Agg >= aggUnit {
+		d.Sector, d.Committee, d.Campaign = "", 0, 0
+	}
+	if d.Agg == aggRegion {
+		d.Unit = 0
+	}
+	return d
 }
 
 // RecountNew counts hazards just created in this transaction, all in one
@@ -220,24 +250,24 @@ func (tx *Tx) applyCounts(deltas []countDelta) error {
 
 func (tx *Tx) upsertCounts(list []*countDelta) error {
 	slices.SortFunc(list, func(a, b *countDelta) int {
-		return cmp.Or(cmp.Compare(a.Grain, b.Grain), cmp.Compare(a.Period, b.Period), cmp.Compare(a.Region, b.Region),
+		return cmp.Or(cmp.Compare(a.Agg, b.Agg), cmp.Compare(a.Grain, b.Grain), cmp.Compare(a.Period, b.Period), cmp.Compare(a.Region, b.Region),
 			cmp.Compare(a.Sector, b.Sector), cmp.Compare(a.State, b.State), cmp.Compare(a.Overdue, b.Overdue), cmp.Compare(a.Unit, b.Unit),
 			cmp.Compare(a.Committee, b.Committee), cmp.Compare(a.Campaign, b.Campaign))
 	})
 	var sb strings.Builder
-	args := make([]any, 0, len(list)*12)
-	sb.WriteString("INSERT INTO hazard_counts (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) VALUES ")
+	args := make([]any, 0, len(list)*13)
+	sb.WriteString("INSERT INTO hazard_counts (agg, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) VALUES ")
 	for i, d := range list {
 		if i > 0 {
 			sb.WriteString(",")
 		}
-		sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
-		args = append(args, d.Grain, d.Period, d.Region, d.Sector, string(d.State), d.Overdue, d.Unit, d.Committee, d.Campaign, d.N, d.ClosedSecs, d.ClosedTimed)
+		sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, d.Agg, d.Grain, d.Period, d.Region, d.Sector, string(d.State), d.Overdue, d.Unit, d.Committee, d.Campaign, d.N, d.ClosedSecs, d.ClosedTimed)
 	}
 	if tx.s.driver == "mysql" {
 		sb.WriteString(" ON DUPLICATE KEY UPDATE n = n + VALUES(n), closed_secs = closed_secs + VALUES(closed_secs), closed_timed = closed_timed + VALUES(closed_timed)")
 	} else {
-		sb.WriteString(" ON CONFLICT (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id) DO UPDATE SET n = n + excluded.n, closed_secs = closed_secs + excluded.closed_secs, closed_timed = closed_timed + excluded.closed_timed")
+		sb.WriteString(" ON CONFLICT (agg, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id) DO UPDATE SET n = n + excluded.n, closed_secs = closed_secs + excluded.closed_secs, closed_timed = closed_timed + excluded.closed_timed")
 	}
 	if err := tx.DB.Exec(sb.String(), args...).Error; err != nil {
 		return fmt.Errorf("models: count hazards: %w", err)
@@ -245,10 +275,11 @@ func (tx *Tx) upsertCounts(list []*countDelta) error {
 	return nil
 }
 
-// recountSelect is the query that computes hazard_counts rows from the
-// hazards themselves for one grain, optionally restricted by where; the
-// migration that backfills, RecountUnits and CheckCounts share it.
-func recountSelect(driver, grain, where, asof string) string {
+// recountSelect is the query that computes hazard_counts rows of one level
+// (agg) and grain from the hazards themselves, optionally restricted by
+// where; the migration that backfills, RecountUnits and CheckCounts share
+// it.
+func recountSelect(driver string, agg int, grain, where, asof string) string {
 	period := "COALESCE(found_on, '')"
 	if grain == "m" {
 		if driver == "mysql" {
@@ -265,13 +296,24 @@ func recountSelect(driver, grain, where, asof string) string {
 		where = "1=1"
 	}
 	overdue := "CASE WHEN state IN ('reported', 'rectifying') AND deadline IS NOT NULL AND deadline <> '' AND deadline < '" + quoteless(asof) + "' THEN 1 ELSE 0 END"
-	return "SELECT '" + grain + "' AS grain, " + period + " AS period, COALESCE(region_id, 0) AS region_id, sector, state, " + overdue + " AS overdue, " +
-		"COALESCE(unit_id, 0) AS unit_id, COALESCE(committee_id, 0) AS committee_id, COALESCE(campaign_id, 0) AS campaign_id, " +
+	sector, unit, committee, campaign := "sector", "COALESCE(unit_id, 0)", "COALESCE(committee_id, 0)", "COALESCE(campaign_id, 0)"
+	group := []string{period, "COALESCE(region_id, 0)", "state", overdue}
+	switch agg {
+	case aggAll:
+		group = append(group, sector, unit, committee, campaign)
+	case aggUnit:
+		sector, committee, campaign = "''", "0", "0"
+		group = append(group, unit)
+	default:
+		sector, unit, committee, campaign = "''", "0", "0", "0"
+	}
+	return "SELECT " + fmt.Sprint(agg) + " AS agg, '" + grain + "' AS grain, " + period + " AS period, COALESCE(region_id, 0) AS region_id, " + sector + " AS sector, state, " + overdue + " AS overdue, " +
+		unit + " AS unit_id, " + committee + " AS committee_id, " + campaign + " AS campaign_id, " +
 		"COUNT(*) AS n, " +
 		"COALESCE(SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN " + secs + " ELSE 0 END), 0) AS closed_secs, " +
 		"SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN 1 ELSE 0 END) AS closed_timed " +
 		"FROM hazards WHERE " + where + " " +
-		"GROUP BY " + period + ", COALESCE(region_id, 0), sector, state, " + overdue + ", COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0)"
+		"GROUP BY " + strings.Join(group, ", ")
 }
 
 // quoteless keeps a day string safe to splice into SQL: only digits and
@@ -285,12 +327,12 @@ func quoteless(day string) string {
 	}, day)
 }
 
-// rebuildCounts recomputes hazard_counts rows from the hazards matching
-// where (with args), after deleting the rows matching countsWhere: both
-// conditions must select the same hazards' contributions.
+// rebuildCounts recomputes hazard_counts rows of the levels levels from
+// the hazards matching where (with args), after deleting the rows matching
+// countsWhere: both conditions must select the same hazards' contributions.
 func rebuildCounts(db interface {
 	Exec(sql string, values ...any) error
-}, driver, asof, where, countsWhere string, args ...any) error {
+}, driver, asof string, levels []int, where, countsWhere string, args ...any) error {
 	del := "DELETE FROM hazard_counts"
 	if countsWhere != "" {
 		del += " WHERE " + countsWhere
@@ -298,11 +340,13 @@ func rebuildCounts(db interface {
 	if err := db.Exec(del, args...); err != nil {
 		return err
 	}
-	for _, g := range []string{"d", "m"} {
-		ins := "INSERT INTO hazard_counts (grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) " +
-			recountSelect(driver, g, where, asof)
-		if err := db.Exec(ins, args...); err != nil {
-			return err
+	for _, agg := range levels {
+		for _, g := range []string{"d", "m"} {
+			ins := "INSERT INTO hazard_counts (agg, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed) " +
+				recountSelect(driver, agg, g, where, asof)
+			if err := db.Exec(ins, args...); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -315,7 +359,8 @@ func (e execer) Exec(sql string, values ...any) error { return e.tx.DB.Exec(sql,
 // RecountUnits recomputes, in this transaction, the counts of every hazard
 // whose responsible unit is one of ids: call it after a bulk change that
 // moves hazards between units (a unit merge: RecountUnits(from, to)) in
-// the same transaction.
+// the same transaction. The region-only level holds no unit, so a move
+// between units leaves it as it is.
 func (tx *Tx) RecountUnits(ids ...uint) error {
 	if len(ids) == 0 {
 		return nil
@@ -329,7 +374,7 @@ func (tx *Tx) RecountUnits(ids ...uint) error {
 	if err != nil {
 		return err
 	}
-	if err := rebuildCounts(execer{tx}, tx.s.driver, asof, "unit_id IN ("+marks+")", "unit_id IN ("+marks+")", args...); err != nil {
+	if err := rebuildCounts(execer{tx}, tx.s.driver, asof, []int{aggAll, aggUnit}, "unit_id IN ("+marks+")", "agg IN (0, 1) AND unit_id IN ("+marks+")", args...); err != nil {
 		return fmt.Errorf("models: recount units: %w", err)
 	}
 	return nil
@@ -344,7 +389,7 @@ func (s *Store) RebuildCounts(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := rebuildCounts(execer{tx}, s.driver, asof, "", ""); err != nil {
+		if err := rebuildCounts(execer{tx}, s.driver, asof, aggs, "", ""); err != nil {
 			return fmt.Errorf("models: rebuild counts: %w", err)
 		}
 		return nil
@@ -354,6 +399,7 @@ func (s *Store) RebuildCounts(ctx context.Context) error {
 // CountDiff is one row of hazard_counts that differs from what the hazards
 // say.
 type CountDiff struct {
+	Agg                           int // level: 0 every column, 1 region and unit, 2 region
 	Grain, Period                 string
 	RegionID, UnitID, CommitteeID uint
 	CampaignID                    uint
@@ -367,8 +413,8 @@ type CountDiff struct {
 
 // String says what differs, for the check command.
 func (d CountDiff) String() string {
-	return fmt.Sprintf("%s %s region=%d sector=%q state=%s overdue=%v unit=%d committee=%d campaign=%d: stored %d (closed %d, %ds), hazards say %d (closed %d, %ds)",
-		d.Grain, d.Period, d.RegionID, d.Sector, d.State, d.Overdue, d.UnitID, d.CommitteeID, d.CampaignID,
+	return fmt.Sprintf("level %d %s %s region=%d sector=%q state=%s overdue=%v unit=%d committee=%d campaign=%d: stored %d (closed %d, %ds), hazards say %d (closed %d, %ds)",
+		d.Agg, d.Grain, d.Period, d.RegionID, d.Sector, d.State, d.Overdue, d.UnitID, d.CommitteeID, d.CampaignID,
 		d.Stored, d.StoredTimed, d.StoredSecs, d.Actual, d.ActualTimed, d.ActualSecs)
 }
 
@@ -377,6 +423,7 @@ func (d CountDiff) String() string {
 // It reads; it changes nothing (RebuildCounts repairs).
 func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 	type row struct {
+		Agg                           int
 		Grain, Period                 string
 		RegionID, UnitID, CommitteeID uint
 		CampaignID                    uint
@@ -386,6 +433,7 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 		N, ClosedSecs, ClosedTimed    int64
 	}
 	type key struct {
+		Agg                           int
 		Grain, Period                 string
 		RegionID, UnitID, CommitteeID uint
 		CampaignID                    uint
@@ -394,7 +442,7 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 		Overdue                       int
 	}
 	keyOf := func(r row) key {
-		return key{r.Grain, r.Period, r.RegionID, r.UnitID, r.CommitteeID, r.CampaignID, r.Sector, r.State, r.Overdue}
+		return key{r.Agg, r.Grain, r.Period, r.RegionID, r.UnitID, r.CommitteeID, r.CampaignID, r.Sector, r.State, r.Overdue}
 	}
 	db := s.DB.WithContext(ctx)
 	var asof []string
@@ -402,7 +450,7 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 		return nil, fmt.Errorf("models: check counts: no counts_asof row (%v)", err)
 	}
 	var stored []row
-	if err := db.Raw("SELECT grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed FROM hazard_counts").
+	if err := db.Raw("SELECT agg, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, n, closed_secs, closed_timed FROM hazard_counts").
 		Scan(&stored).Error; err != nil {
 		return nil, fmt.Errorf("models: check counts: %w", err)
 	}
@@ -412,18 +460,20 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 	}
 	var diffs []CountDiff
 	seen := map[key]bool{}
-	for _, g := range []string{"d", "m"} {
-		var actual []row
-		if err := db.Raw(recountSelect(s.driver, g, "", asof[0])).Scan(&actual).Error; err != nil {
-			return nil, fmt.Errorf("models: check counts: %w", err)
-		}
-		for _, a := range actual {
-			k := keyOf(a)
-			seen[k] = true
-			st := got[k]
-			if st.N != a.N || st.ClosedSecs != a.ClosedSecs || st.ClosedTimed != a.ClosedTimed {
-				diffs = append(diffs, CountDiff{a.Grain, a.Period, a.RegionID, a.UnitID, a.CommitteeID, a.CampaignID, a.Sector, a.State, a.Overdue == 1,
-					st.N, a.N, st.ClosedSecs, a.ClosedSecs, st.ClosedTimed, a.ClosedTimed})
+	for _, agg := range aggs {
+		for _, g := range []string{"d", "m"} {
+			var actual []row
+			if err := db.Raw(recountSelect(s.driver, agg, g, "", asof[0])).Scan(&actual).Error; err != nil {
+				return nil, fmt.Errorf("models: check counts: %w", err)
+			}
+			for _, a := range actual {
+				k := keyOf(a)
+				seen[k] = true
+				st := got[k]
+				if st.N != a.N || st.ClosedSecs != a.ClosedSecs || st.ClosedTimed != a.ClosedTimed {
+					diffs = append(diffs, CountDiff{a.Agg, a.Grain, a.Period, a.RegionID, a.UnitID, a.CommitteeID, a.CampaignID, a.Sector, a.State, a.Overdue == 1,
+						st.N, a.N, st.ClosedSecs, a.ClosedSecs, st.ClosedTimed, a.ClosedTimed})
+				}
 			}
 		}
 	}
@@ -431,7 +481,7 @@ func (s *Store) CheckCounts(ctx context.Context) ([]CountDiff, error) {
 		if seen[k] || (st.N == 0 && st.ClosedSecs == 0 && st.ClosedTimed == 0) {
 			continue
 		}
-		diffs = append(diffs, CountDiff{st.Grain, st.Period, st.RegionID, st.UnitID, st.CommitteeID, st.CampaignID, st.Sector, st.State, st.Overdue == 1,
+		diffs = append(diffs, CountDiff{st.Agg, st.Grain, st.Period, st.RegionID, st.UnitID, st.CommitteeID, st.CampaignID, st.Sector, st.State, st.Overdue == 1,
 			st.N, 0, st.ClosedSecs, 0, st.ClosedTimed, 0})
 	}
 	slices.SortFunc(diffs, func(a, b CountDiff) int { return cmp.Compare(a.String(), b.String()) })
@@ -546,6 +596,7 @@ func (tx *Tx) advanceCounts(today string) error {
 		lo, hi, now = today, from, 0
 	}
 	type row struct {
+		Agg                           int
 		Grain, Period                 string
 		RegionID, UnitID, CommitteeID uint
 		CampaignID                    uint
@@ -555,19 +606,21 @@ func (tx *Tx) advanceCounts(today string) error {
 		N, ClosedSecs, ClosedTimed    int64
 	}
 	var deltas []countDelta
-	for _, g := range []string{"d", "m"} {
-		var rows []row
-		where := "state IN ('reported', 'rectifying') AND deadline IS NOT NULL AND deadline <> '' AND deadline >= '" + quoteless(lo) + "' AND deadline < '" + quoteless(hi) + "'"
-		if err := tx.DB.Raw(recountSelect(tx.s.driver, g, where, "")).Scan(&rows).Error; err != nil {
-			return fmt.Errorf("models: advance counts: %w", err)
-		}
-		for _, r := range rows {
-			d := countDelta{Grain: r.Grain, Period: r.Period, Region: r.RegionID, Unit: r.UnitID, Committee: r.CommitteeID, Campaign: r.CampaignID,
-				Sector: r.Sector, State: r.State}
-			was, is := d, d
-			was.Overdue, was.N = 1-now, -r.N
-			is.Overdue, is.N = now, r.N
-			deltas = append(deltas, was, is)
+	where := "state IN ('reported', 'rectifying') AND deadline IS NOT NULL AND deadline <> '' AND deadline >= '" + quoteless(lo) + "' AND deadline < '" + quoteless(hi) + "'"
+	for _, agg := range aggs {
+		for _, g := range []string{"d", "m"} {
+			var rows []row
+			if err := tx.DB.Raw(recountSelect(tx.s.driver, agg, g, where, "")).Scan(&rows).Error; err != nil {
+				return fmt.Errorf("models: advance counts: %w", err)
+			}
+			for _, r := range rows {
+				d := countDelta{Agg: r.Agg, Grain: r.Grain, Period: r.Period, Region: r.RegionID, Unit: r.UnitID, Committee: r.CommitteeID, Campaign: r.CampaignID,
+					Sector: r.Sector, State: r.State}
+				was, is := d, d
+				was.Overdue, was.N = 1-now, -r.N
+				is.Overdue, is.N = now, r.N
+				deltas = append(deltas, was, is)
+			}
 		}
 	}
 	if err := tx.applyCounts(deltas); err != nil {

@@ -3,6 +3,7 @@ package models_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,13 +185,59 @@ func TestCountsFollowEveryChange(t *testing.T) {
 					}
 				}
 			}
+			// A viewer's scope: its region, unit or committee lies in it.
+			// Each grouping reads another level (region and unit for a
+			// county by region or unit, every column by sector or for the
+			// gas committee's scope), and each must give the same total.
+			for _, code := range []string{"maojian", "zhangwan", "zwh_gas", "gasco"} {
+				var scope *models.Unit
+				var ids []uint
+				totals := map[string]models.Figures{}
+				err := s.InTx(ctx, func(tx *models.Tx) error {
+					var err error
+					if scope, err = tx.FindUnitByCode(code); err != nil {
+						return err
+					}
+					if ids, err = tx.SubtreeIDs(scope); err != nil {
+						return err
+					}
+					sf := f
+					sf.Scope = scope
+					if totals["summary"], err = tx.Summary(sf); err != nil {
+						return err
+					}
+					for _, by := range []models.Grouping{models.ByRegion, models.BySector, models.ByUnit} {
+						if totals[string(by)], _, err = tx.SummaryAndBy(sf, by); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				inScope := func(h *models.Hazard) bool {
+					for _, p := range []*uint{h.RegionID, h.UnitID, h.CommitteeID} {
+						if p != nil && slices.Contains(ids, *p) {
+							return true
+						}
+					}
+					return false
+				}
+				want := figuresOf(t, s, from, to, inScope)
+				for k, got := range totals {
+					if got != want {
+						t.Errorf("%s, scope %s, %s: %+v, counted %+v", p.name, code, k, got, want)
+					}
+				}
+			}
 		}
 	})
 }
 
 // A count row changed behind the ledger's back, one deleted and one added
-// out of nothing are each reported by the check with what the hazards say;
-// a rebuild makes the check clean again.
+// out of nothing are each reported by the check with what the hazards say,
+// in the rolled-up levels too; a rebuild makes the check clean again.
 func TestCheckCountsReportsACorruptedRow(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		setup(t, s)
@@ -202,14 +249,16 @@ func TestCheckCountsReportsACorruptedRow(t *testing.T) {
 		if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
 			t.Fatalf("fresh ledger: %v %v", diffs, err)
 		}
-		if err := s.DB.Exec("UPDATE hazard_counts SET n = n + 5 WHERE grain = 'd' AND period = '2023-03-01'").Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DB.Exec("DELETE FROM hazard_counts WHERE grain = 'm' AND period = '2023-02-01'").Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DB.Exec("INSERT INTO hazard_counts (grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n) VALUES ('d', '2023-05-05', 0, '消防', 'closed', 0, 0, 0, 1)").Error; err != nil {
-			t.Fatal(err)
+		for _, q := range []string{
+			"UPDATE hazard_counts SET n = n + 5 WHERE agg = 0 AND grain = 'd' AND period = '2023-03-01'",
+			"DELETE FROM hazard_counts WHERE agg = 0 AND grain = 'm' AND period = '2023-02-01'",
+			"INSERT INTO hazard_counts (agg, grain, period, region_id, sector, state, unit_id, committee_id, campaign_id, n) VALUES (0, 'd', '2023-05-05', 0, '消防', 'closed', 0, 0, 0, 1)",
+			"UPDATE hazard_counts SET n = n + 9 WHERE agg = 2 AND grain = 'm' AND period = '2023-03-01'",
+			"DELETE FROM hazard_counts WHERE agg = 1 AND grain = 'd' AND period = '2023-02-14'",
+		} {
+			if err := s.DB.Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
 		}
 		diffs, err := s.CheckCounts(ctx)
 		if err != nil {
@@ -220,10 +269,12 @@ func TestCheckCountsReportsACorruptedRow(t *testing.T) {
 			text = append(text, d.String())
 		}
 		got := strings.Join(text, "\n")
-		if len(diffs) != 3 ||
-			!strings.Contains(got, "d 2023-03-01") || !strings.Contains(got, "stored 7 (closed 0, 0s), hazards say 2") ||
-			!strings.Contains(got, "m 2023-02-01") || !strings.Contains(got, "stored 0 (closed 0, 0s), hazards say 1") ||
-			!strings.Contains(got, "d 2023-05-05") || !strings.Contains(got, "stored 1 (closed 0, 0s), hazards say 0") {
+		if len(diffs) != 5 ||
+			!strings.Contains(got, "level 0 d 2023-03-01") || !strings.Contains(got, "stored 7 (closed 0, 0s), hazards say 2") ||
+			!strings.Contains(got, "level 0 m 2023-02-01") || !strings.Contains(got, "stored 0 (closed 0, 0s), hazards say 1") ||
+			!strings.Contains(got, "level 0 d 2023-05-05") || !strings.Contains(got, "stored 1 (closed 0, 0s), hazards say 0") ||
+			!strings.Contains(got, "level 2 m 2023-03-01") || !strings.Contains(got, "stored 11 (closed 0, 0s), hazards say 2") ||
+			!strings.Contains(got, "level 1 d 2023-02-14") {
 			t.Fatalf("check reported:\n%s", got)
 		}
 		if err := s.RebuildCounts(ctx); err != nil {
@@ -258,10 +309,12 @@ func TestRecountUnitsAfterABulkMove(t *testing.T) {
 		if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
 			t.Fatalf("after the move: %v %v", diffs, err)
 		}
-		var n int64
-		s.DB.Raw("SELECT COALESCE(SUM(n), 0) FROM hazard_counts WHERE grain = 'd' AND unit_id = ?", *maojian).Scan(&n)
-		if n != 3 {
-			t.Fatalf("the receiving unit counts %d hazards, want 3", n)
+		for agg := range 2 { // every column; region and unit
+			var n int64
+			s.DB.Raw("SELECT COALESCE(SUM(n), 0) FROM hazard_counts WHERE agg = ? AND grain = 'd' AND unit_id = ?", agg, *maojian).Scan(&n)
+			if n != 3 {
+				t.Fatalf("level %d: the receiving unit counts %d hazards, want 3", agg, n)
+			}
 		}
 	})
 }

@@ -47,6 +47,7 @@ var migrations = []migration{
 	{80, "pre-aggregated counts for summaries, overdue index", migrate80},
 	{81, "counts kept as of a day, with the overdue among them", migrate81},
 	{82, "the directory's version, bumped by every write to it", migrate82},
+	{86, "counts rolled up by region and unit and by region alone, indexed by scope", migrate86},
 }
 
 // LatestVersion is the schema version this build expects.
@@ -512,6 +513,57 @@ func migrate81(db *gorm.DB) error {
 			"SUM(CASE WHEN state = 'closed' AND closed_at IS NOT NULL THEN 1 ELSE 0 END) " +
 			"FROM hazards GROUP BY " + g.period + ", COALESCE(region_id, 0), sector, state, COALESCE(unit_id, 0), COALESCE(committee_id, 0), COALESCE(campaign_id, 0)").Error
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrate86 adds the level column agg to hazard_counts: level 0 is every
+// row there was, level 1 the same counts without sector, committee and
+// campaign, level 2 without the unit too (see daily.go); both are summed
+// from level 0, so they are as of the same day. Indexes by region, unit
+// and committee let a scoped summary read its own rows only. The table is
+// derived data: it is copied into a new one with the new key.
+func migrate86(db *gorm.DB) error {
+	mysql := db.Dialector.Name() == "mysql"
+	create := `CREATE TABLE hazard_counts_new (
+		agg SMALLINT NOT NULL DEFAULT 0,
+		grain CHAR(1) NOT NULL,
+		period VARCHAR(10) NOT NULL,
+		region_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		sector VARCHAR(32) NOT NULL DEFAULT '',
+		state VARCHAR(20) NOT NULL,
+		overdue SMALLINT NOT NULL DEFAULT 0,
+		unit_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		committee_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		campaign_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+		n BIGINT NOT NULL DEFAULT 0,
+		closed_secs BIGINT NOT NULL DEFAULT 0,
+		closed_timed BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (agg, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id)
+	)`
+	if mysql {
+		create += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+	}
+	cols := "n, closed_secs, closed_timed"
+	sums := "SUM(n), SUM(closed_secs), SUM(closed_timed)"
+	for _, q := range []string{
+		"DROP TABLE IF EXISTS hazard_counts_new",
+		create,
+		"INSERT INTO hazard_counts_new (agg, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, " + cols + ") " +
+			"SELECT 0, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, " + cols + " FROM hazard_counts WHERE n <> 0 OR closed_secs <> 0 OR closed_timed <> 0",
+		"INSERT INTO hazard_counts_new (agg, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, " + cols + ") " +
+			"SELECT 1, grain, period, region_id, '', state, overdue, unit_id, 0, 0, " + sums + " FROM hazard_counts GROUP BY grain, period, region_id, state, overdue, unit_id",
+		"INSERT INTO hazard_counts_new (agg, grain, period, region_id, sector, state, overdue, unit_id, committee_id, campaign_id, " + cols + ") " +
+			"SELECT 2, grain, period, region_id, '', state, overdue, 0, 0, 0, " + sums + " FROM hazard_counts GROUP BY grain, period, region_id, state, overdue",
+		"DROP TABLE hazard_counts",
+		"ALTER TABLE hazard_counts_new RENAME TO hazard_counts",
+		"CREATE INDEX idx_hazard_counts_region ON hazard_counts (agg, region_id, grain, period)",
+		"CREATE INDEX idx_hazard_counts_unit ON hazard_counts (agg, unit_id, grain, period)",
+		"CREATE INDEX idx_hazard_counts_committee ON hazard_counts (agg, committee_id, grain, period)",
+	} {
+		if err := db.Exec(q).Error; err != nil {
 			return err
 		}
 	}

@@ -90,10 +90,14 @@ func (f *Figures) add(r stateCounts) {
 
 // counts returns a summary's figures grouped by (col, state): how many
 // hazards of each group are in each state and how many of the open ones
-// are past their deadline today, with the closed-time sums, in one grouped
-// query over the pre-aggregated hazard_counts (a year is twelve month rows
-// per group, see daily.go), moved to today first if need be. col is "" for
-// no group, "found_on" for each day (the day rows).
+// are past their deadline today, with the closed-time sums, from the
+// pre-aggregated hazard_counts (a year is twelve month rows per group, see
+// daily.go), moved to today first if need be. col is "" for no group,
+// "found_on" for each day (the day rows). It reads the coarsest level that
+// has what f and col need; a scope's rows are read through the indexes by
+// region, unit and committee, one disjoint part each, so a county reads its
+// own rows, not the city's. A group may come back in several rows: callers
+// add them up.
 func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
 	if err := tx.ensureCountsAsOf(); err != nil {
 		return nil, err
@@ -102,9 +106,34 @@ func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
 	if col == "found_on" { // each day: the day rows only
 		ccol, f.byDay = "period", true
 	}
-	q, err := tx.filtered(tx.DB.Table("hazard_counts"), f, true)
-	if err != nil {
-		return nil, err
+	agg := aggRegion
+	if f.UnitID != nil || col == "unit_id" {
+		agg = aggUnit
+	}
+	if f.Sector != "" || f.CampaignID != nil || col == "sector" {
+		agg = aggAll
+	}
+	var ids []uint
+	scoped := f.Scope != nil && !tx.CityWide(f.Scope)
+	if scoped {
+		var err error
+		if ids, err = tx.SubtreeIDs(f.Scope); err != nil {
+			return nil, err
+		}
+		if agg == aggRegion {
+			agg = aggUnit
+		}
+		if agg == aggUnit {
+			// Levels 1 and 2 hold no committee: a scope that some hazard's
+			// supervising committee lies in reads level 0.
+			var hit []int
+			if err := tx.DB.Raw("SELECT 1 FROM hazard_counts WHERE agg = 0 AND committee_id IN ? AND n <> 0 LIMIT 1", ids).Scan(&hit).Error; err != nil {
+				return nil, err
+			}
+			if len(hit) > 0 {
+				agg = aggAll
+			}
+		}
 	}
 	sel := "state, SUM(n) AS n, SUM(CASE WHEN overdue = 1 THEN n ELSE 0 END) AS past_due, SUM(closed_secs) AS secs, SUM(closed_timed) AS timed"
 	group := "state"
@@ -115,9 +144,45 @@ func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
 		}
 		sel, group = cast+" AS k, "+sel, ccol+", state"
 	}
+	// The scope's hazards are those whose region, unit or committee lies in
+	// it: three disjoint parts, each read through its own index.
+	parts := []struct {
+		index, where string
+		args         []any
+	}{{"", "", nil}}
+	if scoped {
+		parts = []struct {
+			index, where string
+			args         []any
+		}{
+			{"idx_hazard_counts_region", "region_id IN ?", []any{ids}},
+			{"idx_hazard_counts_unit", "unit_id IN ? AND region_id NOT IN ?", []any{ids, ids}},
+		}
+		if agg == aggAll {
+			parts = append(parts, struct {
+				index, where string
+				args         []any
+			}{"idx_hazard_counts_committee", "committee_id IN ? AND region_id NOT IN ? AND unit_id NOT IN ?", []any{ids, ids, ids}})
+		}
+	}
 	var rows []stateCounts
-	if err := q.Select(sel).Group(group).Scan(&rows).Error; err != nil {
-		return nil, err
+	for _, p := range parts {
+		table := "hazard_counts"
+		if p.index != "" && tx.s.driver == "mysql" {
+			table += " FORCE INDEX (" + p.index + ")"
+		}
+		q, err := tx.filtered(tx.DB.Table(table).Where("agg = ?", agg), f, true)
+		if err != nil {
+			return nil, err
+		}
+		if p.where != "" {
+			q = q.Where(p.where, p.args...)
+		}
+		var got []stateCounts
+		if err := q.Select(sel).Group(group).Scan(&got).Error; err != nil {
+			return nil, err
+		}
+		rows = append(rows, got...)
 	}
 	for i := range rows {
 		if rows[i].K != nil && *rows[i].K == "0" && col != "sector" {
@@ -162,7 +227,7 @@ func (tx *Tx) filtered(q *gorm.DB, f SummaryFilter, counts bool) (*gorm.DB, erro
 	if f.Sector != "" {
 		q = q.Where("sector = ?", f.Sector)
 	}
-	if f.Scope != nil && !tx.CityWide(f.Scope) {
+	if f.Scope != nil && !tx.CityWide(f.Scope) && !counts { // counts: see counts
 		ids, err := tx.SubtreeIDs(f.Scope)
 		if err != nil {
 			return nil, err
@@ -190,16 +255,25 @@ func (tx *Tx) Summary(f SummaryFilter) (Figures, error) {
 // unit (from the pre-aggregated counts and the overdue index). By region and by sector every group appears, in
 // the directory's (or the plan's) order, even with nothing found.
 func (tx *Tx) SummaryBy(f SummaryFilter, by Grouping) ([]SummaryRow, error) {
+	_, out, err := tx.SummaryAndBy(f, by)
+	return out, err
+}
+
+// SummaryAndBy returns Summary(f) and SummaryBy(f, by) from one read of
+// the counts (首页 shows both).
+func (tx *Tx) SummaryAndBy(f SummaryFilter, by Grouping) (Figures, []SummaryRow, error) {
+	var total Figures
 	col := map[Grouping]string{ByRegion: "region_id", BySector: "sector", ByUnit: "unit_id"}[by]
 	if col == "" {
-		return nil, Errorf(EInvalid, "未知的分组：%s", by)
+		return total, nil, Errorf(EInvalid, "未知的分组：%s", by)
 	}
 	rows, err := tx.counts(f, col)
 	if err != nil {
-		return nil, fmt.Errorf("models: summary by %s: %w", by, err)
+		return total, nil, fmt.Errorf("models: summary by %s: %w", by, err)
 	}
 	got := map[string]Figures{}
 	for _, r := range rows {
+		total.add(r)
 		k := ""
 		if r.K != nil {
 			k = *r.K
@@ -222,14 +296,14 @@ func (tx *Tx) SummaryBy(f SummaryFilter, by Grouping) ([]SummaryRow, error) {
 	case ByRegion:
 		regions, err := tx.Regions()
 		if err != nil {
-			return nil, err
+			return total, nil, err
 		}
 		// A scope inside one county shows that county; a city-wide or
 		// special-committee scope shows every county.
 		var only *Unit
 		if f.Scope != nil {
 			if only, err = tx.RegionOf(f.Scope); err != nil {
-				return nil, err
+				return total, nil, err
 			}
 		}
 		for _, r := range regions {
@@ -256,7 +330,7 @@ func (tx *Tx) SummaryBy(f SummaryFilter, by Grouping) ([]SummaryRow, error) {
 		}
 		units, err := tx.UnitsByID(ids...)
 		if err != nil {
-			return nil, err
+			return total, nil, err
 		}
 		for _, id := range ids {
 			if u := units[id]; u != nil {
@@ -268,7 +342,7 @@ func (tx *Tx) SummaryBy(f SummaryFilter, by Grouping) ([]SummaryRow, error) {
 		}
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Found > out[j].Found })
 	}
-	return out, nil
+	return total, out, nil
 }
 
 // summaryQuery starts a query over hazards restricted by f.

@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ func main() {
 	rows := flag.Int("rows", 100_000, "hazards to generate")
 	runs := flag.Int("runs", 200, "requests per page")
 	drop := flag.Bool("drop", true, "drop the database afterwards")
+	spread := flag.String("spread", "county", "county: a hazard's unit lies in its county, the committee follows the sector, the campaign the date (a real ledger); random: region, unit and committee drawn apart from the whole directory (the worst shape for the counts)")
 	flag.Parse()
 	if *dsn == "" {
 		log.Fatal("benchpages: -dsn is required (a MySQL/MariaDB database to create)")
@@ -66,7 +68,7 @@ func main() {
 	if _, err := s.ImportDirectoryFile(ctx, config.ShiyanDirectory); err != nil {
 		log.Fatal(err)
 	}
-	generate(ctx, s, *rows)
+	generate(ctx, s, *rows, *spread == "random")
 
 	cfg := config.Default() // demo mode: sign in through /h5/demo-login
 	dir, _ := os.MkdirTemp("", "benchpages")
@@ -81,6 +83,7 @@ func main() {
 	contact := signIn(router, "qianjiu") // the hazard's unit contact
 
 	fmt.Printf("ledger: %d generated hazards + 1 worked through; clock %s\n", *rows, now.Format("2006-01-02 15:04"))
+	printMachine(s)
 	fmt.Printf("%-44s %8s %8s %8s %8s %9s\n", "page", "p50", "p95", "p99", "max", "bytes")
 	after := cursorPage(router, county)
 	for _, p := range []struct {
@@ -109,18 +112,40 @@ func main() {
 }
 
 // generate inserts rows hazards of 2023 spread over the ten counties,
-// their units and the sectors, with a realistic mix of states.
-func generate(ctx context.Context, s *models.Store, rows int) {
-	var regions, units []uint
+// their units and the sectors, with a realistic mix of states. With random,
+// each hazard's region, unit and committee are drawn apart from the whole
+// directory: no two hazards of a day share a count row, the worst case
+// for the pre-aggregated counts.
+func generate(ctx context.Context, s *models.Store, rows int, random bool) {
+	type place struct{ region, unit uint }
+	var places []place
+	var regions, units, committeeIDs []uint
+	committees := map[string]uint{}
+	var campaign *models.Campaign
 	s.InTx(ctx, func(tx *models.Tx) error {
 		rs, _ := tx.Regions()
 		for _, r := range rs {
 			regions = append(regions, r.ID)
 		}
 		all, _ := tx.Units(models.KindDepartment, models.KindTown, models.KindEnterprise)
-		for _, u := range all {
-			units = append(units, u.ID)
+		for i := range all {
+			units = append(units, all[i].ID)
+			r, _ := tx.RegionOf(&all[i])
+			if r == nil { // a city-level unit works in every county
+				for _, rr := range rs {
+					places = append(places, place{rr.ID, all[i].ID})
+				}
+				continue
+			}
+			places = append(places, place{r.ID, all[i].ID})
 		}
+		for _, sec := range models.Sectors {
+			if c, _ := tx.CommitteeForSector(sec); c != nil {
+				committees[sec] = c.ID
+				committeeIDs = append(committeeIDs, c.ID)
+			}
+		}
+		campaign, _ = tx.CampaignOn(models.NewDate(2023, 3, 1))
 		return nil
 	})
 	start := time.Now()
@@ -132,8 +157,8 @@ func generate(ctx context.Context, s *models.Store, rows int) {
 	for done := 0; done < rows; done += batch {
 		n := min(batch, rows-done)
 		var sb strings.Builder
-		args := make([]any, 0, n*14)
-		sb.WriteString("INSERT INTO hazards (year, seq, number, title, description, region_id, unit_id, sector, state, deadline, found_on, level, grade, created_at, updated_at) VALUES ")
+		args := make([]any, 0, n*16)
+		sb.WriteString("INSERT INTO hazards (year, seq, number, title, description, region_id, unit_id, committee_id, campaign_id, sector, state, deadline, found_on, level, grade, created_at, updated_at) VALUES ")
 		for i := range n {
 			seq := 1000 + done + i
 			found := base.AddDate(0, 0, rng.IntN(106)) // 1 Jan to 16 Apr
@@ -141,11 +166,24 @@ func generate(ctx context.Context, s *models.Store, rows int) {
 			if i > 0 {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(2023,?,?,?,?,?,?,?,?,?,?,'county','一般',?,?)")
+			sb.WriteString("(2023,?,?,?,?,?,?,?,?,?,?,?,?,'county','一般',?,?)")
 			t := titles[rng.IntN(len(titles))]
+			sector := models.Sectors[rng.IntN(len(models.Sectors))]
+			p := places[rng.IntN(len(places))]
+			var committee, camp *uint
+			if c, ok := committees[sector]; ok {
+				committee = &c
+			}
+			if random {
+				p = place{regions[rng.IntN(len(regions))], units[rng.IntN(len(units))]}
+				c := committeeIDs[rng.IntN(len(committeeIDs))]
+				committee = &c
+			}
+			if campaign != nil && !models.DateOf(found, time.UTC).Before(campaign.Start) && !models.DateOf(found, time.UTC).After(campaign.End) {
+				camp = &campaign.ID
+			}
 			args = append(args, seq, fmt.Sprintf("YH2023-%04d", seq), t, t+"，现场检查发现，需限期整改。",
-				regions[rng.IntN(len(regions))], units[rng.IntN(len(units))],
-				models.Sectors[rng.IntN(len(models.Sectors))], states[rng.IntN(len(states))],
+				p.region, p.unit, committee, camp, sector, states[rng.IntN(len(states))],
 				deadline.Format("2006-01-02"), found.Format("2006-01-02"), found, found)
 		}
 		if err := s.DB.WithContext(ctx).Exec(sb.String(), args...).Error; err != nil {
@@ -153,14 +191,20 @@ func generate(ctx context.Context, s *models.Store, rows int) {
 		}
 	}
 	s.DB.Exec("ANALYZE TABLE hazards")
-	fmt.Printf("generated %d hazards in %v\n", rows, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("generated %d hazards in %v (spread: %s)\n", rows, time.Since(start).Round(time.Millisecond), map[bool]string{true: "random", false: "county"}[random])
 	// The rows went in behind the models' back: build their pre-aggregated
 	// counts, as migration 80 does for an existing ledger.
 	t0 := time.Now()
 	if err := s.RebuildCounts(ctx); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("rebuilt the counts in %v\n", time.Since(t0).Round(time.Millisecond))
+	s.DB.Exec("ANALYZE TABLE hazard_counts")
+	var counts []struct {
+		Agg int
+		N   int64
+	}
+	s.DB.Raw("SELECT agg, COUNT(*) AS n FROM hazard_counts GROUP BY agg ORDER BY agg").Scan(&counts)
+	fmt.Printf("rebuilt the counts in %v: rows by level (every column, region+unit, region) %v\n", time.Since(t0).Round(time.Millisecond), counts)
 }
 
 // showcase works one hazard through its life the way people do — report,
@@ -289,4 +333,16 @@ func part(name string, runs int, fn func() error) {
 		return fmt.Sprintf("%.1fms", float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())/1000)
 	}
 	fmt.Printf("%-44s %8s %8s %8s %8s\n", name, q(0.50), q(0.95), q(0.99), q(1))
+}
+
+// printMachine prints what the figures need beside them: cores, the
+// database's version and buffer pool, and the load average.
+func printMachine(s *models.Store) {
+	var version string
+	var pool int64
+	s.DB.Raw("SELECT VERSION()").Scan(&version)
+	s.DB.Raw("SELECT @@innodb_buffer_pool_size").Scan(&pool)
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("machine: %d cores (GOMAXPROCS %d), %s, innodb_buffer_pool_size %d MB, load average %s\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), version, pool>>20, strings.Join(strings.Fields(string(load))[:3], " "))
 }
