@@ -84,7 +84,7 @@ func main() {
 
 	fmt.Printf("ledger: %d generated hazards + 1 worked through; clock %s\n", *rows, now.Format("2006-01-02 15:04"))
 	printMachine(s)
-	fmt.Printf("%-44s %8s %8s %8s %8s %9s\n", "page", "p50", "p95", "p99", "max", "bytes")
+	fmt.Printf("%-44s %8s %8s %8s %8s %9s %9s\n", "page", "p50", "p95", "p99", "max", "bytes", "gzipped")
 	after := cursorPage(router, county)
 	for _, p := range []struct {
 		name, path string
@@ -107,7 +107,8 @@ func main() {
 	}
 	for _, a := range []string{"app.css", "app.js"} {
 		rec := get(router, "/h5/static/"+a, "")
-		fmt.Printf("%-44s %44d\n", "asset "+a+" (cached a year)", rec.Body.Len())
+		gz := getEncoded(router, "/h5/static/"+a, "", "gzip, deflate, br")
+		fmt.Printf("%-44s %44d %9d\n", "asset "+a+" (cached a year)", rec.Body.Len(), gz.Body.Len())
 	}
 }
 
@@ -264,9 +265,17 @@ func showcase(ctx context.Context, s *models.Store, b *bot.Bot, files bot.Files)
 }
 
 func get(h http.Handler, path, cookie string) *httptest.ResponseRecorder {
+	return getEncoded(h, path, cookie, "")
+}
+
+// getEncoded is get with an Accept-Encoding (a browser sends "gzip, deflate, br").
+func getEncoded(h http.Handler, path, cookie, accept string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
+	}
+	if accept != "" {
+		req.Header.Set("Accept-Encoding", accept)
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -301,7 +310,7 @@ func measure(h http.Handler, name, path, cookie string, runs int) {
 	size := 0
 	for i := range runs + 5 {
 		t0 := time.Now()
-		rec := get(h, path, cookie)
+		rec := getEncoded(h, path, cookie, "gzip, deflate, br") // as a browser asks: the time includes compressing
 		d := time.Since(t0)
 		if rec.Code != http.StatusOK {
 			log.Fatalf("%s: %d %s", name, rec.Code, rec.Body.String())
@@ -315,7 +324,8 @@ func measure(h http.Handler, name, path, cookie string, runs int) {
 	q := func(p float64) string {
 		return fmt.Sprintf("%.1fms", float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())/1000)
 	}
-	fmt.Printf("%-44s %8s %8s %8s %8s %9d\n", name, q(0.50), q(0.95), q(0.99), q(1), size)
+	whole := get(h, path, cookie)
+	fmt.Printf("%-44s %8s %8s %8s %8s %9d %9d\n", name, q(0.50), q(0.95), q(0.99), q(1), whole.Body.Len(), size)
 }
 
 // part times one call the way measure times a page.

@@ -1,6 +1,8 @@
 package h5_test
 
 import (
+	"compress/gzip"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -83,6 +85,48 @@ func TestHome(t *testing.T) {
 			t.Errorf("a period nobody can read: %d", a.status)
 		}
 	})
+}
+
+// Pages, styles and scripts are gzipped for a client that asks, and come
+// back whole once decompressed; photos and the .xlsx are not (compressed
+// already), and a client that does not ask gets plain bytes.
+func TestPagesAreGzipped(t *testing.T) {
+	st := newSite(t, modelstest.Open(t, "sqlite"))
+	st.hazard("燃气软管老化")
+	b := st.signIn("sunqi")
+	fetch := func(path, accept string) answer {
+		req, _ := http.NewRequest(http.MethodGet, b.abs(path), nil)
+		req.Header.Set("Accept-Encoding", accept) // set by hand: the client leaves the body as sent
+		return b.do(req)
+	}
+	for _, path := range []string{"/h5/", "/h5/static/app.css", "/h5/static/app.js", "/h5/ledger"} {
+		whole := fetch(path, "identity").body
+		a := fetch(path, "gzip, deflate, br")
+		if a.status != http.StatusOK || a.header.Get("Content-Encoding") != "gzip" || !strings.Contains(a.header.Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("%s: %d, Content-Encoding %q, Vary %q", path, a.status, a.header.Get("Content-Encoding"), a.header.Get("Vary"))
+		}
+		zr, err := gzip.NewReader(strings.NewReader(a.body))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		data, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if string(data) != whole || len(whole) < 100 {
+			t.Errorf("%s: %d bytes once decompressed, %d sent plain", path, len(data), len(whole))
+		}
+		if path != "/h5/static/app.js" && len(a.body)*2 > len(data) { // the script is 457 bytes
+			t.Errorf("%s: %d bytes sent for %d", path, len(a.body), len(data))
+		}
+		t.Logf("%s: %d bytes gzipped, %d whole", path, len(a.body), len(data))
+	}
+	if a := fetch("/h5/", "identity"); a.header.Get("Content-Encoding") != "" || !strings.Contains(a.body, "<html") {
+		t.Errorf("a client that does not ask for gzip gets %q", a.header.Get("Content-Encoding"))
+	}
+	if a := fetch("/h5/ledger.xlsx", "gzip"); a.status != http.StatusOK || a.header.Get("Content-Encoding") != "" || !strings.HasPrefix(a.body, "PK") {
+		t.Errorf("ledger.xlsx: %d, Content-Encoding %q", a.status, a.header.Get("Content-Encoding"))
+	}
 }
 
 func TestLedger(t *testing.T) {
