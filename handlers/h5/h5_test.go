@@ -478,6 +478,23 @@ func TestActions(t *testing.T) {
 		if sp.status != http.StatusOK || (sp.body != string(photo) && sp.body != string(heic)) {
 			t.Errorf("reviewer gets the after-photo: %d", sp.status)
 		}
+		// A HEIC photo that cannot be decoded shows a tile saying so; a tap
+		// opens its large view, which falls back to the photo as sent.
+		for _, at := range atts {
+			if at.ContentType != "image/heic" {
+				continue
+			}
+			th := super.get(fmt.Sprintf("/h5/photos/%d?size=thumb", at.ID))
+			if th.status != http.StatusOK || th.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(th.body, "HEIC 照片") || !strings.Contains(th.body, "点击查看原图") {
+				t.Errorf("HEIC tile: %d %s %q", th.status, th.header.Get("Content-Type"), th.body)
+			}
+			if !strings.Contains(body, fmt.Sprintf(`href="/h5/photos/%d?size=large"`, at.ID)) {
+				t.Error("the HEIC photo's tile does not open its large view")
+			}
+			if lg := super.get(fmt.Sprintf("/h5/photos/%d?size=large", at.ID)); lg.status != http.StatusOK || lg.body != string(heic) {
+				t.Errorf("large view of an undecodable HEIC: %d", lg.status)
+			}
+		}
 		// The same notice as a chat 整改: a review card linking this page.
 		out, err := s.Reads(ctx).FindOutbox(models.OutboxFilter{})
 		if err != nil {

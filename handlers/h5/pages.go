@@ -370,9 +370,9 @@ type hazardView struct {
 
 type photo struct {
 	ID    uint
-	URL   string
-	Image bool // the browser can show it (not HEIC)
-	Ready bool // fetched from WeCom
+	URL   string // the photo as sent
+	Full  string // what a tap opens: the photo, or a large JPEG of a HEIC one
+	Ready bool   // fetched from WeCom
 }
 
 type event struct {
@@ -445,8 +445,11 @@ func (p *Pages) showHazard(c *gin.Context, status int, done, errMsg string) {
 		return
 	}
 	for _, at := range atts {
-		ph := photo{ID: at.ID, URL: fmt.Sprintf("/h5/photos/%d", at.ID), Ready: at.Path != "",
-			Image: at.ContentType != "image/heic" && at.ContentType != "image/heif"}
+		ph := photo{ID: at.ID, URL: fmt.Sprintf("/h5/photos/%d", at.ID), Ready: at.Path != ""}
+		ph.Full = ph.URL
+		if at.ContentType == "image/heic" || at.ContentType == "image/heif" {
+			ph.Full += "?size=large"
+		}
 		if at.Phase == models.PhaseAfter {
 			hv.After = append(hv.After, ph)
 		} else {
@@ -549,11 +552,22 @@ func (p *Pages) Photo(c *gin.Context) {
 		p.fail(c, models.Errorf(models.ENotFound, "照片还没有从企业微信下载，请稍后再试"))
 		return
 	}
-	if c.Query("size") == "thumb" && (a.ContentType == "image/jpeg" || a.ContentType == "image/png" || a.ContentType == "") {
-		if p.thumb(c, a) {
+	heif := a.ContentType == "image/heic" || a.ContentType == "image/heif"
+	switch size := c.Query("size"); {
+	case size == "thumb" && (heif || a.ContentType == "image/jpeg" || a.ContentType == "image/png" || a.ContentType == ""):
+		if p.thumb(c, a, thumbSize) {
 			return
 		}
-		// A photo that cannot be decoded is served whole.
+		if heif { // a browser cannot show the photo itself in its place
+			heicTile(c)
+			return
+		}
+		// A JPEG or PNG that cannot be decoded is served whole.
+	case size == "large" && heif:
+		if p.thumb(c, a, largeSize) {
+			return
+		}
+		// Not decodable: the photo as sent (an iPhone shows it).
 	}
 	f, ctype, err := p.d.Files.Open(c.Request.Context(), a.Path)
 	if err != nil {
@@ -577,11 +591,20 @@ func (p *Pages) Photo(c *gin.Context) {
 	_, _ = io.Copy(c.Writer, f)
 }
 
-// thumb serves the thumbnail of photo a, made on first request and kept in
-// the files beside the photo; false when none can be made.
-func (p *Pages) thumb(c *gin.Context, a *models.Attachment) bool {
+// heicTile is the tile shown for a HEIC photo no thumbnail could be made of.
+func heicTile(c *gin.Context) {
+	c.Header("Cache-Control", "private, max-age=300")
+	c.Data(http.StatusOK, "image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="240" height="240" viewBox="0 0 240 240">`+
+		`<rect width="240" height="240" fill="#f2f3f5"/><text x="120" y="112" font-size="20" text-anchor="middle" fill="#4e5969">HEIC 照片</text>`+
+		`<text x="120" y="142" font-size="18" text-anchor="middle" fill="#4e5969">点击查看原图</text></svg>`))
+}
+
+// thumb serves a JPEG of photo a at most size on its longest side (the
+// thumbnail, or the large view of a HEIC photo), made on first request and
+// kept in the files beside the photo; false when none can be made.
+func (p *Pages) thumb(c *gin.Context, a *models.Attachment, size int) bool {
 	ctx := c.Request.Context()
-	name := thumbName(a.ID)
+	name := thumbName(a.ID, size)
 	var data []byte
 	if f, _, err := p.d.Files.Open(ctx, name); err == nil {
 		data, err = io.ReadAll(f)
@@ -595,7 +618,7 @@ func (p *Pages) thumb(c *gin.Context, a *models.Attachment) bool {
 		if err != nil {
 			return false
 		}
-		data, err = makeThumb(f)
+		data, err = makeSized(f, size)
 		f.Close()
 		if err != nil {
 			p.log.Info("no thumbnail", "attachment", a.ID, "err", err)

@@ -7,6 +7,8 @@ import (
 	"image/jpeg"
 	_ "image/png" // decode PNG photos for thumbnails
 	"io"
+
+	"github.com/gen2brain/heic"
 )
 
 // thumbSize is the longest side of a thumbnail, in pixels: three across a
@@ -17,14 +19,43 @@ const thumbSize = 240
 // it whole in memory).
 const maxThumbSource = 12 << 20
 
-// thumbName is where the thumbnail of a stored photo is kept, beside it.
-func thumbName(id uint) string { return fmt.Sprintf("thumbs/%d.jpg", id) }
+// largeSize is the longest side of the JPEG shown in place of a HEIC photo
+// when it is tapped: most phones' browsers cannot show HEIC itself.
+const largeSize = 1600
 
-// makeThumb decodes a JPEG or PNG photo and returns a JPEG at most
-// thumbSize on its longest side, each pixel the average of the block of
-// the photo it covers (a box filter: no moiré on the fine texture of walls
-// and pipes).
-func makeThumb(r io.Reader) ([]byte, error) {
+// thumbName is where the thumbnail (size thumbSize) or the large JPEG of a
+// HEIC photo (largeSize) is kept, beside the photo.
+func thumbName(id uint, size int) string {
+	if size == thumbSize {
+		return fmt.Sprintf("thumbs/%d.jpg", id)
+	}
+	return fmt.Sprintf("thumbs/%d-%d.jpg", id, size)
+}
+
+// isHEIF says whether data is a HEIF file (an iPhone's HEIC photo): an ISO
+// box "ftyp" whose brand is one of HEIF's.
+func isHEIF(data []byte) bool {
+	if len(data) < 12 || string(data[4:8]) != "ftyp" {
+		return false
+	}
+	switch string(data[8:12]) {
+	case "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1":
+		return true
+	}
+	return false
+}
+
+// makeThumb is makeSized at thumbSize.
+func makeThumb(r io.Reader) ([]byte, error) { return makeSized(r, thumbSize) }
+
+// makeSized decodes a JPEG, PNG or HEIC photo and returns a JPEG at most
+// size on its longest side, each pixel the average of the block of the
+// photo it covers (a box filter: no moiré on the fine texture of walls and
+// pipes). HEIC is decoded by github.com/gen2brain/heic: libheif and
+// libde265 compiled to WebAssembly and run by wazero, in pure Go (no cgo,
+// nothing to install; it would use a system libheif.so if one were
+// installed with its development link).
+func makeSized(r io.Reader, size int) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxThumbSource+1))
 	if err != nil {
 		return nil, err
@@ -32,7 +63,12 @@ func makeThumb(r io.Reader) ([]byte, error) {
 	if len(data) > maxThumbSource {
 		return nil, fmt.Errorf("h5: photo too large for a thumbnail")
 	}
-	src, _, err := image.Decode(bytes.NewReader(data))
+	var src image.Image
+	if isHEIF(data) {
+		src, err = heic.Decode(bytes.NewReader(data))
+	} else {
+		src, _, err = image.Decode(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("h5: decode photo: %w", err)
 	}
@@ -42,11 +78,11 @@ func makeThumb(r io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("h5: empty photo")
 	}
 	tw, th := w, h
-	if w > thumbSize || h > thumbSize {
+	if w > size || h > size {
 		if w >= h {
-			tw, th = thumbSize, max(1, h*thumbSize/w)
+			tw, th = size, max(1, h*size/w)
 		} else {
-			tw, th = max(1, w*thumbSize/h), thumbSize
+			tw, th = max(1, w*size/h), size
 		}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
