@@ -106,34 +106,13 @@ func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
 	if col == "found_on" { // each day: the day rows only
 		ccol, f.byDay = "period", true
 	}
-	agg := aggRegion
+	// The coarsest level with what f and col need.
+	need := aggRegion
 	if f.UnitID != nil || col == "unit_id" {
-		agg = aggUnit
+		need = aggUnit
 	}
 	if f.Sector != "" || f.CampaignID != nil || col == "sector" {
-		agg = aggAll
-	}
-	var ids []uint
-	scoped := f.Scope != nil && !tx.CityWide(f.Scope)
-	if scoped {
-		var err error
-		if ids, err = tx.SubtreeIDs(f.Scope); err != nil {
-			return nil, err
-		}
-		if agg == aggRegion {
-			agg = aggUnit
-		}
-		if agg == aggUnit {
-			// Levels 1 and 2 hold no committee: a scope that some hazard's
-			// supervising committee lies in reads level 0.
-			var hit []int
-			if err := tx.DB.Raw("SELECT 1 FROM hazard_counts WHERE agg = 0 AND committee_id IN ? AND n <> 0 LIMIT 1", ids).Scan(&hit).Error; err != nil {
-				return nil, err
-			}
-			if len(hit) > 0 {
-				agg = aggAll
-			}
-		}
+		need = aggAll
 	}
 	sel := "state, SUM(n) AS n, SUM(CASE WHEN overdue = 1 THEN n ELSE 0 END) AS past_due, SUM(closed_secs) AS secs, SUM(closed_timed) AS timed"
 	group := "state"
@@ -144,25 +123,25 @@ func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
 		}
 		sel, group = cast+" AS k, "+sel, ccol+", state"
 	}
-	// The scope's hazards are those whose region, unit or committee lies in
-	// it: three disjoint parts, each read through its own index.
-	parts := []struct {
+	type part struct {
+		agg          int
 		index, where string
 		args         []any
-	}{{"", "", nil}}
-	if scoped {
-		parts = []struct {
-			index, where string
-			args         []any
-		}{
-			{"idx_hazard_counts_region", "region_id IN ?", []any{ids}},
-			{"idx_hazard_counts_unit", "unit_id IN ? AND region_id NOT IN ?", []any{ids, ids}},
+	}
+	parts := []part{{need, "", "", nil}}
+	if f.Scope != nil && !tx.CityWide(f.Scope) {
+		ids, err := tx.SubtreeIDs(f.Scope)
+		if err != nil {
+			return nil, err
 		}
-		if agg == aggAll {
-			parts = append(parts, struct {
-				index, where string
-				args         []any
-			}{"idx_hazard_counts_committee", "committee_id IN ? AND region_id NOT IN ? AND unit_id NOT IN ?", []any{ids, ids, ids}})
+		// The scope's hazards are those whose region, unit or committee
+		// lies in it: three disjoint parts, each read through its own index
+		// at the coarsest level that can tell it apart (the region part of
+		// a county's total or trend reads the region-only level).
+		parts = []part{
+			{need, "idx_hazard_counts_region", "region_id IN ?", []any{ids}},
+			{min(need, aggUnit), "idx_hazard_counts_unit", "unit_id IN ? AND region_id NOT IN ?", []any{ids, ids}},
+			{aggAll, "idx_hazard_counts_committee", "committee_id IN ? AND region_id NOT IN ? AND unit_id NOT IN ?", []any{ids, ids, ids}},
 		}
 	}
 	var rows []stateCounts
@@ -171,7 +150,7 @@ func (tx *Tx) counts(f SummaryFilter, col string) ([]stateCounts, error) {
 		if p.index != "" && tx.s.driver == "mysql" {
 			table += " FORCE INDEX (" + p.index + ")"
 		}
-		q, err := tx.filtered(tx.DB.Table(table).Where("agg = ?", agg), f, true)
+		q, err := tx.filtered(tx.DB.Table(table).Where("agg = ?", p.agg), f, true)
 		if err != nil {
 			return nil, err
 		}
