@@ -232,6 +232,45 @@ func TestCountsFollowEveryChange(t *testing.T) {
 				}
 			}
 		}
+		// CountHazards answers from the counts what they can answer; the
+		// list it counts says the same.
+		var scope *models.Unit
+		if err := s.InTx(ctx, func(tx *models.Tx) error {
+			var err error
+			scope, err = tx.FindUnitByCode("maojian")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		from, to := models.NewDate(2023, 1, 17), models.NewDate(2023, 4, 9)
+		for i, f := range []models.HazardFilter{
+			{},
+			{Scope: scope},
+			{Scope: scope, Ledger: true, From: from, To: to},
+			{Scope: scope, States: []models.State{models.StateRectifying}, Overdue: true},
+			{Overdue: true},
+			{RegionID: zhangwan, Sector: "燃气"},
+			{UnitIDs: []uint{*gasco}, States: []models.State{models.StatePendingReview, models.StateClosed}},
+			{States: []models.State{models.StateWithdrawn}, From: from},
+			{Colour: models.ColourRed}, // from the hazards
+		} {
+			var n int64
+			var list []models.Hazard
+			err := s.InTx(ctx, func(tx *models.Tx) error {
+				var err error
+				if n, err = tx.CountHazards(f); err != nil {
+					return err
+				}
+				list, err = tx.FindHazards(f)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != int64(len(list)) || (i == 0 && n != 40) {
+				t.Errorf("filter %d %+v: CountHazards %d, the list has %d", i, f, n, len(list))
+			}
+		}
 	})
 }
 
