@@ -40,6 +40,7 @@ func main() {
 	rows := flag.Int("rows", 100_000, "hazards to generate")
 	runs := flag.Int("runs", 200, "requests per page")
 	drop := flag.Bool("drop", true, "drop the database afterwards")
+	reuse := flag.Bool("reuse", false, "reuse the ledger of an earlier run with -drop=false (migrated first; no new hazards but the one worked through)")
 	spread := flag.String("spread", "county", "county: a hazard's unit lies in its county, the committee follows the sector, the campaign the date (a real ledger); random: region, unit and committee drawn apart from the whole directory (the worst shape for the counts)")
 	flag.Parse()
 	if *dsn == "" {
@@ -47,12 +48,14 @@ func main() {
 	}
 	ctx := context.Background()
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	dropDB, err := models.CreateDatabase(*dsn)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if *drop {
-		defer dropDB()
+	if !*reuse {
+		dropDB, err := models.CreateDatabase(*dsn)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if *drop {
+			defer dropDB()
+		}
 	}
 	s, err := models.Open(models.DBConfig{Driver: "mysql", DSN: *dsn, MaxOpenConns: 32}, loc, nil)
 	if err != nil {
@@ -65,10 +68,12 @@ func main() {
 	// In the middle of the spring offensive, so 首页's default period is the campaign.
 	now := time.Date(2023, 4, 17, 9, 30, 0, 0, loc)
 	s.Now = func() time.Time { return now }
-	if _, err := s.ImportDirectoryFile(ctx, config.ShiyanDirectory); err != nil {
-		log.Fatal(err)
+	if !*reuse {
+		if _, err := s.ImportDirectoryFile(ctx, config.ShiyanDirectory); err != nil {
+			log.Fatal(err)
+		}
+		generate(ctx, s, *rows, *spread == "random")
 	}
-	generate(ctx, s, *rows, *spread == "random")
 
 	cfg := config.Default() // demo mode: sign in through /h5/demo-login
 	dir, _ := os.MkdirTemp("", "benchpages")
