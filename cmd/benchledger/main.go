@@ -46,7 +46,7 @@ func main() {
 	years := flag.Int("years", 1, "years the generated hazards spread over, ending with 2023")
 	only := flag.String("only", "", "with -reuse: summary or list (default both)")
 	genOnly := flag.Bool("generate-only", false, "create the database, generate -rows hazards and their counts, and stop (for -reuse later)")
-	mode := flag.String("mode", "all", "all, or import: time only the ledger import (-runs runs, each on a fresh database)")
+	mode := flag.String("mode", "all", "all; import: time only the ledger import (-runs runs, each on a fresh database); throughput: only hazard creation and transitions on MySQL")
 	runs := flag.Int("runs", 3, "runs of -mode import")
 	newUnits := flag.Int("newunits", 300, "units the imported ledger names that the directory does not have")
 	flag.Parse()
@@ -75,6 +75,19 @@ func main() {
 		}
 		my := open(ctx, models.DBConfig{Driver: "mysql", DSN: *dsn, MaxOpenConns: 32}, loc)
 		generate(ctx, my, *rows, *years)
+		return
+	}
+	if *mode == "throughput" { // the write path alone, on a fresh MySQL database
+		dropDB, err := models.CreateDatabase(*dsn)
+		if err != nil {
+			log.Fatal(err)
+		}
+		my := open(ctx, models.DBConfig{Driver: "mysql", DSN: *dsn, MaxOpenConns: 32}, loc)
+		load, _ := os.ReadFile("/proc/loadavg")
+		fmt.Printf("load average %s", load)
+		throughput(ctx, "mysql", my, *ops, *workers)
+		my.Close()
+		dropDB()
 		return
 	}
 	if *mode == "import" {
