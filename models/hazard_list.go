@@ -131,7 +131,7 @@ func (tx *Tx) CountHazards(f HazardFilter) (int64, error) {
 		}
 		var n int64
 		for _, r := range rows {
-			if (len(f.States) > 0 && !slices.Contains(f.States, r.State)) || (f.Ledger && r.State == StateWithdrawn) {
+			if (len(f.States) > 0 && !slices.Contains(f.States, r.State)) || (f.Ledger && !r.State.Found()) {
 				continue
 			}
 			if f.Overdue {
