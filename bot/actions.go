@@ -35,16 +35,19 @@ func actorFor(ctx context.Context, tx *models.Tx, userid string) (*models.Actor,
 // CreateHazard files a report on behalf of userid, duplicate or not (chat
 // goes through the dialogue, the admin API through ReportHazard), and tells
 // the people concerned.
-func (b *Bot) CreateHazard(ctx context.Context, userid string, in models.HazardInput) (*models.Hazard, error) {
+func (b *Bot) CreateHazard(ctx context.Context, userid string, in models.HazardInput) (*models.Hazard, string, error) {
 	return b.ReportHazard(ctx, userid, in, true)
 }
 
 // ReportHazard is CreateHazard with chat's duplicate rule (the admin API's
 // create): unless force, a report that may repeat an open hazard is refused
 // with a *DuplicateError naming it, and nothing is written.
-func (b *Bot) ReportHazard(ctx context.Context, userid string, in models.HazardInput, force bool) (*models.Hazard, error) {
-	var h *models.Hazard
-	err := b.store.InTx(ctx, func(tx *models.Tx) error {
+//
+// notice, when not empty, tells the reporter (in Chinese) that the unit
+// they named lies outside their scope and who was asked to assign it
+// instead (reportNotice), as chat tells them.
+func (b *Bot) ReportHazard(ctx context.Context, userid string, in models.HazardInput, force bool) (h *models.Hazard, notice string, err error) {
+	err = b.store.InTx(ctx, func(tx *models.Tx) error {
 		a, err := actorFor(ctx, tx, userid)
 		if err != nil {
 			return err
@@ -58,10 +61,41 @@ func (b *Bot) ReportHazard(ctx context.Context, userid string, in models.HazardI
 				return &DuplicateError{Number: dup.Number, Title: dup.Title}
 			}
 		}
-		h, _, err = b.createHazard(tx, a, in)
+		if h, _, err = b.createHazard(tx, a, in); err != nil {
+			return err
+		}
+		notice, err = reportNotice(tx, a, h)
 		return err
 	})
-	return h, err
+	return h, notice, err
+}
+
+// reportNotice says, for a directory member's report whose named unit lay
+// outside their scope, which supervisors will assign it instead: those who
+// answer for it (models.WhoAnswers), named by their unit. It is "" for any
+// other report (a stranger is told by the report's own wording).
+func reportNotice(tx *models.Tx, a *models.Actor, h *models.Hazard) (string, error) {
+	if h.NamedUnit == "" || !a.Known() {
+		return "", nil
+	}
+	who, err := models.WhoAnswers(tx, h)
+	if err != nil {
+		return "", err
+	}
+	units, err := tx.UnitsByID(who.SupervisorUnits...)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, id := range who.SupervisorUnits {
+		if u := units[id]; u != nil {
+			names = append(names, u.ShortName())
+		}
+	}
+	if len(names) == 0 {
+		names = []string{"县市区"}
+	}
+	return fmt.Sprintf(msgOutOfScope, h.NamedUnit, strings.Join(names, "、")), nil
 }
 
 func (b *Bot) createHazard(tx *models.Tx, a *models.Actor, in models.HazardInput) (*models.Hazard, int64, error) {

@@ -653,8 +653,12 @@ func (c *turn) submitReport() error {
 		c.errorHint = "\n" + msgConfirmHow
 		return err
 	}
+	notice, err := reportNotice(c.tx, c.actor, h)
+	if err != nil {
+		return err
+	}
 	c.dropDlg = true
-	c.say("%s", reportDone(h, d, photos))
+	c.say("%s", reportDone(h, d, photos, notice))
 	return nil
 }
 

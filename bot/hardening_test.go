@@ -238,3 +238,66 @@ func TestSameWriteCommandOnTwoReplicas(t *testing.T) {
 		}
 	})
 }
+
+// 茅箭's inspector reports naming 张湾's bureau, in one shot and in the
+// guided dialogue: naming a unit is an implicit 交办, and beyond the
+// reporter's scope it waits as 待交办 for the supervisors who answer for it
+// (张湾's), the reporter told so; no card goes to 张湾's bureau. A unit
+// inside the scope still goes straight to 整改中, and a city-level
+// reporter may name any unit.
+func TestReportNamingAUnitOutsideTheReportersScope(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报\n隐患：加油站罐区未设防火堤\n内容：张湾区某加油站罐区无防火堤\n行业：其他\n单位：张湾区应急管理局\n时限：3月20日", "请核对", "责任单位：张湾区应急管理局")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001", "所填单位（张湾区应急管理局）不在您的辖区，已转张湾区督办员交办。")
+		h := c.hazard("1")
+		if h.State != models.StateReported || h.UnitID != nil {
+			t.Fatalf("one-shot: state %s unit %v, want 待交办 with no unit", h.State, h.UnitID)
+		}
+		if evs := c.events(h); len(evs) != 1 || !strings.Contains(evs[0].Note, "上报人所指责任单位：张湾区应急管理局（不在上报人辖区") {
+			t.Fatalf("report event %+v: want the named unit on its note", evs)
+		}
+		for _, m := range c.outbox() {
+			if m.Kind == bot.OutCard {
+				t.Fatalf("an assignment card went out: %+v", m)
+			}
+		}
+		if msgs := c.to("zhengshiyi"); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "新上报隐患待交办：YH2023-0001") {
+			t.Fatalf("张湾's supervisor was told %+v", msgs)
+		}
+		if len(c.to("wangwu")) != 0 {
+			t.Fatal("茅箭's supervisor was told of 张湾's report")
+		}
+		// 张湾's supervisor assigns it in their county.
+		c.expect("zhengshiyi", "交办 1 张湾区应急管理局 3月20日", "已交办")
+
+		// The guided dialogue, naming the unit when asked.
+		c.expect("zhangsan", "上报", "请填写重点隐患")
+		c.expect("zhangsan", "汽修厂喷漆房无通风", "请填写隐患内容")
+		c.expect("zhangsan", "喷漆房无机械通风", "请填写县市区")
+		c.expect("zhangsan", "张湾", "请填写行业领域")
+		c.expect("zhangsan", "工贸", "请填写检查的企业或场所")
+		c.expect("zhangsan", "跳过", "是否已当场整改")
+		c.expect("zhangsan", "否", "请填写责任单位")
+		c.expect("zhangsan", "十堰市某汽车零部件有限公司（示例）", "请填写整改时限")
+		c.expect("zhangsan", "3月25日", "请核对")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0002", "所填单位（十堰市某汽车零部件有限公司（示例））不在您的辖区，已转张湾区督办员交办。")
+		if h := c.hazard("2"); h.State != models.StateReported || h.UnitID != nil {
+			t.Fatalf("guided: state %s unit %v, want 待交办 with no unit", h.State, h.UnitID)
+		}
+
+		// Inside the scope: straight to 整改中, as before.
+		c.expect("zhangsan", "上报\n隐患：商场疏散通道堵塞\n内容：地下一层通道堆放杂物\n行业：消防\n单位：茅箭区某商业综合体（示例）\n时限：3月20日", "请核对")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0003", "已交办茅箭区某商业综合体（示例）")
+		if h := c.hazard("3"); h.State != models.StateRectifying {
+			t.Fatalf("inside the scope: %s", h.State)
+		}
+		// A city-level reporter (the gas committee's supervisor) may name
+		// any unit.
+		c.expect("fengshier", "上报\n隐患：加油站卸油口无静电接地\n内容：卸油口静电接地线断开\n区域：张湾区\n行业：燃气\n单位：张湾区某加油站（示例）\n时限：3月20日", "请核对")
+		c.expect("fengshier", "确认", "已登记，编号 YH2023-0004", "已交办张湾区某加油站（示例）")
+		if h := c.hazard("4"); h.State != models.StateRectifying {
+			t.Fatalf("a city-level reporter: %s", h.State)
+		}
+	})
+}

@@ -32,6 +32,7 @@ const (
 	msgPhotoDraftFull   = "这份上报已有%d张照片，最多%d张，这张没有保存。请发“确认”提交，或发“取消”重新开始。"
 	msgPhotoPendingFull = "待提交的照片已有%d张，最多%d张，这张没有保存。请先发“上报”登记隐患或“整改 编号 做了什么”提交整改。"
 	msgTooFast          = "发送太频繁，请稍后再试"
+	msgOutOfScope       = "所填单位（%s）不在您的辖区，已转%s督办员交办。"
 	msgLocationNoDraft  = "已收到位置。请先发送“上报”，再发送位置，它会记入隐患。"
 	msgLocationSaved    = "已记录位置：%s"
 	msgAskRejectReason  = "请回复退回 %s 的理由（一句话即可），发送“取消”放弃退回。"
@@ -120,8 +121,10 @@ func summaryText(d *draft, photos int64) string {
 	return b.String()
 }
 
-// reportDone tells the reporter their hazard is on the ledger.
-func reportDone(h *models.Hazard, d *draft, photos int64) string {
+// reportDone tells the reporter their hazard is on the ledger. notice, when
+// not empty, says why the unit they named was not given the work
+// (reportNotice).
+func reportDone(h *models.Hazard, d *draft, photos int64, notice string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "已登记，编号 %s。\n%s", h.Number, h.Title)
 	if photos > 0 {
@@ -129,6 +132,8 @@ func reportDone(h *models.Hazard, d *draft, photos int64) string {
 	}
 	if h.State == models.StateRectifying {
 		fmt.Fprintf(&b, "\n已交办%s，整改时限%s。", d.Unit, h.Deadline.Chinese())
+	} else if notice != "" {
+		b.WriteString("\n" + notice)
 	} else if d.UnitID != 0 {
 		fmt.Fprintf(&b, "\n已通知督办员，所填责任单位（%s）由督办员核实后交办。", d.Unit)
 	} else {

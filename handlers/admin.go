@@ -244,6 +244,14 @@ type hazardItem struct {
 	OverdueDays int  `json:"overdue_days"`
 }
 
+// createdHazard is a new hazard as the API answers its report: Notice,
+// when set, says (in Chinese, as chat would) that the unit named lies
+// outside the reporter's scope and who will assign it instead.
+type createdHazard struct {
+	hazardItem
+	Notice string `json:"notice,omitempty"`
+}
+
 func itemOf(h *models.Hazard, today models.Date) hazardItem {
 	return hazardItem{Hazard: h, Overdue: h.Overdue(today), OverdueDays: h.OverdueDays(today)}
 }
@@ -411,7 +419,7 @@ func (s *Server) createHazard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	h, err := s.d.Bot.ReportHazard(c.Request.Context(), req.Actor, in, req.Force)
+	h, notice, err := s.d.Bot.ReportHazard(c.Request.Context(), req.Actor, in, req.Force)
 	var dup *bot.DuplicateError
 	if errors.As(err, &dup) {
 		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"code": models.EConflict, "message": models.ErrorMessage(err), "duplicate": dup.Number})
@@ -421,7 +429,7 @@ func (s *Server) createHazard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, itemOf(h, models.DateOf(s.d.Store.Now(), s.d.Store.Loc)))
+	c.JSON(http.StatusCreated, createdHazard{itemOf(h, models.DateOf(s.d.Store.Now(), s.d.Store.Loc)), notice})
 }
 
 // transitionRequest is the body of POST /api/v1/hazards/{number}/transitions.

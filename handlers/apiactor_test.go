@@ -150,3 +150,28 @@ func TestNamedAdminTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIReportOutsideTheReportersScope: through the API as in chat, a
+// report naming a unit outside the reporter's scope waits for the
+// supervisors who answer for it, and the answer says so.
+func TestAPIReportOutsideTheReportersScope(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		var got struct {
+			State  models.State `json:"state"`
+			UnitID *uint        `json:"unit_id"`
+			Notice string       `json:"notice"`
+		}
+		e.admin("POST", "/api/v1/hazards", map[string]any{"actor": "zhangsan", "title": "加油站罐区无防火堤",
+			"unit": "demo_station", "deadline": "2023-03-20"}, 201, &got)
+		if got.State != models.StateReported || got.UnitID != nil || got.Notice != "所填单位（张湾区某加油站（示例））不在您的辖区，已转张湾区督办员交办。" {
+			t.Fatalf("answer %+v, want 待交办 with no unit and the notice", got)
+		}
+		got.Notice = "" // absent from an answer with nothing to say
+		e.admin("POST", "/api/v1/hazards", map[string]any{"actor": "zhangsan", "title": "燃气阀门锈蚀",
+			"unit": "demo_gas", "deadline": "2023-03-20"}, 201, &got)
+		if got.State != models.StateRectifying || got.UnitID == nil || got.Notice != "" {
+			t.Fatalf("in scope: %+v, want 整改中 with the unit and no notice", got)
+		}
+	})
+}

@@ -20,6 +20,9 @@ type Answerers struct {
 	// county's, else its special committee's), falling back to the city's
 	// when those units have none, so that every hazard has someone.
 	Supervisors []string
+	// SupervisorUnits are the units those supervisors answer for it from:
+	// the one level unit, or the city-wide units of the fallback.
+	SupervisorUnits []uint
 }
 
 // WhoAnswers resolves the people who answer for h. Event notices, deadline
@@ -45,6 +48,9 @@ func WhoAnswers(p People, h *Hazard) (Answerers, error) {
 			continue
 		}
 		if a.Supervisors, err = p.Holders(RoleSupervisor, *id); err != nil || len(a.Supervisors) > 0 {
+			if len(a.Supervisors) > 0 {
+				a.SupervisorUnits = []uint{*id}
+			}
 			return a, err
 		}
 	}
@@ -58,6 +64,9 @@ func WhoAnswers(p People, h *Hazard) (Answerers, error) {
 			return a, err
 		}
 		a.Supervisors = append(a.Supervisors, list...)
+		if len(list) > 0 {
+			a.SupervisorUnits = append(a.SupervisorUnits, id)
+		}
 	}
 	return a, nil
 }

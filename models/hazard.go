@@ -164,6 +164,13 @@ type Hazard struct {
 	// Version rises with every change; a transition that read an older
 	// version loses with a conflict.
 	Version int `json:"version"`
+
+	// NamedUnit, on a hazard just reported, is the responsible unit its
+	// report named but was not given: a stranger's report, or a unit
+	// outside the reporter's scope. The report waits (待交办) for the
+	// supervisors who answer for it. It is not stored (the report event's
+	// note keeps it).
+	NamedUnit string `json:"-" gorm:"-"`
 }
 
 // Num returns the hazard's number.

@@ -70,10 +70,13 @@ func (in *HazardInput) validate() error {
 }
 
 // CreateHazard records a new hazard reported by actor, numbers it and writes
-// its first event. A report by a directory member naming a responsible unit
-// goes straight to rectifying; a stranger's waits as reported (待交办) for
-// the county's supervisor whatever unit it names, the unit kept on the
-// event's note and its county taken as the hazard's region.
+// its first event. A report naming a responsible unit is an implicit
+// assignment: by a directory member naming a unit in their scope (the one
+// 交办 asks of an assigner, InAssignScope) it goes straight to rectifying;
+// a stranger's, or one naming a unit outside the reporter's scope, waits as
+// reported (待交办) for the supervisors who answer for it (WhoAnswers), the
+// unit kept on the event's note and in Hazard.NamedUnit, and its county
+// taken as the hazard's region when the report gave none.
 func (tx *Tx) CreateHazard(actor *Actor, in HazardInput) (*Hazard, *Event, error) {
 	hs, evs, err := tx.CreateHazards(actor, []HazardInput{in})
 	if err != nil {
@@ -197,9 +200,13 @@ func (tx *Tx) prepareHazard(actor *Actor, in HazardInput, now time.Time) (h *Haz
 	if err := in.validate(); err != nil {
 		return nil, "", err
 	}
+	var named string
 	if in.UnitID == nil && strings.TrimSpace(in.UnitName) != "" {
 		if note, err = tx.resolveUnitName(actor, &in); err != nil {
 			return nil, "", err
+		}
+		if note != "" {
+			named = strings.TrimSpace(in.UnitName)
 		}
 	}
 	today := tx.Today()
@@ -208,7 +215,7 @@ func (tx *Tx) prepareHazard(actor *Actor, in HazardInput, now time.Time) (h *Haz
 		Enterprise: in.Enterprise, Location: in.Location, Grade: in.Grade, Sector: in.Sector,
 		InspectionDate: in.InspectionDate, Deadline: in.Deadline,
 		RegionID: in.RegionID, UnitID: in.UnitID, Lat: in.Lat, Lng: in.Lng, CampaignID: in.CampaignID,
-		ReporterID: actor.UserID, State: StateReported, Level: LevelCounty,
+		ReporterID: actor.UserID, State: StateReported, Level: LevelCounty, NamedUnit: named,
 	}
 	if h.Grade == "" {
 		h.Grade = GradeGeneral
@@ -234,12 +241,28 @@ func (tx *Tx) prepareHazard(actor *Actor, in HazardInput, now time.Time) (h *Haz
 		if u == nil || !u.Active {
 			return nil, "", Errorf(EInvalid, "责任单位不存在或已停用")
 		}
-		if actor.Known() || in.State != "" {
+		switch {
+		case in.State != "":
+			// An import (the only input with a State) keeps the unit its
+			// ledger names, in the importer's scope or not: importing is an
+			// admin's act (Permit ActImport) that records the ledger offices
+			// kept before, whose units their own supervisors assigned; it
+			// assigns nothing new. Checked against the importing admin's
+			// unit, a county admin's import of the city's ledger would turn
+			// rows long in rectification back into 待交办.
 			h.State = StateRectifying
-		} else {
+		case tx.InAssignScope(actor, u):
+			h.State = StateRectifying
+		case actor.Known():
+			// Naming a unit is an implicit 交办, and a reporter may assign
+			// only where a supervisor of their unit could: beyond that the
+			// report waits for the supervisors who answer for it.
+			h.UnitID, h.NamedUnit = nil, u.Name
+			note = "上报人所指责任单位：" + u.Name + "（不在上报人辖区，待督办员核实交办）"
+		default:
 			// A stranger may report but assigns nothing: the report waits
 			// for the county's supervisor, who reads the unit named here.
-			h.UnitID = nil
+			h.UnitID, h.NamedUnit = nil, u.Name
 			note = "上报人所指责任单位：" + u.Name + "（待督办员核实交办）"
 		}
 		if h.RegionID == nil {
@@ -324,9 +347,10 @@ func (tx *Tx) campaignOn(d Date) (*Campaign, error) {
 
 // resolveUnitName turns in.UnitName into in.UnitID: the unit it clearly
 // names, or a new unverified one under the hazard's county (the reporter's
-// county when the report names none). A sender outside the directory
-// creates no units: a name the directory does not have comes back as a note
-// for the county's supervisor.
+// county when the report names none). A sender outside the directory, or a
+// reporter naming a county outside their scope, creates no units: a name
+// the directory does not have comes back as a note for the county's
+// supervisor (and a name it has is checked by prepareHazard).
 func (tx *Tx) resolveUnitName(actor *Actor, in *HazardInput) (note string, err error) {
 	var county *Unit
 	if in.RegionID != nil {
@@ -338,7 +362,7 @@ func (tx *Tx) resolveUnitName(actor *Actor, in *HazardInput) (note string, err e
 			return "", err
 		}
 	}
-	if !actor.Known() {
+	if !actor.Known() || (county != nil && !tx.InAssignScope(actor, county)) {
 		match, err := tx.FindUnitName(in.UnitName, county)
 		if err != nil {
 			return "", err

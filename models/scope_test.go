@@ -280,3 +280,78 @@ func TestTopKindIsConfigurable(t *testing.T) {
 		}
 	})
 }
+
+// Naming a unit in a report is an implicit 交办, held to the scope rule 交办
+// uses: 茅箭's inspector naming 张湾's bureau (by id, or a name the
+// directory lacks under 张湾) assigns nothing and creates no unit; the
+// report waits for 张湾's supervisor. A unit in scope, a city-level
+// reporter and an import keep the unit.
+func TestReportNamingAUnitOutsideTheScopeWaits(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		setup(t, s)
+		deadline := models.NewDate(2023, 3, 20)
+		in := models.HazardInput{Title: "罐区无防火堤", Sector: "其他", UnitID: unitID(t, s, "zw_ajj"), Deadline: deadline}
+		h := report(t, s, "zhangsan", in)
+		if h.State != models.StateReported || h.UnitID != nil || h.NamedUnit != "张湾区应急管理局" {
+			t.Fatalf("out of scope: state %s unit %v named %q, want 待交办, no unit, the unit named", h.State, h.UnitID, h.NamedUnit)
+		}
+		if h.RegionID == nil || *h.RegionID != *unitID(t, s, "zhangwan") {
+			t.Fatalf("region %v, want the named unit's county", h.RegionID)
+		}
+		var who models.Answerers
+		s.InTx(ctx, func(tx *models.Tx) error { who, _ = models.WhoAnswers(tx, h); return nil })
+		if len(who.Supervisors) != 1 || who.Supervisors[0] != "zwsup" || len(who.SupervisorUnits) != 1 || who.SupervisorUnits[0] != *unitID(t, s, "zhangwan") {
+			t.Fatalf("who answers: %+v, want 张湾's supervisor", who)
+		}
+		// The reporter still sees their report.
+		if !canSee(t, s, "zhangsan", h) {
+			t.Fatal("the reporter cannot see their report")
+		}
+
+		// A name the directory lacks, under a county outside the scope:
+		// no unverified unit is created there.
+		var before int64
+		s.DB.Model(&models.Unit{}).Count(&before)
+		h = report(t, s, "zhangsan", models.HazardInput{Title: "新企业隐患", RegionID: unitID(t, s, "zhangwan"), UnitName: "张湾某新建物流园", Deadline: deadline})
+		var after int64
+		s.DB.Model(&models.Unit{}).Count(&after)
+		if h.State != models.StateReported || h.UnitID != nil || h.NamedUnit != "张湾某新建物流园" || after != before {
+			t.Fatalf("an unknown name in another county: state %s unit %v named %q, units %d → %d", h.State, h.UnitID, h.NamedUnit, before, after)
+		}
+
+		for _, c := range []struct {
+			name, who string
+			in        models.HazardInput
+		}{
+			{"a unit in the reporter's scope", "zhangsan", models.HazardInput{Title: "燃气阀门锈蚀", Sector: "燃气", UnitID: unitID(t, s, "gasco"), Deadline: deadline}},
+			{"a city-level reporter (a special committee)", "gassup", models.HazardInput{Title: "加油站静电接地", Sector: "燃气", UnitID: unitID(t, s, "zw_ajj"), Deadline: deadline}},
+			{"the city's supervisor", "zhaoliu", models.HazardInput{Title: "仓库堆垛过高", UnitID: unitID(t, s, "zw_ajj"), Deadline: deadline}},
+			// An import is an admin's record of assignments made before
+			// (see prepareHazard): whoever imports, the unit stays.
+			{"an import", "zhangsan", models.HazardInput{Title: "台账旧隐患", UnitID: unitID(t, s, "zw_ajj"), Deadline: deadline, State: models.StateRectifying}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				h := report(t, s, c.who, c.in)
+				if h.State != models.StateRectifying || h.UnitID == nil || *h.UnitID != *c.in.UnitID || h.NamedUnit != "" {
+					t.Fatalf("state %s unit %v named %q, want 整改中 with the unit", h.State, h.UnitID, h.NamedUnit)
+				}
+			})
+		}
+	})
+}
+
+func canSee(t *testing.T, s *models.Store, who string, h *models.Hazard) bool {
+	t.Helper()
+	var ok bool
+	if err := s.InTx(ctx, func(tx *models.Tx) error {
+		a, err := tx.Actor(who)
+		if err != nil {
+			return err
+		}
+		ok, err = tx.CanSee(a, h)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}

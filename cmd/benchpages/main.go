@@ -226,7 +226,7 @@ func showcase(ctx context.Context, s *models.Store, b *bot.Bot, files bot.Files)
 		return err
 	})
 	lat, lng := 32.6378, 110.7987
-	h, err := b.CreateHazard(ctx, "zhangsan", models.HazardInput{Title: "燃气软管老化", Description: "液化气钢瓶与灶具连接软管老化开裂",
+	h, _, err := b.CreateHazard(ctx, "zhangsan", models.HazardInput{Title: "燃气软管老化", Description: "液化气钢瓶与灶具连接软管老化开裂",
 		Sector: "燃气", Enterprise: "人民路老街饭店", Location: "茅箭区人民路12号", Lat: &lat, Lng: &lng, UnitID: &unit,
 		Deadline: models.NewDate(2023, 4, 30), Measures: "更换软管，加装燃气报警器"})
 	if err != nil {

@@ -176,7 +176,7 @@ func run() error {
 		defer ts.Close()
 		real = append(real, ts.URL)
 	}
-	if _, err := bots[0].CreateHazard(ctx, "zhangsan", models.HazardInput{Title: "燃气管道锈蚀", Description: "阀门井内管道锈蚀", Sector: "燃气"}); err != nil {
+	if _, _, err := bots[0].CreateHazard(ctx, "zhangsan", models.HazardInput{Title: "燃气管道锈蚀", Description: "阀门井内管道锈蚀", Sector: "燃气"}); err != nil {
 		return err
 	}
 	base := httptest.NewServer(baseline(crypto, now, bot.Reply{}, nil))

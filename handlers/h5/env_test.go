@@ -197,7 +197,7 @@ func (st *site) hazard(title string) *models.Hazard {
 		st.t.Fatal(err)
 	}
 	lat, lng := 32.6378, 110.7987
-	h, err := st.bot.CreateHazard(ctx, "zhangsan", models.HazardInput{Title: title, Description: "液化气钢瓶与灶具连接软管老化",
+	h, _, err := st.bot.CreateHazard(ctx, "zhangsan", models.HazardInput{Title: title, Description: "液化气钢瓶与灶具连接软管老化",
 		Sector: "燃气", Enterprise: "人民路老街饭店", Location: "茅箭区人民路12号", Lat: &lat, Lng: &lng,
 		UnitID: &unit.ID, Deadline: models.NewDate(2023, 3, 20)})
 	if err != nil {
