@@ -243,7 +243,7 @@ func (c *turn) startReport(cmd command.Command) error {
 		return nil
 	}
 	if c.dlg != nil && c.dlg.Restart {
-		if err := c.tx.DropDraftPhotos(c.actor.UserID); err != nil {
+		if err := c.dropDraftPhotos(); err != nil {
 			return err
 		}
 	}
@@ -662,6 +662,17 @@ func (c *turn) submitReport() error {
 	return nil
 }
 
+// dropDraftPhotos forgets the sender's draft photos and deletes their
+// files once the turn has committed.
+func (c *turn) dropDraftPhotos() error {
+	files, err := c.tx.DropDraftPhotos(c.actor.UserID)
+	if err != nil {
+		return err
+	}
+	c.b.deleteAfterCommit(c.tx, files)
+	return nil
+}
+
 func (c *turn) cancel() error {
 	if c.dlg == nil {
 		c.say(msgNoDraft)
@@ -675,7 +686,7 @@ func (c *turn) cancel() error {
 		c.say("已取消。%s", c.endDate())
 		return nil
 	}
-	if err := c.tx.DropDraftPhotos(c.actor.UserID); err != nil {
+	if err := c.dropDraftPhotos(); err != nil {
 		return err
 	}
 	c.dropDlg = true

@@ -68,7 +68,8 @@ func inboundKeep(window time.Duration) time.Duration {
 // keeps idle drafts (SweepDrafts), forgets the per-member send log older
 // than an hour (the limit looks back one minute), forgets the per-sender
 // inbound counts of past minutes and the photos that joined nothing and
-// belong to no draft (after draftPhotoLife), and forgets handled
+// belong to no draft (after draftPhotoLife) with their stored files,
+// deletes the stored files whose delete failed before, and forgets handled
 // callbacks older than a week or the callback window, whichever is longer:
 // a callback inside the window must still find its row, or a captured
 // request posted again would be handled again (WeCom itself retries within
@@ -84,10 +85,17 @@ func (b *Bot) Housekeeping(ctx context.Context) error {
 	if _, err := b.store.PruneInboundRates(ctx, now.Add(-10*time.Minute), now.Add(-max(10*time.Minute, b.cfg.WeCom.CallbackWindow))); err != nil {
 		return err
 	}
-	if _, err := b.store.PruneDraftPhotos(ctx, now.Add(-draftPhotoLife)); err != nil {
+	_, files, err := b.store.PruneDraftPhotos(ctx, now.Add(-draftPhotoLife))
+	if err != nil {
 		return err
 	}
-	_, err := b.store.PruneInbound(now.Add(-inboundKeep(b.cfg.WeCom.CallbackWindow)))
+	if _, err := b.deleteFiles(ctx, files); err != nil {
+		return err
+	}
+	if _, err := b.SweepFileDeletions(ctx); err != nil {
+		return err
+	}
+	_, err = b.store.PruneInbound(now.Add(-inboundKeep(b.cfg.WeCom.CallbackWindow)))
 	return err
 }
 

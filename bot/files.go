@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"time"
 
 	"hazardbot/models"
 )
@@ -23,6 +24,8 @@ type Files interface {
 	// Open returns the file and its content type; a missing file is a
 	// not_found *models.Error.
 	Open(ctx context.Context, name string) (io.ReadCloser, string, error)
+	// Delete removes name; a file that is not there is no error.
+	Delete(ctx context.Context, name string) error
 }
 
 // maxFile bounds one stored file (WeCom media are at most 20 MB).
@@ -85,6 +88,27 @@ func (d DirFiles) Open(ctx context.Context, name string) (io.ReadCloser, string,
 	return f, mime.TypeByExtension(path.Ext(name)), nil
 }
 
+// Delete removes name, refusing any path (or link) that leaves the
+// directory; a file that is not there is no error.
+func (d DirFiles) Delete(ctx context.Context, name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(d.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // no directory, no file
+	}
+	if err != nil {
+		return fmt.Errorf("bot: delete %s: %w", name, err)
+	}
+	defer root.Close()
+	err = root.Remove(filepath.FromSlash(name))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("bot: delete %s: %w", name, err)
+	}
+	return nil
+}
+
 // DBFiles keeps files in the database (table files), for replicas that
 // share no directory. Puts run on their own connection, so it needs a
 // database with more than one (MySQL), not SQLite's single writer.
@@ -117,6 +141,80 @@ func (d DBFiles) Open(ctx context.Context, name string) (io.ReadCloser, string, 
 	return io.NopCloser(bytes.NewReader(data)), ctype, nil
 }
 
+// Delete removes the file stored under name; a missing one is no error.
+func (d DBFiles) Delete(ctx context.Context, name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	return d.Store.DeleteFile(ctx, name)
+}
+
 // FileMissing reports whether err from Files.Open says there is no such
 // file (as opposed to a storage that did not answer).
 func FileMissing(err error) bool { return models.ErrorCode(err) == models.ENotFound }
+
+// deleteFiles deletes stored files whose rows are gone (recorded by the
+// transaction that dropped them, see models.PendingFileDeletions) and
+// forgets each one deleted. A delete that fails stays recorded and is tried
+// again by the housekeeping (SweepFileDeletions); a name a row points at
+// again is forgotten, not deleted. Without a file store nothing is deleted
+// and everything stays recorded.
+func (b *Bot) deleteFiles(ctx context.Context, names []string) (deleted int, err error) {
+	return b.deleteFilesIn(ctx, b.files, names)
+}
+
+// deleteFilesIn is deleteFiles on the given file store.
+func (b *Bot) deleteFilesIn(ctx context.Context, files Files, names []string) (deleted int, err error) {
+	if files == nil {
+		return 0, nil
+	}
+	for _, name := range names {
+		inUse, err := b.store.FileInUse(ctx, name)
+		if err != nil {
+			return deleted, err
+		}
+		if !inUse {
+			if derr := files.Delete(ctx, name); derr != nil {
+				b.log.Warn("stored file not deleted; tried again later", "file", name, "err", derr)
+				if err := b.store.FileDeleteFailed(ctx, name, derr.Error()); err != nil {
+					return deleted, err
+				}
+				continue
+			}
+			deleted++
+		}
+		if err := b.store.FileDeleted(ctx, name); err != nil {
+			return deleted, err
+		}
+	}
+	return deleted, nil
+}
+
+// deleteAfterCommit deletes names once tx has committed (a rolled-back
+// drop deletes nothing; its rows still point at the files).
+func (b *Bot) deleteAfterCommit(tx *models.Tx, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	tx.AfterCommit(func() {
+		if _, err := b.deleteFiles(context.Background(), names); err != nil {
+			b.log.Warn("stored files not deleted; tried again later", "err", err)
+		}
+	})
+}
+
+// fileDeletionBatch is how many recorded files one sweep deletes at most.
+const fileDeletionBatch = 500
+
+// SweepFileDeletions deletes the stored files recorded for deletion that
+// are still there: those whose delete after the commit failed, or never
+// ran (the process died first). It runs with the housekeeping.
+func (b *Bot) SweepFileDeletions(ctx context.Context) (int, error) {
+	// Recorded a minute ago or more: a newer one is likely being deleted
+	// after its commit right now.
+	names, err := b.store.PendingFileDeletions(ctx, b.now().Add(-time.Minute), fileDeletionBatch)
+	if err != nil {
+		return 0, err
+	}
+	return b.deleteFiles(ctx, names)
+}

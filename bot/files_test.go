@@ -38,9 +38,22 @@ func TestFilesRoundTripOnDirectoryAndDatabase(t *testing.T) {
 				if _, _, err := files.Open(ctx, "photos/none.jpg"); !bot.FileMissing(err) {
 					t.Fatalf("a missing file: %v", err)
 				}
+				// Delete removes the file; deleting what is not there is fine.
+				if err := files.Delete(ctx, "photos/2023/03/7.jpg"); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := files.Open(ctx, "photos/2023/03/7.jpg"); !bot.FileMissing(err) {
+					t.Fatalf("a deleted file opens: %v", err)
+				}
+				if err := files.Delete(ctx, "photos/2023/03/7.jpg"); err != nil {
+					t.Fatalf("deleting a missing file: %v", err)
+				}
 				for _, bad := range []string{"../etc/passwd", "/etc/passwd", ""} {
 					if _, err := files.Put(ctx, bad, "", strings.NewReader("x")); err == nil {
 						t.Errorf("Put(%q) was allowed", bad)
+					}
+					if err := files.Delete(ctx, bad); err == nil {
+						t.Errorf("Delete(%q) was allowed", bad)
 					}
 					if _, _, err := files.Open(ctx, bad); err == nil {
 						t.Errorf("Open(%q) was allowed", bad)

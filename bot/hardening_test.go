@@ -1,7 +1,12 @@
 package bot_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,6 +303,167 @@ func TestReportNamingAUnitOutsideTheReportersScope(t *testing.T) {
 		c.expect("fengshier", "确认", "已登记，编号 YH2023-0004", "已交办张湾区某加油站（示例）")
 		if h := c.hazard("4"); h.State != models.StateRectifying {
 			t.Fatalf("a city-level reporter: %s", h.State)
+		}
+	})
+}
+
+// fakeMedia is a WeCom media download: a few bytes for any media id, and
+// an optional hook run mid-download (to change things while it happens).
+type fakeMedia struct{ during func(mediaID string) }
+
+func (f *fakeMedia) DownloadMedia(ctx context.Context, mediaID string, w io.Writer) (string, error) {
+	if f.during != nil {
+		f.during(mediaID)
+	}
+	_, err := io.WriteString(w, "jpeg of "+mediaID)
+	return "image/jpeg", err
+}
+
+// flakyFiles fails the next failDeletes deletes, as a storage that does
+// not answer.
+type flakyFiles struct {
+	bot.Files
+	failDeletes int
+}
+
+func (f *flakyFiles) Delete(ctx context.Context, name string) error {
+	if f.failDeletes > 0 {
+		f.failDeletes--
+		return errors.New("storage down")
+	}
+	return f.Files.Delete(ctx, name)
+}
+
+// Photos pruned or dropped take their stored files (and thumbnails) with
+// them, after the commit; a delete that fails is tried again by the
+// housekeeping; a photo that joined a hazard keeps its file; a photo whose
+// draft went while it was being fetched leaves no file behind.
+func TestPrunedPhotosLoseTheirFiles(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		files := &flakyFiles{Files: c.files}
+		c.b = bot.New(s, chatConfig(), nil, bot.WithFiles(files))
+		dl := &fakeMedia{}
+		fetch := func() {
+			t.Helper()
+			if _, err := c.b.FetchPhotos(ctx, dl, files); err != nil {
+				t.Fatal(err)
+			}
+		}
+		paths := func(user string) (out []string) {
+			t.Helper()
+			var list []models.Attachment
+			if err := s.DB.Where("uploader_id = ?", user).Order("id").Find(&list).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range list {
+				if a.Path == "" {
+					t.Fatalf("photo %d was not fetched", a.ID)
+				}
+				out = append(append(out, a.Path), models.ThumbNames(a.ID)...)
+			}
+			return out
+		}
+		exists := func(name string) bool {
+			_, err := os.Stat(filepath.Join(c.files.Dir, filepath.FromSlash(name)))
+			return err == nil
+		}
+		pending := func() int64 {
+			var n int64
+			s.DB.Table("file_deletions").Count(&n)
+			return n
+		}
+		// A draft with two photos, fetched, one with a thumbnail (as the
+		// H5 pages make them).
+		c.expect("zhangsan", "上报", "请填写重点隐患")
+		c.photo("zhangsan", "d1")
+		c.photo("zhangsan", "d2")
+		fetch()
+		drafts := paths("zhangsan")
+		for _, name := range drafts {
+			if _, err := c.files.Put(ctx, name, "image/jpeg", strings.NewReader("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Cancelled: rows and files go together.
+		c.expect("zhangsan", "取消", "已取消")
+		for _, name := range drafts {
+			if exists(name) {
+				t.Fatalf("%s outlived its cancelled draft", name)
+			}
+		}
+		if n := pending(); n != 0 {
+			t.Fatalf("%d deletions still recorded after they succeeded", n)
+		}
+
+		// Loose photos pruned after three days, while the storage fails
+		// once: the file that could not be deleted stays recorded and
+		// goes with the next housekeeping.
+		c.photo("lisi", "loose1")
+		c.photo("lisi", "loose2")
+		fetch()
+		loose := paths("lisi")
+		// A photo that joins a hazard keeps its file through every prune.
+		c.photo("wangwu", "kept")
+		c.expect("wangwu", "上报\n隐患：留存照片\n内容：x\n区域：茅箭区\n行业：燃气\n单位：待定\n时限：3月20日", "请核对")
+		c.expect("wangwu", "确认", "已登记")
+		fetch()
+		kept := paths("wangwu")
+		c.clock.Add(4 * 24 * time.Hour)
+		files.failDeletes = 1
+		if err := c.b.Housekeeping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		for _, name := range loose {
+			if exists(name) {
+				left++
+			}
+		}
+		if left != 1 || pending() != 1 {
+			t.Fatalf("after a failed delete: %d files left, %d recorded; want the failed one left and recorded", left, pending())
+		}
+		c.clock.Add(5 * time.Minute)
+		if err := c.b.Housekeeping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range loose {
+			if exists(name) {
+				t.Fatalf("%s still there after the retry", name)
+			}
+		}
+		if n := pending(); n != 0 {
+			t.Fatalf("%d deletions recorded after the retry", n)
+		}
+		if !exists(kept[0]) {
+			t.Fatalf("the photo of a hazard lost its file %s", kept[0])
+		}
+		var count int64
+		s.DB.Model(&models.Attachment{}).Where("path = ?", kept[0]).Count(&count)
+		if count != 1 {
+			t.Fatal("the hazard's photo row is gone")
+		}
+
+		// A draft cancelled while its photo is being fetched: the fetched
+		// file is deleted, not left behind.
+		c.expect("zhangsan", "上报", "请填写重点隐患")
+		c.photo("zhangsan", "racing")
+		dl.during = func(string) { c.expect("zhangsan", "取消", "已取消") }
+		fetch()
+		dl.during = nil
+		entries, _ := os.ReadDir(filepath.Join(c.files.Dir, "photos"))
+		var all []string
+		filepath.WalkDir(filepath.Join(c.files.Dir, "photos"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				all = append(all, p)
+			}
+			return nil
+		})
+		if len(all) != 1 || !strings.HasSuffix(all[0], filepath.Base(kept[0])) {
+			t.Fatalf("photo files left: %v (dirs %d), want only the hazard's", all, len(entries))
+		}
+		if n := pending(); n != 0 {
+			t.Fatalf("%d deletions recorded after the race", n)
 		}
 	})
 }

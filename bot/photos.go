@@ -34,14 +34,25 @@ func (b *Bot) FetchPhotos(ctx context.Context, dl Downloader, st Files) (fetched
 			return fetched, ctx.Err()
 		}
 		ctype, size, name, ferr := b.fetchOne(ctx, dl, st, &a)
+		var gone bool
 		err := b.store.InTx(ctx, func(tx *models.Tx) error {
 			if ferr != nil {
 				return tx.PhotoFailed(a.ID, ferr.Error())
 			}
-			return tx.PhotoStored(a.ID, name, ctype, size)
+			var err error
+			gone, err = tx.PhotoStored(a.ID, name, ctype, size)
+			return err
 		})
 		if err != nil {
 			return fetched, err
+		}
+		if gone {
+			// Its draft was cancelled or pruned while it was fetched: the
+			// file was recorded for deletion; delete it now.
+			if _, err := b.deleteFilesIn(ctx, st, append([]string{name}, models.ThumbNames(a.ID)...)); err != nil {
+				return fetched, err
+			}
+			continue
 		}
 		if ferr != nil {
 			b.log.Warn("photo fetch failed", "attachment", a.ID, "err", ferr)

@@ -156,7 +156,7 @@ func (c *turn) tipLocation() error {
 func (c *turn) tipAnswer(text string) error {
 	if text == "取消" {
 		c.dropDlg = true
-		if err := c.tx.DropDraftPhotos(c.actor.UserID); err != nil {
+		if err := c.dropDraftPhotos(); err != nil {
 			return err
 		}
 		c.say("%s", msgTipCancel)

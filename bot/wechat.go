@@ -57,7 +57,7 @@ func (c *turn) wechat() error {
 			if _, _, err := c.tx.Unfollow(c.actor.UserID); err != nil {
 				return err
 			}
-			if err := c.tx.DropDraftPhotos(c.actor.UserID); err != nil {
+			if err := c.dropDraftPhotos(); err != nil {
 				return err
 			}
 		case EventSubscribe:

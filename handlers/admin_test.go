@@ -395,7 +395,7 @@ func TestAdminPhotos(t *testing.T) {
 				return err
 			}
 			if path != "" {
-				if err := tx.PhotoStored(a.ID, path, "image/jpeg", 10); err != nil {
+				if _, err := tx.PhotoStored(a.ID, path, "image/jpeg", 10); err != nil {
 					return err
 				}
 			}

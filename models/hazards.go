@@ -570,19 +570,28 @@ func (tx *Tx) AdoptDraftPhotos(userid string, h *Hazard, ev *Event, phase string
 // PruneDraftPhotos forgets photos sent before t that joined nothing and
 // belong to no draft: their sender has no dialogue (a submitted,
 // cancelled or never started report). A kept draft keeps its photos, as
-// many as the cap allows, for as long as it is kept.
-func (s *Store) PruneDraftPhotos(ctx context.Context, before time.Time) (int64, error) {
-	res := s.DB.WithContext(ctx).Where("hazard_id IS NULL AND draft_user <> '' AND created_at < ? AND draft_user NOT IN (SELECT userid FROM dialogues)", before.UTC()).
-		Delete(&Attachment{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("models: prune draft photos: %w", res.Error)
+// many as the cap allows, for as long as it is kept. The photos' stored
+// files (and thumbnails) are recorded for deletion in the same
+// transaction and returned, for the caller to delete once it has
+// committed (see PendingFileDeletions).
+func (s *Store) PruneDraftPhotos(ctx context.Context, before time.Time) (n int64, files []string, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		n, files, err = tx.dropPhotos(tx.DB.Model(&Attachment{}).
+			Where("hazard_id IS NULL AND draft_user <> '' AND created_at < ? AND draft_user NOT IN (SELECT userid FROM dialogues)", before.UTC()))
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("models: prune draft photos: %w", err)
 	}
-	return res.RowsAffected, nil
+	return n, files, nil
 }
 
-// DropDraftPhotos forgets the photos of a cancelled draft.
-func (tx *Tx) DropDraftPhotos(userid string) error {
-	return tx.DB.Where("draft_user = ? AND hazard_id IS NULL", userid).Delete(&Attachment{}).Error
+// DropDraftPhotos forgets the photos of a cancelled draft, recording their
+// stored files for deletion; it returns the files' names, for the caller
+// to delete after the commit.
+func (tx *Tx) DropDraftPhotos(userid string) ([]string, error) {
+	_, files, err := tx.dropPhotos(tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", userid))
+	return files, err
 }
 
 // touch records the change on the hazard row, checking that nobody changed
@@ -609,10 +618,26 @@ func (tx *Tx) PendingPhotos(maxAttempts, limit int) ([]Attachment, error) {
 	return list, err
 }
 
-// PhotoStored records where a fetched photo was kept.
-func (tx *Tx) PhotoStored(id uint, path, contentType string, size int64) error {
-	return tx.DB.Model(&Attachment{}).Where("id = ?", id).
-		Updates(map[string]any{"path": path, "content_type": contentType, "size": size, "fetch_error": ""}).Error
+// PhotoStored records where a fetched photo was kept. When the photo's row
+// went while it was fetched (its draft was cancelled or pruned), the file
+// is recorded for deletion instead and gone is true: the caller deletes it
+// after the commit.
+func (tx *Tx) PhotoStored(id uint, path, contentType string, size int64) (gone bool, err error) {
+	res := tx.DB.Model(&Attachment{}).Where("id = ?", id).
+		Updates(map[string]any{"path": path, "content_type": contentType, "size": size, "fetch_error": ""})
+	if res.Error != nil {
+		return false, fmt.Errorf("models: photo stored: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		var n int64
+		if err := tx.DB.Model(&Attachment{}).Where("id = ?", id).Count(&n).Error; err != nil {
+			return false, fmt.Errorf("models: photo stored: %w", err)
+		}
+		if n == 0 {
+			return true, tx.forgetFiles(append([]string{path}, ThumbNames(id)...)...)
+		}
+	}
+	return false, nil
 }
 
 // PhotoFailed records a failed fetch; after enough failures it is no longer tried.

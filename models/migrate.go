@@ -33,6 +33,7 @@ var migrations = []migration{
 	{10, "events say how an action arrived (the admin API)", migrate10},
 	{11, "token refresh as a lease, outside any transaction", migrate11},
 	{12, "inbound messages counted once per dedupe key", migrate12},
+	{13, "stored files waiting to be deleted", migrate13},
 	{20, "inbound counts per sender and minute", migrate20},
 	{30, "unverified units, 整改情况 apart from 整改措施", migrate30},
 	{40, "the next page of a long chat reply, per user", migrate40},
@@ -356,6 +357,20 @@ func migrate12(db *gorm.DB) error {
 		CreatedAt time.Time `gorm:"index:idx_inbound_counted_created"`
 	}
 	return db.Table("inbound_counted").AutoMigrate(&inboundCounted{})
+}
+
+// migrate13 keeps the names of stored files whose rows are gone (pruned
+// draft photos, their thumbnails), written in the transaction that drops
+// the rows, until the files are deleted: a delete that fails is tried
+// again, so no file is kept forever.
+func migrate13(db *gorm.DB) error {
+	type fileDeletion struct {
+		Name      string    `gorm:"primaryKey;size:191"`
+		CreatedAt time.Time `gorm:"not null"`
+		Attempts  int       `gorm:"not null;default:0"`
+		LastError string    `gorm:"size:255"`
+	}
+	return db.Table("file_deletions").AutoMigrate(&fileDeletion{})
 }
 
 // migrate20 adds the per-sender, per-minute counts of inbound messages that

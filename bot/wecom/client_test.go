@@ -922,6 +922,14 @@ func (m *memFiles) Open(ctx context.Context, name string) (io.ReadCloser, string
 	return io.NopCloser(bytes.NewReader(b)), "", nil
 }
 
+func (m *memFiles) Delete(ctx context.Context, name string) error {
+	if m.down {
+		return errors.New("storage down")
+	}
+	delete(m.data, name)
+	return nil
+}
+
 func TestSendFileUploadsFromFiles(t *testing.T) {
 	files := &memFiles{data: map[string][]byte{"ledgers/w11.xlsx": []byte("PK ledger bytes")}}
 	e := newAPIEnv(t, Config{}, WithFiles(files))

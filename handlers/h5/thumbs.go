@@ -9,11 +9,13 @@ import (
 	"io"
 
 	"github.com/gen2brain/heic"
+
+	"hazardbot/models"
 )
 
 // thumbSize is the longest side of a thumbnail, in pixels: three across a
 // phone's screen at twice its density.
-const thumbSize = 240
+const thumbSize = models.ThumbSize
 
 // maxThumbSource bounds the photo a thumbnail is made from (decoding holds
 // it whole in memory).
@@ -21,16 +23,12 @@ const maxThumbSource = 12 << 20
 
 // largeSize is the longest side of the JPEG shown in place of a HEIC photo
 // when it is tapped: most phones' browsers cannot show HEIC itself.
-const largeSize = 1600
+const largeSize = models.LargeSize
 
 // thumbName is where the thumbnail (size thumbSize) or the large JPEG of a
-// HEIC photo (largeSize) is kept, beside the photo.
-func thumbName(id uint, size int) string {
-	if size == thumbSize {
-		return fmt.Sprintf("thumbs/%d.jpg", id)
-	}
-	return fmt.Sprintf("thumbs/%d-%d.jpg", id, size)
-}
+// HEIC photo (largeSize) is kept, beside the photo: models names them, so
+// that they go when the photo goes.
+func thumbName(id uint, size int) string { return models.ThumbName(id, size) }
 
 // isHEIF says whether data is a HEIF file (an iPhone's HEIC photo): an ISO
 // box "ftyp" whose brand is one of HEIF's.
