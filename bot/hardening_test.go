@@ -467,3 +467,30 @@ func TestPrunedPhotosLoseTheirFiles(t *testing.T) {
 		}
 	})
 }
+
+// A county's admin imports a ledger whose rows name another county's
+// units: an import records assignments the ledger's offices made before,
+// so the rows keep their units (in 整改中), unlike a report of theirs.
+func TestImportKeepsUnitsOutsideTheImportersScope(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		if err := s.InTx(ctx, func(tx *models.Tx) error {
+			_, err := tx.ImportDirectory(models.DirectoryInput{Users: []models.UserSpec{{UserID: "mjadmin", Name: "茅箭管理员", Unit: "maojian", Roles: []string{"admin"}}}})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		res := readLedger(t, ledgerHeader+"1,加油站罐区无防火堤,罐区未设防火堤,2023年2月20日,修建防火堤,张湾区某加油站（示例）,张湾区,,2023年3月20日,\n")
+		li, err := c.b.ImportLedger(ctx, "mjadmin", res, false)
+		if err != nil || li.Created != 1 {
+			t.Fatalf("import = %+v, %v", li, err)
+		}
+		h := c.hazard("1")
+		if h.State != models.StateRectifying || h.UnitID == nil || c.unitOf(h).Name != "张湾区某加油站（示例）" {
+			t.Fatalf("imported row: state %s unit %v, want 整改中 with 张湾's unit", h.State, h.UnitID)
+		}
+		// The same admin reporting it in chat is held to the scope.
+		c.expect("mjadmin", "上报\n隐患：加油站卸油口无接地\n内容：x\n行业：其他\n单位：张湾区某加油站（示例）\n时限：3月20日", "请核对")
+		c.expect("mjadmin", "确认", "不在您的辖区，已转张湾区督办员交办")
+	})
+}
