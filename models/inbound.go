@@ -16,32 +16,6 @@ type inbound struct {
 
 func (inbound) TableName() string { return "inbound" }
 
-// BeginInbound claims key for this transaction. When the key was already
-// handled it returns dup = true and the stored reply. A concurrent delivery
-// of the same key waits on the row until the first one commits (MySQL) or
-// runs after it (SQLite's single writer), so exactly one is handled.
-func (tx *Tx) BeginInbound(key, userid string) (reply string, dup bool, err error) {
-	key = Truncate(key, 191, "")
-	err = tx.DB.Create(&inbound{Key: key, UserID: userid, CreatedAt: tx.Now().UTC()}).Error
-	if err == nil {
-		return "", false, nil
-	}
-	if !isDuplicate(err) {
-		return "", false, fmt.Errorf("models: claim inbound: %w", err)
-	}
-	var got inbound
-	if err := tx.DB.Where("`key` = ?", key).Take(&got).Error; err != nil {
-		return "", false, fmt.Errorf("models: read inbound: %w", err)
-	}
-	return got.Reply, true, nil
-}
-
-// FinishInbound stores the reply given to key.
-func (tx *Tx) FinishInbound(key, reply string) error {
-	key = Truncate(key, 191, "")
-	return tx.DB.Model(&inbound{}).Where("`key` = ?", key).Update("reply", reply).Error
-}
-
 // PruneInbound forgets callbacks older than t (WeCom retries within seconds).
 func (s *Store) PruneInbound(before time.Time) (int64, error) {
 	res := s.DB.Where("created_at < ?", before.UTC()).Delete(&inbound{})

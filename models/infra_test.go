@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -191,7 +192,11 @@ func TestOutboxClaimsAreExclusiveAcrossWorkers(t *testing.T) {
 func TestInboundDedupe(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		setup(t, s)
-		var handled atomic.Int64
+		// Four deliveries of one message at once, each handling it and
+		// recording its reply last, as the bot does: exactly one record
+		// wins, the others roll back their work and answer with its reply.
+		errRepeat := errors.New("a repeat delivery: roll back")
+		var won atomic.Int64
 		var wg sync.WaitGroup
 		replies := make([]string, 4)
 		for i := range 4 {
@@ -199,31 +204,30 @@ func TestInboundDedupe(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				err := s.InTx(ctx, func(tx *models.Tx) error {
-					r, dup, err := tx.BeginInbound("msg-1", "zhangsan")
+					time.Sleep(20 * time.Millisecond) // the handling
+					stored, dup, err := tx.RecordInbound("msg-1", "zhangsan", fmt.Sprintf("已收到（第%d次送达）", i))
 					if err != nil {
 						return err
 					}
+					replies[i] = stored
 					if dup {
-						replies[i] = r
-						return nil
+						return errRepeat
 					}
-					handled.Add(1)
-					time.Sleep(20 * time.Millisecond)
-					replies[i] = "已收到"
-					return tx.FinishInbound("msg-1", "已收到")
+					won.Add(1)
+					return nil
 				})
-				if err != nil {
+				if err != nil && !errors.Is(err, errRepeat) {
 					t.Error(err)
 				}
 			}()
 		}
 		wg.Wait()
-		if handled.Load() != 1 {
-			t.Fatalf("handled %d times, want 1", handled.Load())
+		if won.Load() != 1 {
+			t.Fatalf("recorded %d times, want 1", won.Load())
 		}
 		for i, r := range replies {
-			if r != "已收到" {
-				t.Fatalf("delivery %d got %q, want the same reply", i, r)
+			if r != replies[0] || r == "" {
+				t.Fatalf("delivery %d got %q, delivery 0 %q: want the one stored reply", i, r, replies[0])
 			}
 		}
 	})

@@ -67,11 +67,11 @@ func TestLongChineseErrorsAreStoredWhole(t *testing.T) {
 		}
 		// The dedupe key of a message without MsgId carries its text.
 		key := "u|1|text|" + strings.Repeat("燃气", 40)
-		if _, dup, err := s.Reads(ctx).BeginInbound(key, "u"); err != nil || dup {
+		if _, dup, err := s.Reads(ctx).RecordInbound(key, "u", "已收到"); err != nil || dup {
 			t.Fatalf("long Chinese dedupe key: dup %v err %v", dup, err)
 		}
-		if _, dup, err := s.Reads(ctx).BeginInbound(key, "u"); err != nil || !dup {
-			t.Fatalf("the same key again: dup %v err %v", dup, err)
+		if stored, dup, err := s.Reads(ctx).RecordInbound(key, "u", "另一个"); err != nil || !dup || stored != "已收到" {
+			t.Fatalf("the same key again: %q, dup %v err %v", stored, dup, err)
 		}
 	})
 }
