@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,13 +13,7 @@ import (
 // A scheduler that cannot start fails the start: serve must not run on
 // without reminders and digests while /readyz says ready.
 func TestSchedulerThatCannotStartFailsTheStart(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.DB.DSN = filepath.Join(dir, "start.db")
-	cfg.Storage.Dir = filepath.Join(dir, "data")
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, "start.db", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a, err := newApp(ctx, cfg, nil)
@@ -40,13 +33,7 @@ func TestSchedulerThatCannotStartFailsTheStart(t *testing.T) {
 
 // directory.top_kind reaches the store every command opens.
 func TestTopKindSettingReachesTheStore(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.DB.DSN = filepath.Join(dir, "top.db")
-	cfg.Directory.TopKind = "region"
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, "top.db", func(c *config.Config) { c.Directory.TopKind = "region" })
 	s, err := openStore(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

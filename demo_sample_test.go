@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"hazardbot/config"
 	"hazardbot/models"
 )
 
@@ -14,13 +12,7 @@ import (
 // sees, each with a timeline in order and none in the future, counts in
 // step with the hazards, and it is added once only.
 func TestDemoSampleLedger(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.DB.DSN = filepath.Join(dir, "demo.db")
-	cfg.Storage.Dir = filepath.Join(dir, "data")
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, "demo.db", nil)
 	ctx := context.Background()
 	a, err := newApp(ctx, cfg, nil)
 	if err != nil {

@@ -19,19 +19,29 @@ import (
 	"hazardbot/models"
 )
 
+// testConfig is the default configuration on a temporary SQLite database
+// (name) and storage, changed by edit before it is validated.
+func testConfig(t *testing.T, name string, edit func(*config.Config)) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DB.DSN = filepath.Join(dir, name)
+	cfg.Storage.Dir = filepath.Join(dir, "data")
+	if edit != nil {
+		edit(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // demoApp starts a whole process's worth of hazardbot in demo mode on a
 // temporary SQLite database: the real router on a loopback port, outbox
 // senders and the photo fetcher, talking to the fake WeCom API.
 func demoApp(t *testing.T) (*app, *terminal) {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.DB.DSN = filepath.Join(dir, "e2e.db")
-	cfg.Storage.Dir = filepath.Join(dir, "data")
-	cfg.Outbox.Poll = 20 * time.Millisecond
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, "e2e.db", func(c *config.Config) { c.Outbox.Poll = 20 * time.Millisecond })
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, cfg, nil)
 	if err != nil {
