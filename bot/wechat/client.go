@@ -367,14 +367,36 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) error {
 	if body == "" {
 		return nil // a card update: nothing to show on WeChat
 	}
+	return c.eachFollower(m.ToUsers, func(openid string) error {
+		err := c.sendText(ctx, openid, m, body)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Ended() {
+			return &bot.Ended{Reason: ae.Error()}
+		}
+		return err
+	})
+}
+
+// eachFollower calls send for each follower in users (one named twice in a
+// row once) and joins what failed. A recipient who is not a WeChat follower
+// fails for good and one who left the account ends, neither with a call to
+// WeChat; the others are sent to all the same.
+func (c *Client) eachFollower(users []string, send func(openid string) error) error {
 	var errs []error
-	for _, u := range slices.Compact(slices.Clone(m.ToUsers)) {
+	for _, u := range slices.Compact(slices.Clone(users)) {
 		openid := models.OpenID(u)
 		if openid == "" {
 			errs = append(errs, permanentErr{fmt.Errorf("wechat: %q is not a WeChat follower", u)})
 			continue
 		}
-		if err := c.sendOne(ctx, openid, m, body); err != nil {
+		following, err := c.seen.WeChatFollowing(openid)
+		if err == nil && !following {
+			err = &bot.Ended{Reason: "unfollowed the account"}
+		}
+		if err == nil {
+			err = send(openid)
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -397,28 +419,10 @@ func (c *Client) sendImages(ctx context.Context, m bot.Outgoing) error {
 	if c.files == nil {
 		return permanentErr{errors.New("wechat: no file store for image messages (WithFiles)")}
 	}
-	var errs []error
-	for _, u := range slices.Compact(slices.Clone(m.ToUsers)) {
-		openid := models.OpenID(u)
-		if openid == "" {
-			errs = append(errs, permanentErr{fmt.Errorf("wechat: %q is not a WeChat follower", u)})
-			continue
-		}
-		if err := c.sendImage(ctx, openid, m.File); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return c.eachFollower(m.ToUsers, func(openid string) error { return c.sendImage(ctx, openid, m.File) })
 }
 
 func (c *Client) sendImage(ctx context.Context, openid, file string) error {
-	following, err := c.seen.WeChatFollowing(openid)
-	if err != nil {
-		return err
-	}
-	if !following {
-		return &bot.Ended{Reason: "unfollowed the account"}
-	}
 	how, err := c.Channel(openid)
 	if err != nil {
 		return err
@@ -511,22 +515,6 @@ func (c *Client) Channel(openid string) (string, error) {
 		return "custom", nil
 	}
 	return "template", nil
-}
-
-func (c *Client) sendOne(ctx context.Context, openid string, m bot.Outgoing, text string) error {
-	following, err := c.seen.WeChatFollowing(openid)
-	if err != nil {
-		return err
-	}
-	if !following {
-		return &bot.Ended{Reason: "unfollowed the account"}
-	}
-	err = c.sendText(ctx, openid, m, text)
-	var ae *APIError
-	if errors.As(err, &ae) && ae.Ended() {
-		return &bot.Ended{Reason: ae.Error()}
-	}
-	return err
 }
 
 // sendText sends text to openid by customer-service message inside the

@@ -256,3 +256,53 @@ func TestSendImages(t *testing.T) {
 		t.Fatalf("sent %+v", f.SentTo("recent"))
 	}
 }
+
+// following is seen with followers who have since left the account.
+type following struct {
+	seen
+	left map[string]bool
+}
+
+func (f following) WeChatFollowing(openid string) (bool, error) { return !f.left[openid], nil }
+
+// Text and photos go to their recipients alike: a follower named twice in
+// a row gets one message; a recipient who is not a WeChat follower fails for
+// good, and one who left the account ends without a call to WeChat; the
+// others still get theirs.
+func TestSendToEachFollower(t *testing.T) {
+	now := time.Date(2023, 3, 1, 10, 0, 0, 0, time.UTC)
+	last := following{seen{"recent": now.Add(-time.Hour), "gone": now.Add(-time.Hour)}, map[string]bool{"gone": true}}
+	files := bot.DirFiles{Dir: t.TempDir()}
+	if _, err := files.Put(context.Background(), "photos/2023/03/1.jpg", "image/jpeg", strings.NewReader("\xff\xd8\xff\xe0 photo")); err != nil {
+		t.Fatal(err)
+	}
+	to := []string{"wx:recent", "wx:recent", "zhangsan", "wx:gone"}
+	for _, tc := range []struct {
+		kind string
+		m    bot.Outgoing
+	}{
+		{"text", bot.Outgoing{Kind: bot.OutText, Text: "提醒", ToUsers: to}},
+		{"image", bot.Outgoing{Kind: bot.OutImage, Photo: 1, File: "photos/2023/03/1.jpg", ToUsers: to}},
+	} {
+		t.Run(tc.kind+" to a follower, a WeCom user and one who left", func(t *testing.T) {
+			f := wechattest.NewFake("wxhazarddemo000001", "secret-1")
+			base := f.Start()
+			t.Cleanup(f.Close)
+			c, err := NewClient(Config{AppID: f.AppID, AppSecret: f.Secret, APIBase: base, TemplateID: "tmpl-1"}, wecom.NewMemoryTokens(), last,
+				WithClock(func() time.Time { return now }), WithFiles(files), WithSleep(func(context.Context, time.Duration) error { return nil }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Send(context.Background(), tc.m)
+			if err == nil || !bot.IsPermanent(err) || !bot.IsEnded(err) || !strings.Contains(err.Error(), `"zhangsan" is not a WeChat follower`) {
+				t.Fatalf("err = %v, want zhangsan failed for good and gone ended", err)
+			}
+			if got := f.SentTo("recent"); len(got) != 1 || got[0].Kind != map[string]string{"text": "custom", "image": "image"}[tc.kind] {
+				t.Fatalf("sent to recent %+v, want one %s message", got, tc.kind)
+			}
+			if len(f.Sent()) != 1 || f.Uploads() > 1 {
+				t.Fatalf("sent %+v (%d uploads), want only recent's", f.Sent(), f.Uploads())
+			}
+		})
+	}
+}
