@@ -75,21 +75,74 @@ func (b *Bot) perSender() int {
 // with msgTooFast; the rest of that minute get no answer and do nothing.
 // Periodic location reports are not messages and are not counted.
 func (b *Bot) admit(ctx context.Context, key string, msg Message) (Reply, bool, error) {
-	if msg.Kind == KindEvent && msg.Event == EventLocation {
+	if !counted(msg) {
 		return Reply{}, true, nil
 	}
 	n, err := b.store.CountInbound(ctx, key, msg.UserID, b.now())
 	if err != nil {
 		return Reply{}, false, err
 	}
+	r, ok := b.limit(n, msg)
+	return r, ok, nil
+}
+
+// limit says whether the sender's n-th message of the minute is handled,
+// and what a refused one is answered.
+func (b *Bot) limit(n int, msg Message) (Reply, bool) {
 	switch limit := b.perSender(); {
 	case n <= limit:
-		return Reply{}, true, nil
+		return Reply{}, true
 	case n == limit+1:
 		b.log.Warn("sender over the inbound limit", "user", msg.UserID, "limit", limit)
-		return Reply{Text: msgTooFast}, false, nil
+		return Reply{Text: msgTooFast}, false
 	}
-	return Reply{}, false, nil
+	return Reply{}, false
+}
+
+// counted says whether a message counts against the per-sender limit:
+// periodic location reports are not messages.
+func counted(msg Message) bool { return !(msg.Kind == KindEvent && msg.Event == EventLocation) }
+
+// grouped handles a message that may write in a transaction it shares with
+// other messages (models.InGroup: one statement for the group where each
+// message would run several). ok is false for a read-only command (the
+// caller answers those in one statement) and for a message the group
+// could not take — a step refused with a domain error, say: the caller
+// then runs it alone, which ends as the group would have, its count found
+// by its key.
+func (b *Bot) grouped(key string, msg Message) (Reply, bool) {
+	if !b.store.Grouped() {
+		return Reply{}, false
+	}
+	if _, _, ok := b.readOnlyCommand(msg); ok {
+		return Reply{}, false
+	}
+	var reply Reply
+	res := b.store.InGroup(models.GroupJob{
+		UserID: msg.UserID, Key: key, Count: counted(msg), Now: b.now(),
+		Admit: func(n int) bool { _, ok := b.limit(n, msg); return ok },
+		Fn: func(tx *models.Tx) error {
+			c, err := b.begin(tx, key, msg)
+			if err != nil {
+				return err
+			}
+			if err := c.run(); err != nil {
+				return err // refused: alone, the draft is saved in a second transaction
+			}
+			reply = c.reply
+			return c.finish(key, &reply)
+		},
+	})
+	if res.Solo {
+		return Reply{}, false
+	}
+	if !res.Admitted {
+		r, _ := b.limit(res.N, msg)
+		return r, true
+	}
+	reply.Text = res.Renumber(reply.Text)
+	reply.ButtonText = res.Renumber(reply.ButtonText)
+	return reply, true
 }
 
 // Handle answers one inbound message in one transaction: it loads the
@@ -112,6 +165,10 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	// first delivery or has just answered it: answer those from memory. The
 	// database stays the source of truth for every other replica.
 	if r, ok := b.replies.get(key); ok {
+		return r, nil
+	}
+	if r, ok := b.grouped(key, msg); ok {
+		b.replies.put(key, r)
 		return r, nil
 	}
 	if r, ok, err := b.admit(ctx, key, msg); err != nil || !ok {
@@ -181,14 +238,8 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 // written in one statement. ok is false when the message needs the full
 // path.
 func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, bool, error) {
-	if msg.Kind != KindText || models.IsWeChatUser(msg.UserID) {
-		// WeChat followers are answered by their own rules (bot/wechat.go).
-		return Reply{}, false, nil
-	}
-	cmd, perr := command.Parse(msg.Text, b.now(), b.loc())
-	switch cmd.Name {
-	case command.Query, command.Mine, command.Stats, command.Help, command.Greet, command.Ranking:
-	default:
+	cmd, perr, ok := b.readOnlyCommand(msg)
+	if !ok {
 		return Reply{}, false, nil
 	}
 	tx := b.store.Reads(ctx)
@@ -226,6 +277,21 @@ func (b *Bot) readOnly(ctx context.Context, key string, msg Message) (Reply, boo
 		}
 	}
 	return reply, true, nil
+}
+
+// readOnlyCommand parses a text that may only read: an explicit 查询, 我的,
+// 统计, 帮助, 排名 or a greeting (perr is the parser's error).
+func (b *Bot) readOnlyCommand(msg Message) (cmd command.Command, perr error, ok bool) {
+	if msg.Kind != KindText || models.IsWeChatUser(msg.UserID) {
+		// WeChat followers are answered by their own rules (bot/wechat.go).
+		return cmd, nil, false
+	}
+	cmd, perr = command.Parse(msg.Text, b.now(), b.loc())
+	switch cmd.Name {
+	case command.Query, command.Mine, command.Stats, command.Help, command.Greet, command.Ranking:
+		return cmd, perr, true
+	}
+	return cmd, perr, false
 }
 
 // redo carries what must survive a step that failed with a domain error.

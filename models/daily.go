@@ -94,6 +94,9 @@ func b2i(b bool) int {
 // transaction under a shared lock (on MySQL), so that the day cannot move
 // until this transaction's counts are written.
 func (tx *Tx) countsAsOf() (string, error) {
+	if tx.grp != nil {
+		return tx.grp.base.countsAsOf()
+	}
 	if tx.asof != nil {
 		return *tx.asof, nil
 	}
@@ -220,6 +223,10 @@ func (tx *Tx) RecountNew(hs ...*Hazard) error {
 // applyCounts adds deltas to hazard_counts in one upsert, rows in key order
 // so that two transactions touching the same rows lock them in one order.
 func (tx *Tx) applyCounts(deltas []countDelta) error {
+	if tx.grp != nil {
+		tx.later.deltas = append(tx.later.deltas, deltas...)
+		return nil
+	}
 	merged := map[countDelta]*countDelta{}
 	var list []*countDelta
 	for _, d := range deltas {
@@ -558,6 +565,9 @@ func monthEnd(first string) string {
 // In a transaction it moves them in it; outside one, in a transaction of its
 // own, so that two replicas never move them twice.
 func (tx *Tx) ensureCountsAsOf() error {
+	if tx.grp != nil {
+		return errAlone // it may move the day every member counts on
+	}
 	today := tx.Today().String()
 	if tx.asof != nil && *tx.asof == today {
 		return nil

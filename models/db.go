@@ -33,6 +33,9 @@ type Store struct {
 	driver string
 	// dir is this replica's copy of directory look-ups (dircache.go).
 	dir *dirCache
+	// groups queues messages for group commit (group.go); nil: every
+	// message is its own transaction.
+	groups *grouper
 }
 
 // DBConfig says which database to open.
@@ -40,6 +43,8 @@ type DBConfig struct {
 	Driver       string // sqlite | mysql
 	DSN          string // a file path for sqlite; a go-sql-driver DSN for mysql
 	MaxOpenConns int
+	// Solo turns group commit off: every message its own transaction.
+	Solo bool
 }
 
 // Open connects to the database. It does not migrate; call Migrate.
@@ -96,7 +101,19 @@ func Open(cfg DBConfig, loc *time.Location, log *slog.Logger) (*Store, error) {
 	if err := registerDirectoryVersion(db); err != nil {
 		return nil, fmt.Errorf("models: open %s: %w", cfg.Driver, err)
 	}
-	return &Store{DB: db, Now: time.Now, Loc: loc, Log: log, driver: cfg.Driver, dir: &dirCache{}}, nil
+	if err := registerGroupWrites(db); err != nil {
+		return nil, fmt.Errorf("models: open %s: %w", cfg.Driver, err)
+	}
+	s := &Store{DB: db, Now: time.Now, Loc: loc, Log: log, driver: cfg.Driver, dir: &dirCache{}}
+	if !cfg.Solo {
+		// Two groups in flight on MySQL: while one writes its end, the
+		// next runs its steps. SQLite's one connection runs one.
+		s.groups = &grouper{max: 2}
+		if cfg.Driver == "sqlite" {
+			s.groups.max = 1
+		}
+	}
+	return s, nil
 }
 
 // Driver returns "sqlite" or "mysql".
@@ -228,6 +245,13 @@ type Tx struct {
 	// (dircache.go).
 	dirVer                     int64
 	dirRead, dirOK, dirWritten bool
+	// grp is the group this transaction is a member of (group.go): its
+	// writes of dialogues, counts, numbers, outbox rows and the dedupe
+	// record wait in later for the group's end; wrote says it has run a
+	// statement that may write.
+	grp   *groupTx
+	wrote bool
+	later later
 }
 
 // Now returns the store's clock.

@@ -27,6 +27,15 @@ type Dialogue struct {
 // LoadDialogue returns userid's dialogue, locked for this transaction on
 // MySQL, or nil when there is none.
 func (tx *Tx) LoadDialogue(userid string) (*Dialogue, error) {
+	if tx.grp != nil {
+		if d, ok := tx.grp.dialogues[userid]; ok {
+			if d == nil {
+				return nil, nil
+			}
+			c := *d
+			return &c, nil
+		}
+	}
 	var d Dialogue
 	err := tx.forUpdate().Where("userid = ?", userid).Take(&d).Error
 	if err == gorm.ErrRecordNotFound {
@@ -43,6 +52,11 @@ func (tx *Tx) LoadDialogue(userid string) (*Dialogue, error) {
 func (tx *Tx) SaveDialogue(d *Dialogue) error {
 	d.UpdatedAt = tx.Now().UTC()
 	d.Version++
+	if tx.grp != nil {
+		c := *d
+		tx.later.dialogues = append(tx.later.dialogues, dialogueWrite{userid: d.UserID, d: &c})
+		return nil
+	}
 	var err error
 	if d.Version == 1 {
 		err = tx.DB.Create(d).Error
@@ -63,6 +77,10 @@ func (tx *Tx) SaveDialogue(d *Dialogue) error {
 
 // DeleteDialogue ends userid's dialogue.
 func (tx *Tx) DeleteDialogue(userid string) error {
+	if tx.grp != nil {
+		tx.later.dialogues = append(tx.later.dialogues, dialogueWrite{userid: userid})
+		return nil
+	}
 	return tx.DB.Where("userid = ?", userid).Delete(&Dialogue{}).Error
 }
 

@@ -54,6 +54,14 @@ func (c *dirCache) reset(v int64) {
 // whether the replica's cache may serve it: not after the transaction
 // wrote to the directory, nor when the version cannot be read.
 func (tx *Tx) dirVersion() (int64, bool) {
+	if tx.grp != nil {
+		// A group reads the version once; after any member wrote to the
+		// directory no member's reads may fill the cache.
+		if tx.dirWritten || tx.grp.dirWritten {
+			return 0, false
+		}
+		return tx.grp.base.dirVersion()
+	}
 	if tx.dirWritten || tx.s.dir == nil {
 		return 0, false
 	}
@@ -175,6 +183,9 @@ func bumpDirectory(db *gorm.DB) {
 	}
 	if t, ok := ctx.Value(txKey{}).(*Tx); ok {
 		t.dirWritten = true
+		if t.grp != nil {
+			t.grp.dirWritten = true
+		}
 	}
 	// Before migration 82 there is no row to bump, and no cache reads it
 	// either: the error is of no consequence then.

@@ -27,6 +27,12 @@ func (s *Store) PruneInbound(before time.Time) (int64, error) {
 // same key was recorded first, it returns that delivery's reply instead.
 func (tx *Tx) RecordInbound(key, userid, reply string) (stored string, dup bool, err error) {
 	key = Truncate(key, 191, "")
+	if tx.grp != nil {
+		// Recorded at the group's end; a key taken by then fails the
+		// group, and alone this message finds the stored reply.
+		tx.later.inbound = append(tx.later.inbound, inbound{Key: key, UserID: userid, Reply: reply, CreatedAt: tx.Now().UTC()})
+		return reply, false, nil
+	}
 	err = tx.DB.Create(&inbound{Key: key, UserID: userid, Reply: reply, CreatedAt: tx.Now().UTC()}).Error
 	if err == nil {
 		return reply, false, nil

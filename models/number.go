@@ -107,6 +107,9 @@ func (tx *Tx) Settle() (func(string) string, error) {
 }
 
 func (tx *Tx) settle() error {
+	if tx.grp != nil {
+		return nil // the group numbers its members' hazards at its end
+	}
 	if len(tx.unnumbered) == 0 && len(tx.held) == 0 {
 		return nil
 	}

@@ -55,8 +55,9 @@ type OutboxItem struct {
 // transaction waits for its number (DeferNumbers), the items are held and
 // written, numbered, by Settle; they all count as new.
 func (tx *Tx) Enqueue(items ...OutboxItem) (int, error) {
-	if len(tx.unnumbered) > 0 {
-		// They may name a hazard not yet numbered: written by settle.
+	if len(tx.unnumbered) > 0 || tx.grp != nil {
+		// They may name a hazard not yet numbered: written by settle (or
+		// at the group's end, with the group's).
 		tx.held = append(tx.held, items...)
 		return len(items), nil
 	}
