@@ -107,10 +107,10 @@ func Open(cfg DBConfig, loc *time.Location, log *slog.Logger) (*Store, error) {
 	s := &Store{DB: db, Now: time.Now, Loc: loc, Log: log, driver: cfg.Driver, dir: &dirCache{}}
 	if !cfg.Solo {
 		// Two groups in flight on MySQL: while one writes its end, the
-		// next runs its steps. SQLite's one connection runs one.
-		s.groups = &grouper{max: 2}
+		// next runs its steps (group.go). SQLite's one connection runs one.
+		s.groups = newGrouper(2)
 		if cfg.Driver == "sqlite" {
-			s.groups.max = 1
+			s.groups = newGrouper(1)
 		}
 	}
 	return s, nil

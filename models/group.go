@@ -7,7 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"math/rand/v2"
+	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -82,6 +85,37 @@ type grouper struct {
 	queue   []*member
 	leaders int
 	max     int // groups in flight
+	// stepping says a group is running its steps: the next group starts
+	// when that one goes on to its end, so it takes all that waited
+	// meanwhile (a group's steps run one after another; its end, the
+	// counter and COMMIT, overlaps the next group's steps).
+	stepping bool
+	free     *sync.Cond
+	stats    GroupStats
+}
+
+func newGrouper(max int) *grouper {
+	g := &grouper{max: max}
+	g.free = sync.NewCond(&g.mu)
+	return g
+}
+
+// GroupStats counts what group commit did on this replica.
+type GroupStats struct {
+	Groups     int64 // groups committed
+	Members    int64 // messages committed in them
+	Alone      int64 // messages sent to run alone (a refused step, a step that cannot share)
+	RolledBack int64 // groups rolled back (their messages ran alone)
+}
+
+// GroupStats returns the replica's group commit counts so far.
+func (s *Store) GroupStats() GroupStats {
+	if s.groups == nil {
+		return GroupStats{}
+	}
+	s.groups.mu.Lock()
+	defer s.groups.mu.Unlock()
+	return s.groups.stats
 }
 
 type member struct {
@@ -95,6 +129,9 @@ type member struct {
 type groupTx struct {
 	base      *Tx
 	dialogues map[string]*Dialogue // locked at the start; a nil value: none
+	// photos counts each sender's draft photos, read at the start (one
+	// statement); a sender's entry goes when their photos change.
+	photos map[string]int64
 	// dirWritten: a member wrote to the directory, so no member's reads
 	// may fill the replica's cache any more (dircache.go).
 	dirWritten bool
@@ -102,10 +139,37 @@ type groupTx struct {
 
 // later is what a member leaves for its group's end.
 type later struct {
+	hazards   []*Hazard // with placeholder ids, as their events
+	events    []*Event
+	adopt     []adoption
 	dialogues []dialogueWrite
 	inbound   []inbound
 	deltas    []countDelta
 }
+
+// adoption is AdoptDraftPhotos left for the end, when the hazard and event
+// have their ids.
+type adoption struct {
+	userid string
+	h      *Hazard
+	ev     *Event
+	phase  string
+}
+
+// Placeholder ids: a hazard or event a member creates is written at the
+// group's end, and until then carries an id no row has (above any real
+// one, below 2^63, 19 digits unlike any number's placeholder), which texts
+// and outbox rows written meanwhile may name: the end puts the real id in
+// their place. A statement that names one is refused (placeholderGuard).
+const placeholderIDBase = 9_200_000_000_000_000_000
+
+var placeholderSeq atomic.Uint64
+
+func placeholderID() uint {
+	return uint(placeholderIDBase + rand.Uint64N(1<<40)<<12 + placeholderSeq.Add(1)%(1<<12))
+}
+
+func isPlaceholderID(id uint) bool { return uint64(id) >= placeholderIDBase }
 
 type dialogueWrite struct {
 	userid string
@@ -140,6 +204,9 @@ func (s *Store) lead() {
 	g := s.groups
 	for {
 		g.mu.Lock()
+		for g.stepping {
+			g.free.Wait()
+		}
 		var batch, rest []*member
 		seen := map[string]bool{}
 		for _, m := range g.queue {
@@ -157,13 +224,24 @@ func (s *Store) lead() {
 			g.mu.Unlock()
 			return
 		}
+		g.stepping = true
 		g.mu.Unlock()
-		s.runGroup(batch)
+		var once sync.Once
+		s.runGroup(batch, func() {
+			once.Do(func() {
+				g.mu.Lock()
+				g.stepping = false
+				g.free.Signal()
+				g.mu.Unlock()
+			})
+		})
 	}
 }
 
-// runGroup runs one group and settles every member's result.
-func (s *Store) runGroup(ms []*member) {
+// runGroup runs one group and settles every member's result; stepped is
+// called once its steps have run.
+func (s *Store) runGroup(ms []*member, stepped func()) {
+	defer stepped()
 	defer func() {
 		for _, m := range ms {
 			close(m.done)
@@ -174,7 +252,7 @@ func (s *Store) runGroup(ms []*member) {
 	base := &Tx{s: s}
 	err := s.DB.WithContext(context.WithValue(ctx, txKey{}, base)).Transaction(func(db *gorm.DB) error {
 		base.DB = db
-		g := &groupTx{base: base, dialogues: map[string]*Dialogue{}}
+		g := &groupTx{base: base, dialogues: map[string]*Dialogue{}, photos: map[string]int64{}}
 		if err := base.countGroup(ms); err != nil {
 			return err
 		}
@@ -187,6 +265,9 @@ func (s *Store) runGroup(ms []*member) {
 		if err := base.lockDialogues(g, users); err != nil {
 			return err
 		}
+		if err := base.countPhotos(g, users); err != nil {
+			return err
+		}
 		for _, m := range ms {
 			if !m.res.Admitted {
 				continue
@@ -197,21 +278,37 @@ func (s *Store) runGroup(ms []*member) {
 				if t.wrote {
 					return fmt.Errorf("models: group member %s failed after writing: %w", m.job.UserID, err)
 				}
+				s.Log.Debug("group member runs alone", "user", m.job.UserID, "err", err)
 				m.res.Solo = true
 				continue
 			}
 			m.tx = t
 			accepted = append(accepted, m)
 		}
+		stepped()
 		return base.flushGroup(accepted)
 	})
+	g := s.groups
 	if err != nil {
 		s.Log.Info("group rolled back; its messages run alone", "members", len(ms), "err", err)
 		for _, m := range ms {
 			m.res = GroupResult{Solo: true}
 		}
+		g.mu.Lock()
+		g.stats.RolledBack++
+		g.stats.Alone += int64(len(ms))
+		g.mu.Unlock()
 		return
 	}
+	g.mu.Lock()
+	g.stats.Groups++
+	g.stats.Members += int64(len(accepted))
+	for _, m := range ms {
+		if m.res.Solo {
+			g.stats.Alone++
+		}
+	}
+	g.mu.Unlock()
 	for _, m := range accepted {
 		for _, f := range m.tx.after {
 			f()
@@ -357,7 +454,17 @@ func (tx *Tx) lockDialogues(g *groupTx, users []string) error {
 	}
 	slices.Sort(users)
 	var rows []Dialogue
-	if err := tx.forUpdate().Where("userid IN ?", users).Order("userid").Find(&rows).Error; err != nil {
+	var err error
+	if tx.s.driver == "mysql" {
+		// One look-up by key a sender: "userid IN (…)" may be read as a
+		// range, and a range read locks the row after it — another
+		// group's, which deadlocks the two.
+		keys, args := keyTable(users)
+		err = tx.DB.Raw("SELECT d.* FROM "+keys+" JOIN dialogues d ON d.userid = k.k FOR UPDATE", args...).Scan(&rows).Error
+	} else {
+		err = tx.DB.Where("userid IN ?", users).Find(&rows).Error
+	}
+	if err != nil {
 		return fmt.Errorf("models: load dialogues: %w", err)
 	}
 	for _, u := range users {
@@ -369,11 +476,36 @@ func (tx *Tx) lockDialogues(g *groupTx, users []string) error {
 	return nil
 }
 
+// countPhotos reads how many draft photos each sender has, in one
+// statement (their dialogues, locked, keep their photos from changing).
+func (tx *Tx) countPhotos(g *groupTx, users []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	var rows []struct {
+		DraftUser string
+		N         int64
+	}
+	if err := tx.DB.Model(&Attachment{}).Select("draft_user, COUNT(*) AS n").Where("draft_user IN ? AND hazard_id IS NULL", users).
+		Group("draft_user").Scan(&rows).Error; err != nil {
+		return fmt.Errorf("models: count draft photos: %w", err)
+	}
+	for _, u := range users {
+		g.photos[u] = 0
+	}
+	for _, r := range rows {
+		g.photos[r.DraftUser] = r.N
+	}
+	return nil
+}
+
 // flushGroup writes what the accepted members left for the end: numbers
 // (the counter locked from here to COMMIT), count rows, outbox rows,
 // dialogues and dedupe records.
 func (tx *Tx) flushGroup(ms []*member) error {
-	var hs []*Hazard
+	var hs, newHs []*Hazard
+	var newEvs []*Event
+	var adopt []adoption
 	var held []OutboxItem
 	var deltas []countDelta
 	var dws []dialogueWrite
@@ -381,6 +513,9 @@ func (tx *Tx) flushGroup(ms []*member) error {
 	for _, m := range ms {
 		t := m.tx
 		hs = append(hs, t.unnumbered...)
+		newHs = append(newHs, t.later.hazards...)
+		newEvs = append(newEvs, t.later.events...)
+		adopt = append(adopt, t.later.adopt...)
 		held = append(held, t.held...)
 		deltas = append(deltas, t.later.deltas...)
 		dws = append(dws, t.later.dialogues...)
@@ -393,9 +528,15 @@ func (tx *Tx) flushGroup(ms []*member) error {
 		if err != nil {
 			return err
 		}
-		if numbered, err = tx.numberGroup(hs); err != nil {
+		pairs, err := tx.numberGroup(hs)
+		if err != nil {
 			return err
 		}
+		ids, err := tx.insertGroup(newHs, newEvs, adopt)
+		if err != nil {
+			return err
+		}
+		numbered = strings.NewReplacer(append(pairs, ids...)...)
 		for _, h := range hs {
 			deltas = appendDeltas(deltas, h, 1, asof)
 		}
@@ -417,6 +558,13 @@ func (tx *Tx) flushGroup(ms []*member) error {
 			return err
 		}
 	}
+	if numbered != nil {
+		for _, w := range dws {
+			if w.d != nil {
+				w.d.Data = numbered.Replace(w.d.Data)
+			}
+		}
+	}
 	if err := tx.writeDialogues(dws); err != nil {
 		return err
 	}
@@ -436,12 +584,15 @@ func (tx *Tx) flushGroup(ms []*member) error {
 }
 
 // numberGroup gives the group's new hazards their numbers, one counter
-// update a year and one UPDATE for all, in the members' order, and returns
-// what puts them in place of the placeholders.
-func (tx *Tx) numberGroup(hs []*Hazard) (*strings.Replacer, error) {
+// update a year, in the members' order, and returns the pairs that put
+// them in place of their placeholders.
+func (tx *Tx) numberGroup(hs []*Hazard) ([]string, error) {
 	var years []int
 	n := map[int]int{}
 	for _, h := range hs {
+		if !isPlaceholderID(h.ID) {
+			return nil, fmt.Errorf("models: group: hazard %d was written before its number", h.ID)
+		}
 		if n[h.Year] == 0 {
 			years = append(years, h.Year)
 		}
@@ -456,27 +607,58 @@ func (tx *Tx) numberGroup(hs []*Hazard) (*strings.Replacer, error) {
 		next[y] = last - n[y] + 1
 	}
 	var pairs []string
-	var seqCase, numCase strings.Builder
-	var seqArgs, numArgs []any
-	ids := make([]uint, 0, len(hs))
 	for _, h := range hs {
 		seq := next[h.Year]
 		next[h.Year]++
 		num := Number{h.Year, seq}.String()
+		// The number first: the sequence's placeholder is the number's
+		// digits with a minus sign instead of the tilde.
 		pairs = append(pairs, h.Number, num, strconv.Itoa(h.Seq), strconv.Itoa(seq))
 		h.Seq, h.Number = seq, num
-		seqCase.WriteString(" WHEN ? THEN ?")
-		numCase.WriteString(" WHEN ? THEN ?")
-		seqArgs = append(seqArgs, h.ID, seq)
-		numArgs = append(numArgs, h.ID, num)
-		ids = append(ids, h.ID)
 	}
-	q := "UPDATE hazards SET seq = CASE id" + seqCase.String() + " END, number = CASE id" + numCase.String() + " END WHERE id IN ?"
-	args := append(append(seqArgs, numArgs...), ids)
-	if err := tx.DB.Exec(q, args...).Error; err != nil {
-		return nil, fmt.Errorf("models: number hazards: %w", err)
+	return pairs, nil
+}
+
+// insertGroup writes the group's new hazards, then their events, each in
+// one statement, then adopts their photos, and returns the pairs that put
+// the real ids in place of the placeholders.
+func (tx *Tx) insertGroup(hs []*Hazard, evs []*Event, adopt []adoption) ([]string, error) {
+	var pairs []string
+	old := make([]uint, len(hs))
+	for i, h := range hs {
+		old[i], h.ID = h.ID, 0
 	}
-	return strings.NewReplacer(pairs...), nil
+	if err := tx.DB.CreateInBatches(hs, 200).Error; err != nil {
+		return nil, fmt.Errorf("models: create hazards: %w", err)
+	}
+	real := map[uint]uint{}
+	for i, h := range hs {
+		real[old[i]] = h.ID
+		pairs = append(pairs, strconv.FormatUint(uint64(old[i]), 10), strconv.FormatUint(uint64(h.ID), 10))
+	}
+	for _, ev := range evs {
+		id, ok := real[ev.HazardID]
+		if !ok {
+			return nil, fmt.Errorf("models: group: event of an unknown hazard %d", ev.HazardID)
+		}
+		ev.HazardID = id
+		pairs = append(pairs, strconv.FormatUint(uint64(ev.ID), 10), "")
+		ev.ID = 0
+	}
+	if err := tx.DB.CreateInBatches(evs, 200).Error; err != nil {
+		return nil, fmt.Errorf("models: create events: %w", err)
+	}
+	for i, ev := range evs {
+		pairs[2*len(hs)+2*i+1] = strconv.FormatUint(uint64(ev.ID), 10)
+	}
+	for _, a := range adopt {
+		res := tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", a.userid).
+			Updates(map[string]any{"hazard_id": a.h.ID, "event_id": a.ev.ID, "phase": a.phase, "draft_user": ""})
+		if res.Error != nil {
+			return nil, fmt.Errorf("models: adopt photos: %w", res.Error)
+		}
+	}
+	return pairs, nil
 }
 
 // enqueueAll writes outbox items in one statement, a key already queued
@@ -527,7 +709,14 @@ func (tx *Tx) writeDialogues(ws []dialogueWrite) error {
 		}
 	}
 	if len(dels) > 0 {
-		if err := tx.DB.Where("userid IN ?", dels).Delete(&Dialogue{}).Error; err != nil {
+		var err error
+		if tx.s.driver == "mysql" {
+			keys, args := keyTable(dels) // by key, as lockDialogues reads them
+			err = tx.DB.Exec("DELETE d FROM dialogues d JOIN "+keys+" ON d.userid = k.k", args...).Error
+		} else {
+			err = tx.DB.Where("userid IN ?", dels).Delete(&Dialogue{}).Error
+		}
+		if err != nil {
 			return fmt.Errorf("models: delete dialogues: %w", err)
 		}
 	}
@@ -548,6 +737,61 @@ func (tx *Tx) writeDialogues(ws []dialogueWrite) error {
 	return nil
 }
 
+// placeholderGuard is a gorm callback: a statement that names a
+// placeholder id (a hazard or event not yet written) fails — it would find
+// or change nothing — and the step runs alone.
+func placeholderGuard(db *gorm.DB) {
+	for _, v := range db.Statement.Vars {
+		if namesPlaceholder(v) {
+			db.AddError(fmt.Errorf("%w: a statement names a hazard not yet written", errAlone))
+			return
+		}
+	}
+}
+
+func namesPlaceholder(v any) bool {
+	switch x := v.(type) {
+	case uint:
+		return isPlaceholderID(x)
+	case uint64:
+		return x >= placeholderIDBase
+	case int64:
+		return x >= placeholderIDBase
+	case int:
+		return x >= placeholderIDBase
+	case *uint:
+		return x != nil && isPlaceholderID(*x)
+	case string, []byte, time.Time, bool, float64, int32, nil:
+		return false
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice {
+		for i := range rv.Len() {
+			if namesPlaceholder(rv.Index(i).Interface()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keyTable is a derived table k of keys (column k), for a join that
+// finds each row by its key.
+func keyTable(keys []string) (string, []any) {
+	var sb strings.Builder
+	args := make([]any, len(keys))
+	sb.WriteString("(")
+	for i, k := range keys {
+		if i > 0 {
+			sb.WriteString(" UNION ALL ")
+		}
+		sb.WriteString("SELECT ? AS k")
+		args[i] = k
+	}
+	sb.WriteString(") k")
+	return sb.String(), args
+}
+
 // markGroupWrite is a gorm callback: a statement that may write, run by a
 // group's member, marks the member as having written (its failure then
 // rolls the group back).
@@ -566,6 +810,12 @@ func registerGroupWrites(db *gorm.DB) error {
 		cb.Update().Before("gorm:update").Register("hazardbot:group_write", markGroupWrite),
 		cb.Delete().Before("gorm:delete").Register("hazardbot:group_write", markGroupWrite),
 		cb.Raw().Before("gorm:raw").Register("hazardbot:group_write", markGroupWrite),
+		cb.Query().After("gorm:query").Register("hazardbot:placeholder", placeholderGuard),
+		cb.Create().After("gorm:create").Register("hazardbot:placeholder", placeholderGuard),
+		cb.Update().After("gorm:update").Register("hazardbot:placeholder", placeholderGuard),
+		cb.Delete().After("gorm:delete").Register("hazardbot:placeholder", placeholderGuard),
+		cb.Raw().After("gorm:raw").Register("hazardbot:placeholder", placeholderGuard),
+		cb.Row().After("gorm:row").Register("hazardbot:placeholder", placeholderGuard),
 		// Raw(...).Scan runs through Row: an INSERT … RETURNING, say.
 		cb.Row().Before("gorm:row").Register("hazardbot:group_write", func(db *gorm.DB) {
 			verb, _, _ := strings.Cut(strings.TrimSpace(db.Statement.SQL.String()), " ")

@@ -128,17 +128,19 @@ func (tx *Tx) CreateHazards(actor *Actor, ins []HazardInput) ([]*Hazard, []*Even
 			h.Number = h.Num().String()
 		}
 	}
+	if tx.grp != nil {
+		// In a group the rows are written at its end, with the group's
+		// others; until then they carry placeholder ids (group.go).
+		evs := tx.newEvents(actor, ins, hs, notes, now)
+		tx.later.hazards = append(tx.later.hazards, hs...)
+		tx.later.events = append(tx.later.events, evs...)
+		tx.unnumbered = append(tx.unnumbered, hs...)
+		return hs, evs, nil
+	}
 	if err := tx.DB.CreateInBatches(hs, 200).Error; err != nil {
 		return nil, nil, fmt.Errorf("models: create hazards: %w", err)
 	}
-	evs := make([]*Event, len(hs))
-	for i, h := range hs {
-		action := ActReport
-		if ins[i].State != "" {
-			action = ActImport
-		}
-		evs[i] = &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, Note: notes[i], Via: actor.Via, CreatedAt: now}
-	}
+	evs := tx.newEvents(actor, ins, hs, notes, now)
 	if err := tx.DB.CreateInBatches(evs, 200).Error; err != nil {
 		return nil, nil, fmt.Errorf("models: create events: %w", err)
 	}
@@ -150,6 +152,23 @@ func (tx *Tx) CreateHazards(actor *Actor, ins []HazardInput) ([]*Hazard, []*Even
 		return nil, nil, err
 	}
 	return hs, evs, nil
+}
+
+// newEvents builds the report (or import) events of new hazards.
+func (tx *Tx) newEvents(actor *Actor, ins []HazardInput, hs []*Hazard, notes []string, now time.Time) []*Event {
+	evs := make([]*Event, len(hs))
+	for i, h := range hs {
+		action := ActReport
+		if ins[i].State != "" {
+			action = ActImport
+		}
+		evs[i] = &Event{HazardID: h.ID, Action: action, ToState: h.State, ActorID: actor.UserID, ActorName: actor.Name, Note: notes[i], Via: actor.Via, CreatedAt: now}
+		if tx.grp != nil {
+			h.ID = placeholderID()
+			evs[i].HazardID, evs[i].ID = h.ID, placeholderID()
+		}
+	}
+	return evs
 }
 
 // PlanHazards checks inputs as CreateHazards would and returns the hazards
@@ -546,11 +565,19 @@ func (tx *Tx) AddDraftPhoto(userid, mediaID, picURL string) (*Attachment, error)
 	if err := tx.DB.Create(a).Error; err != nil {
 		return nil, fmt.Errorf("models: add photo: %w", err)
 	}
+	if tx.grp != nil {
+		delete(tx.grp.photos, userid) // counted afresh when asked
+	}
 	return a, nil
 }
 
 // DraftPhotos counts the photos userid sent that belong to no hazard yet.
 func (tx *Tx) DraftPhotos(userid string) (int64, error) {
+	if tx.grp != nil {
+		if n, ok := tx.grp.photos[userid]; ok {
+			return n, nil
+		}
+	}
 	var n int64
 	err := tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", userid).Count(&n).Error
 	return n, err
@@ -559,6 +586,20 @@ func (tx *Tx) DraftPhotos(userid string) (int64, error) {
 // AdoptDraftPhotos attaches userid's pending photos to a hazard and event
 // in the given phase, and returns how many there were.
 func (tx *Tx) AdoptDraftPhotos(userid string, h *Hazard, ev *Event, phase string) (int64, error) {
+	if tx.grp != nil {
+		n, err := tx.DraftPhotos(userid)
+		if err != nil {
+			return 0, err
+		}
+		delete(tx.grp.photos, userid)
+		if isPlaceholderID(h.ID) {
+			// The hazard is written at the group's end: so are its photos.
+			if n > 0 {
+				tx.later.adopt = append(tx.later.adopt, adoption{userid, h, ev, phase})
+			}
+			return n, nil
+		}
+	}
 	res := tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", userid).
 		Updates(map[string]any{"hazard_id": h.ID, "event_id": ev.ID, "phase": phase, "draft_user": ""})
 	if res.Error != nil {
@@ -590,6 +631,9 @@ func (s *Store) PruneDraftPhotos(ctx context.Context, before time.Time) (n int64
 // stored files for deletion; it returns the files' names, for the caller
 // to delete after the commit.
 func (tx *Tx) DropDraftPhotos(userid string) ([]string, error) {
+	if tx.grp != nil {
+		delete(tx.grp.photos, userid)
+	}
 	_, files, err := tx.dropPhotos(tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", userid))
 	return files, err
 }

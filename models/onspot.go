@@ -15,6 +15,9 @@ import (
 // the report gave no measures, the measures too. A hazard with no deadline
 // takes the day it was found.
 func (tx *Tx) CreateFixedOnSpot(actor *Actor, in HazardInput, done string) (*Hazard, *Event, *Event, error) {
+	if tx.grp != nil {
+		return nil, nil, nil, errAlone // it closes the hazard it creates: by its row
+	}
 	if !actor.Known() {
 		return nil, nil, nil, Errorf(EForbidden, "只有通讯录中的人员可以登记立查立改，你的上报请不要填“当场整改”")
 	}

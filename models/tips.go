@@ -47,6 +47,9 @@ func (tx *Tx) TipsToday(userid string) (int64, error) {
 // CreateTip records that userid's tip filed hazard h and allocates its
 // receipt number in the current year's sequence.
 func (tx *Tx) CreateTip(userid string, h *Hazard) (*Tip, error) {
+	if isPlaceholderID(h.ID) {
+		return nil, errAlone // the tip names the hazard's row: not yet written
+	}
 	now := tx.Now()
 	year := now.In(tx.s.Loc).Year()
 	for range 5 {

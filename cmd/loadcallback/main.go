@@ -103,6 +103,8 @@ func run() error {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the report (确认) run to this file")
 	keep := flag.Bool("keep", false, "keep the fresh database")
 	trace := flag.Bool("trace", false, "print the statements of one draft and one 确认 before the runs")
+	solo := flag.Bool("solo", false, "no group commit: every message its own transaction (the path before group commit)")
+	verbose := flag.Bool("v", false, "print the stores' and bots' log (text) on stderr")
 	flag.Parse()
 	if *dsn == "" {
 		return errors.New("-dsn is required (e.g. 'root@tcp(127.0.0.1:3306)/hazardbot_load')")
@@ -122,7 +124,11 @@ func run() error {
 	now := time.Date(2023, 3, 1, 10, 0, 0, 0, loc)
 	var stores []*models.Store
 	for range max(1, *replicas) {
-		store, err := models.Open(models.DBConfig{Driver: "mysql", DSN: freshDSN, MaxOpenConns: *conns}, loc, nil)
+		var log *slog.Logger
+		if *verbose {
+			log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		}
+		store, err := models.Open(models.DBConfig{Driver: "mysql", DSN: freshDSN, MaxOpenConns: *conns, Solo: *solo}, loc, log)
 		if err != nil {
 			return err
 		}
@@ -284,7 +290,12 @@ func run() error {
 			pprof.StartCPUProfile(f)
 			defer f.Close()
 		}
+		gBefore := groupStats(stores)
 		rs, err := run("确认 (creates a hazard)", real, confirms)
+		if g := groupStats(stores); g.Groups > gBefore.Groups {
+			fmt.Printf("%24s group commit: %d groups, %.1f messages a group, %d alone, %d groups rolled back\n", "",
+				g.Groups-gBefore.Groups, float64(g.Members-gBefore.Members)/float64(g.Groups-gBefore.Groups), g.Alone-gBefore.Alone, g.RolledBack-gBefore.RolledBack)
+		}
 		if *cpuprofile != "" {
 			pprof.StopCPUProfile()
 		}
@@ -330,6 +341,19 @@ func run() error {
 			len(stored.Text), br.rate/rp.rate, ratio(rp.p50, br.p50), ratio(rp.p99, br.p99))
 	}
 	return nil
+}
+
+// groupStats sums the replicas' group commit counts.
+func groupStats(stores []*models.Store) models.GroupStats {
+	var t models.GroupStats
+	for _, s := range stores {
+		g := s.GroupStats()
+		t.Groups += g.Groups
+		t.Members += g.Members
+		t.Alone += g.Alone
+		t.RolledBack += g.RolledBack
+	}
+	return t
 }
 
 // checkNumbers verifies that the ledger holds want hazards numbered
