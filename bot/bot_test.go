@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -459,6 +460,72 @@ func TestReadOnlyCommandsAreDedupedAcrossReplicas(t *testing.T) {
 		}
 		if fresh := c.say("zhangsan", "查询 1"); !strings.Contains(fresh, "红色") {
 			t.Fatalf("a new query should see the listing: %s", fresh)
+		}
+	})
+}
+
+// Many officers confirming at once share transactions (group commit): each
+// still gets their own number, their photos go with their hazard, and the
+// supervisors' notices name real numbers.
+func TestManyOfficersConfirmAtOnce(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		const n = 24
+		var in models.DirectoryInput
+		for i := range n {
+			in.Users = append(in.Users, models.UserSpec{UserID: fmt.Sprintf("insp%02d", i), Name: fmt.Sprintf("检查员%d", i), Unit: "maojian_wudanglu", Roles: []string{"inspector"}})
+		}
+		if err := s.InTx(ctx, func(tx *models.Tx) error { _, err := tx.ImportDirectory(in); return err }); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			u := fmt.Sprintf("insp%02d", i)
+			if i%3 == 0 {
+				c.photo(u, fmt.Sprintf("m%d", i))
+			}
+			c.expect(u, fmt.Sprintf("上报\n隐患：楼道堆放杂物%d\n内容：楼道内堆放纸箱\n区域：茅箭区\n行业：消防\n单位：待定\n时限：3月31日", i), "请核对")
+		}
+		before := s.GroupStats()
+		replies := make([]string, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				u := fmt.Sprintf("insp%02d", i)
+				r, err := c.b.Handle(ctx, bot.Message{ID: "confirm-" + u, UserID: u, Kind: bot.KindText, Text: "确认"})
+				if err != nil {
+					t.Error(err)
+				}
+				replies[i] = r.Text
+			}()
+		}
+		close(start)
+		wg.Wait()
+		seen := map[string]bool{}
+		number := regexp.MustCompile(`YH2023-\d{4}`)
+		for i, r := range replies {
+			num := number.FindString(r)
+			if num == "" || seen[num] || strings.Contains(r, "~") {
+				t.Fatalf("reply %d: %q (a number of its own expected)", i, r)
+			}
+			seen[num] = true
+			var photos int64
+			s.DB.Raw("SELECT COUNT(*) FROM attachments a JOIN hazards h ON h.id = a.hazard_id WHERE h.number = ?", num).Scan(&photos)
+			if want := map[bool]int64{true: 1}[i%3 == 0]; photos != want {
+				t.Errorf("%s has %d photos, want %d", num, photos, want)
+			}
+		}
+		for _, m := range c.outbox() {
+			if strings.Contains(m.Text, "~") || (strings.Contains(m.Text, "新上报隐患待交办") && !number.MatchString(m.Text)) {
+				t.Errorf("notice names no real number: %q", m.Text)
+			}
+		}
+		after := s.GroupStats()
+		if groups, members := after.Groups-before.Groups, after.Members-before.Members; groups == 0 || members <= groups {
+			t.Errorf("the confirmations did not share transactions: %+v → %+v", before, after)
 		}
 	})
 }
