@@ -65,7 +65,7 @@ func loadConfig(getenv func(string) string, out io.Writer) (*config.Config, *slo
 
 // openStore connects to the configured database and migrates it.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*models.Store, error) {
-	s, err := models.Open(models.DBConfig{Driver: cfg.DB.Driver, DSN: cfg.DB.DSN, MaxOpenConns: cfg.DB.MaxOpenConns}, cfg.Location(), log)
+	s, err := models.Open(models.DBConfig{Driver: cfg.DB.Driver, DSN: cfg.DB.DSN, MaxOpenConns: cfg.DB.MaxOpenConns, Solo: !cfg.DB.GroupCommit}, cfg.Location(), log)
 	if err != nil {
 		return nil, err
 	}

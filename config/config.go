@@ -83,6 +83,9 @@ type DB struct {
 	DSN string `yaml:"dsn" secret:"true"`
 	// MaxOpenConns caps the mysql connection pool.
 	MaxOpenConns int `yaml:"max_open_conns"`
+	// GroupCommit lets concurrent chat messages share one transaction
+	// (models/group.go); off, every message is its own.
+	GroupCommit bool `yaml:"group_commit"`
 }
 
 // WeCom holds the credentials of the WeCom self-built app (自建应用).
@@ -330,7 +333,7 @@ var colourCodes = []string{ColourRed, ColourYellow, ColourBlue}
 func Default() *Config {
 	return &Config{
 		Addr:        ":8080",
-		DB:          DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20},
+		DB:          DB{Driver: "sqlite", DSN: "hazardbot.db", MaxOpenConns: 20, GroupCommit: true},
 		Timezone:    "Asia/Shanghai",
 		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", CallbackWindow: time.Hour, OAuthBase: "https://open.weixin.qq.com"},
 		WeChat:      WeChat{APIBase: "https://api.weixin.qq.com", Templates: map[string]WeChatTemplate{}},

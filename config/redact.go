@@ -87,7 +87,7 @@ func (w WeCom) LogValue() slog.Value {
 
 // String shows the database settings; a MySQL DSN carries a password and shows as set/unset.
 func (d DB) String() string {
-	return fmt.Sprintf("{driver:%s dsn:%s max_open_conns:%d}", d.Driver, d.shownDSN(), d.MaxOpenConns)
+	return fmt.Sprintf("{driver:%s dsn:%s max_open_conns:%d group_commit:%t}", d.Driver, d.shownDSN(), d.MaxOpenConns, d.GroupCommit)
 }
 
 // GoString keeps %#v from printing the DSN's password.
@@ -96,7 +96,7 @@ func (d DB) GoString() string { return d.String() }
 // LogValue keeps slog from printing the DSN's password.
 func (d DB) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("driver", d.Driver), slog.String("dsn", d.shownDSN()),
-		slog.Int("max_open_conns", d.MaxOpenConns))
+		slog.Int("max_open_conns", d.MaxOpenConns), slog.Bool("group_commit", d.GroupCommit))
 }
 
 func (d DB) shownDSN() string {
