@@ -120,7 +120,7 @@ func (b *Bot) grouped(key string, msg Message) (Reply, bool) {
 	var reply Reply
 	res := b.store.InGroup(models.GroupJob{
 		UserID: msg.UserID, Key: key, Count: counted(msg), Now: b.now(),
-		Admit: func(n int) bool { _, ok := b.limit(n, msg); return ok },
+		Admit: func(n int) bool { return n <= b.perSender() },
 		Fn: func(tx *models.Tx) error {
 			c, err := b.begin(tx, key, msg)
 			if err != nil {

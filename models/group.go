@@ -250,7 +250,7 @@ func (s *Store) runGroup(ms []*member, stepped func()) {
 	var accepted []*member
 	ctx := context.Background()
 	base := &Tx{s: s}
-	err := s.DB.WithContext(context.WithValue(ctx, txKey{}, base)).Transaction(func(db *gorm.DB) error {
+	err := s.groupTx(ctx, base, func(db *gorm.DB) error {
 		base.DB = db
 		g := &groupTx{base: base, dialogues: map[string]*Dialogue{}, photos: map[string]int64{}}
 		if err := base.countGroup(ms); err != nil {
@@ -318,6 +318,17 @@ func (s *Store) runGroup(ms []*member, stepped func()) {
 			m.res.Renumber = r.Replace
 		}
 	}
+}
+
+// groupTx runs the group's transaction, a panic (in its end, say)
+// rolling it back and becoming its error: the members run alone.
+func (s *Store) groupTx(ctx context.Context, base *Tx, fn func(db *gorm.DB) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("models: group panicked: %v", r)
+		}
+	}()
+	return s.DB.WithContext(context.WithValue(ctx, txKey{}, base)).Transaction(fn)
 }
 
 // runMember runs a member's step, a panic becoming its error (the step
@@ -820,8 +831,7 @@ func registerGroupWrites(db *gorm.DB) error {
 		cb.Row().Before("gorm:row").Register("hazardbot:group_write", func(db *gorm.DB) {
 			verb, _, _ := strings.Cut(strings.TrimSpace(db.Statement.SQL.String()), " ")
 			switch strings.ToLower(verb) {
-			case "select", "with":
-			default:
+			case "insert", "update", "delete", "replace":
 				markGroupWrite(db)
 			}
 		}),
