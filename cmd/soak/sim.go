@@ -28,7 +28,8 @@ type record struct {
 	created      bool // 已登记 answered
 	createMaybe  bool // 确认 unanswered: the hazard may exist, at most once
 	photosBefore int  // from the 已登记 reply
-	photosAfter  int  // sum of 附照片k张 of answered 整改
+	photosAfter  int  // sum of 附照片k张 of answered 整改, or the total a late photo's answer gave
+	photosMaybe  int  // after-photos unanswered: each may have joined the hazard
 	state        models.State
 	uncertain    bool // some change unanswered: the final state is not known
 	ok, maybe    map[models.Action]int
@@ -83,6 +84,8 @@ var (
 	reNumber      = regexp.MustCompile(`已登记，编号 (YH\d{4}-\d+)`)
 	rePhotos      = regexp.MustCompile(`（照片(\d+)张）`)
 	reAfterPhotos = regexp.MustCompile(`附照片(\d+)张`)
+	// A photo sent within ten minutes of a 整改 joins it (bot/evidence.go).
+	reLatePhoto = regexp.MustCompile(`补充到 YH\d+-\d+ 的整改（整改后照片共(\d+)张）`)
 	reAsk         = regexp.MustCompile(`请填写([^，,：:]+)[，,]`)
 )
 
@@ -251,7 +254,7 @@ func (s *soak) report(ctx context.Context, p *person, rec *record, photos int, m
 		unitName = rec.unit.name
 	}
 	answers := map[string]string{"重点隐患": rec.title, "隐患内容": rec.title + "：楼道堆放杂物，堵塞疏散通道", "县市区": regionName(p.region),
-		"行业领域": "消防", "责任单位": unitName, "整改时限": "30天"}
+		"行业领域": "消防", "检查的企业或场所": "人民南路12号住宅楼", "责任单位": unitName, "整改时限": "30天"}
 	say := func(text string) (outcome, bool) {
 		out := s.send(ctx, textMsg(p.id, text))
 		if !out.ok {
@@ -285,6 +288,13 @@ func (s *soak) report(ctx context.Context, p *person, rec *record, photos int, m
 	for range 10 {
 		if strings.Contains(out.reply.Text, "请核对") {
 			break
+		}
+		if strings.Contains(out.reply.Text, "是否已当场整改") {
+			if out, ok = say("否"); !ok { // a hazard to be rectified, not one fixed on the spot
+				s.abandon(ctx, p)
+				return false
+			}
+			continue
 		}
 		m := reAsk.FindStringSubmatch(out.reply.Text)
 		if m == nil {
@@ -392,10 +402,22 @@ func (s *soak) rectify(ctx context.Context, rec *record, media func() string, ro
 	defer c.mu.Unlock()
 	for range s.randInt(3) {
 		s.ledger.step("照片")
-		if !s.send(ctx, imageMsg(c.id, media())).ok {
+		out := s.send(ctx, imageMsg(c.id, media()))
+		if !out.ok {
 			// The photo may be pending; the 整改 below adopts it and says
-			// how many it attached.
+			// how many it attached — or it joined the last 整改 late.
 			s.ledger.step("照片未获答复")
+			rec.mu.Lock()
+			rec.photosMaybe++
+			rec.mu.Unlock()
+			continue
+		}
+		if m := reLatePhoto.FindStringSubmatch(out.reply.Text); m != nil {
+			// Within ten minutes of the last 整改 the photo joined it.
+			n, _ := strconv.Atoi(m[1])
+			rec.mu.Lock()
+			rec.photosAfter = n
+			rec.mu.Unlock()
 		}
 	}
 	text := fmt.Sprintf("整改 %d 第%d次：已清理楼道杂物，疏散通道畅通", rec.seq, round)
