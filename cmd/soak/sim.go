@@ -66,6 +66,21 @@ func (l *ledger) add(r *record) {
 	l.mu.Unlock()
 }
 
+// byNumber returns the record of the hazard numbered num, or nil.
+func (l *ledger) byNumber(num string) *record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.records {
+		r.mu.Lock()
+		n := r.number
+		r.mu.Unlock()
+		if n == num {
+			return r
+		}
+	}
+	return nil
+}
+
 func (l *ledger) refuse(who, sent, got string) {
 	l.mu.Lock()
 	if len(l.refused) < 1000 {
@@ -85,7 +100,7 @@ var (
 	rePhotos      = regexp.MustCompile(`（照片(\d+)张）`)
 	reAfterPhotos = regexp.MustCompile(`附照片(\d+)张`)
 	// A photo sent within ten minutes of a 整改 joins it (bot/evidence.go).
-	reLatePhoto = regexp.MustCompile(`补充到 YH\d+-\d+ 的整改（整改后照片共(\d+)张）`)
+	reLatePhoto = regexp.MustCompile(`补充到 (YH\d+-\d+) 的整改（整改后照片共(\d+)张）`)
 	reAsk         = regexp.MustCompile(`请填写([^，,：:]+)[，,]`)
 )
 
@@ -315,6 +330,12 @@ func (s *soak) report(ctx context.Context, p *person, rec *record, photos int, m
 	}
 	s.ledger.step("确认")
 	out = s.send(ctx, textMsg(p.id, "确认"))
+	if out.ok && strings.Contains(out.reply.Text, "重复：回复 合并") {
+		// Another hazard of the same unit with a similar title is open
+		// (the soak's titles are alike): this one is a new hazard.
+		s.ledger.step("继续（非重复）")
+		out = s.send(ctx, textMsg(p.id, "继续"))
+	}
 	if !out.ok {
 		rec.createMaybe = true
 		s.ledger.add(rec)
@@ -407,17 +428,27 @@ func (s *soak) rectify(ctx context.Context, rec *record, media func() string, ro
 			// The photo may be pending; the 整改 below adopts it and says
 			// how many it attached — or it joined the last 整改 late.
 			s.ledger.step("照片未获答复")
-			rec.mu.Lock()
-			rec.photosMaybe++
-			rec.mu.Unlock()
+			// It may also have joined any of the contact's hazards late.
+			s.ledger.mu.Lock()
+			for _, r := range s.ledger.records {
+				if r.unit != nil && r.unit.contact == c {
+					r.mu.Lock()
+					r.photosMaybe++
+					r.mu.Unlock()
+				}
+			}
+			s.ledger.mu.Unlock()
 			continue
 		}
 		if m := reLatePhoto.FindStringSubmatch(out.reply.Text); m != nil {
-			// Within ten minutes of the last 整改 the photo joined it.
-			n, _ := strconv.Atoi(m[1])
-			rec.mu.Lock()
-			rec.photosAfter = n
-			rec.mu.Unlock()
+			// Within ten minutes of the contact's last 整改 the photo
+			// joined it — that hazard's, which may be another than this.
+			n, _ := strconv.Atoi(m[2])
+			if late := s.ledger.byNumber(m[1]); late != nil {
+				late.mu.Lock()
+				late.photosAfter = max(late.photosAfter, n)
+				late.mu.Unlock()
+			}
 		}
 	}
 	text := fmt.Sprintf("整改 %d 第%d次：已清理楼道杂物，疏散通道畅通", rec.seq, round)
