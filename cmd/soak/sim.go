@@ -101,7 +101,7 @@ var (
 	reAfterPhotos = regexp.MustCompile(`附照片(\d+)张`)
 	// A photo sent within ten minutes of a 整改 joins it (bot/evidence.go).
 	reLatePhoto = regexp.MustCompile(`补充到 (YH\d+-\d+) 的整改（整改后照片共(\d+)张）`)
-	reAsk         = regexp.MustCompile(`请填写([^，,：:]+)[，,]`)
+	reAsk       = regexp.MustCompile(`请填写([^，,：:]+)[，,]`)
 )
 
 // cards indexes the template cards the fake WeCom API accepted by title,
