@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -383,7 +382,12 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) error {
 // WeChat; the others are sent to all the same.
 func (c *Client) eachFollower(users []string, send func(openid string) error) error {
 	var errs []error
-	for _, u := range slices.Compact(slices.Clone(users)) {
+	seen := map[string]bool{}
+	for _, u := range users {
+		if seen[u] {
+			continue // one message a follower, however often named
+		}
+		seen[u] = true
 		openid := models.OpenID(u)
 		if openid == "" {
 			errs = append(errs, permanentErr{fmt.Errorf("wechat: %q is not a WeChat follower", u)})

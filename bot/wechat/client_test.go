@@ -276,7 +276,7 @@ func TestSendToEachFollower(t *testing.T) {
 	if _, err := files.Put(context.Background(), "photos/2023/03/1.jpg", "image/jpeg", strings.NewReader("\xff\xd8\xff\xe0 photo")); err != nil {
 		t.Fatal(err)
 	}
-	to := []string{"wx:recent", "wx:recent", "zhangsan", "wx:gone"}
+	to := []string{"wx:recent", "wx:recent", "zhangsan", "wx:gone", "wx:recent"}
 	for _, tc := range []struct {
 		kind string
 		m    bot.Outgoing
