@@ -663,10 +663,8 @@ func (tx *Tx) insertGroup(hs []*Hazard, evs []*Event, adopt []adoption) ([]strin
 		pairs[2*len(hs)+2*i+1] = strconv.FormatUint(uint64(ev.ID), 10)
 	}
 	for _, a := range adopt {
-		res := tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", a.userid).
-			Updates(map[string]any{"hazard_id": a.h.ID, "event_id": a.ev.ID, "phase": a.phase, "draft_user": ""})
-		if res.Error != nil {
-			return nil, fmt.Errorf("models: adopt photos: %w", res.Error)
+		if _, err := tx.adoptPhotos(a.userid, a.h, a.ev, a.phase); err != nil {
+			return nil, err
 		}
 	}
 	return pairs, nil
@@ -678,15 +676,11 @@ func (tx *Tx) enqueueAll(items []OutboxItem) error {
 	now := tx.Now().UTC()
 	msgs := make([]OutboxMessage, 0, len(items))
 	for _, it := range items {
-		if it.Key == "" || len(it.Key) > 191 {
-			return fmt.Errorf("models: outbox key %q must be 1–191 bytes", it.Key)
+		m, err := it.row(now)
+		if err != nil {
+			return err
 		}
-		at := it.NotBefore.UTC()
-		if at.IsZero() || at.Before(now) {
-			at = now
-		}
-		msgs = append(msgs, OutboxMessage{DedupeKey: it.Key, Recipients: strings.Join(it.Recipients, "|"), Kind: it.Kind, Body: it.Body,
-			State: OutboxPending, NextAttemptAt: at, CreatedAt: now})
+		msgs = append(msgs, m)
 	}
 	err := tx.DB.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "dedupe_key"}}, DoNothing: true}).CreateInBatches(&msgs, 200).Error
 	if err != nil {

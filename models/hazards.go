@@ -600,6 +600,11 @@ func (tx *Tx) AdoptDraftPhotos(userid string, h *Hazard, ev *Event, phase string
 			return n, nil
 		}
 	}
+	return tx.adoptPhotos(userid, h, ev, phase)
+}
+
+// adoptPhotos moves userid's draft photos to h and ev.
+func (tx *Tx) adoptPhotos(userid string, h *Hazard, ev *Event, phase string) (int64, error) {
 	res := tx.DB.Model(&Attachment{}).Where("draft_user = ? AND hazard_id IS NULL", userid).
 		Updates(map[string]any{"hazard_id": h.ID, "event_id": ev.ID, "phase": phase, "draft_user": ""})
 	if res.Error != nil {

@@ -68,19 +68,14 @@ func (tx *Tx) enqueue(items []OutboxItem) (int, error) {
 	now := tx.Now().UTC()
 	n := 0
 	for _, it := range items {
-		if it.Key == "" || len(it.Key) > 191 {
-			return n, fmt.Errorf("models: outbox key %q must be 1–191 bytes", it.Key)
+		m, err := it.row(now)
+		if err != nil {
+			return n, err
 		}
-		at := it.NotBefore.UTC()
-		if at.IsZero() || at.Before(now) {
-			at = now
-		}
-		m := OutboxMessage{DedupeKey: it.Key, Recipients: strings.Join(it.Recipients, "|"), Kind: it.Kind, Body: it.Body,
-			State: OutboxPending, NextAttemptAt: at, CreatedAt: now}
 		// A duplicate key means the message is already queued (or sent):
 		// keep the first. The failed statement does not abort the
 		// transaction on either database.
-		err := tx.DB.Create(&m).Error
+		err = tx.DB.Create(&m).Error
 		if isDuplicate(err) {
 			continue
 		}
@@ -90,6 +85,19 @@ func (tx *Tx) enqueue(items []OutboxItem) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// row is the outbox row of it, queued at now.
+func (it OutboxItem) row(now time.Time) (OutboxMessage, error) {
+	if it.Key == "" || len(it.Key) > 191 {
+		return OutboxMessage{}, fmt.Errorf("models: outbox key %q must be 1–191 bytes", it.Key)
+	}
+	at := it.NotBefore.UTC()
+	if at.IsZero() || at.Before(now) {
+		at = now
+	}
+	return OutboxMessage{DedupeKey: it.Key, Recipients: strings.Join(it.Recipients, "|"), Kind: it.Kind, Body: it.Body,
+		State: OutboxPending, NextAttemptAt: at, CreatedAt: now}, nil
 }
 
 // ClaimOutbox leases up to n due messages to owner for lease. A message is
