@@ -79,6 +79,9 @@ var errAlone = errors.New("models: this step runs alone")
 // transaction at a time).
 const groupMax = 32
 
+// groupTimeout bounds a group's transaction.
+const groupTimeout = 20 * time.Second
+
 // grouper queues the messages of one replica for their groups.
 type grouper struct {
 	mu      sync.Mutex
@@ -248,7 +251,10 @@ func (s *Store) runGroup(ms []*member, stepped func()) {
 		}
 	}()
 	var accepted []*member
-	ctx := context.Background()
+	// A group takes milliseconds; a database that stops answering must not
+	// hold its members (and their callbacks) for ever: they run alone.
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
 	base := &Tx{s: s}
 	err := s.groupTx(ctx, base, func(db *gorm.DB) error {
 		base.DB = db
