@@ -46,10 +46,13 @@ type LedgerImportRow struct {
 	State       models.State `json:"state"`
 	Deadline    models.Date  `json:"deadline"`
 	// DuplicateOf is the open hazard a new row may repeat (chat's 合并/继续
-	// rule), and Note says so ("疑似重复 YH2023-0012（…）"). The row is
-	// still created; leave it out of the file to skip it.
-	DuplicateOf string `json:"duplicate_of,omitempty"`
-	Note        string `json:"note,omitempty"`
+	// rule), and Note says so ("疑似重复 YH2023-0012（…）"); DuplicateLine is
+	// an earlier new row of the same file it may repeat, by the same rule
+	// ("疑似与第3行重复（…）": a row typed or pasted twice). The row is still
+	// created; leave it out of the file to skip it.
+	DuplicateOf   string `json:"duplicate_of,omitempty"`
+	DuplicateLine int    `json:"duplicate_line,omitempty"`
+	Note          string `json:"note,omitempty"`
 }
 
 // NewUnit is a unit an import creates because the directory did not have it.
@@ -408,9 +411,13 @@ func (imp *ledgerImport) matchExisting(plan []planned) error {
 
 // flagDuplicates notes on each new row the open hazard it may repeat, by
 // the rule chat asks 合并 or 继续 by (models.Duplicates), reading each
-// county's open hazards once.
+// county's open hazards once — or else an earlier new row of the file
+// itself that it may repeat, by the same rule.
 func (imp *ledgerImport) flagDuplicates(plan []planned, fresh []int) error {
 	open := map[uint][]models.Hazard{}
+	// earlier holds the file's new rows so far as hazards of their county,
+	// each tagged (ID) with its place in plan plus one.
+	earlier := map[uint][]models.Hazard{}
 	for _, i := range fresh {
 		p := &plan[i]
 		if p.in.RegionID == nil {
@@ -424,9 +431,15 @@ func (imp *ledgerImport) flagDuplicates(plan []planned, fresh []int) error {
 			}
 			open[*p.in.RegionID] = list
 		}
+		region := *p.in.RegionID
 		if dups := models.Duplicates(p.in, list); len(dups) > 0 {
 			p.row.DuplicateOf, p.row.Note = dups[0].Number, duplicateNote(&dups[0])
+		} else if dups := models.Duplicates(p.in, earlier[region]); len(dups) > 0 {
+			first := plan[dups[0].ID-1].row
+			p.row.DuplicateLine, p.row.Note = first.Line, fmt.Sprintf(msgDuplicateLine, first.Line, clip(first.Title, 30))
 		}
+		earlier[region] = append(earlier[region], models.Hazard{ID: uint(i) + 1, Title: p.in.Title, RegionID: &region,
+			UnitID: p.in.UnitID, Enterprise: p.in.Enterprise, Lat: p.in.Lat, Lng: p.in.Lng})
 	}
 	return nil
 }

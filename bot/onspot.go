@@ -21,6 +21,8 @@ const (
 	msgMerged       = "已合并到 %s（%s）：补充内容%s已记入，已告知责任单位和督办员。"
 	msgDuplicateAPI = "可能与 %s（%s）重复；确是另一条隐患的，请加上 \"force\": true 再提交"
 	msgDuplicateRow = "疑似重复 %s（%s）"
+	// msgDuplicateLine notes an import row like an earlier row of its file.
+	msgDuplicateLine = "疑似与第%d行重复（%s）"
 )
 
 // DuplicateError refuses a report that may repeat an open hazard (the rule

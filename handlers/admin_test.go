@@ -579,26 +579,33 @@ func TestDuplicatesThroughTheAPIAndTheImport(t *testing.T) {
 
 		csv := "序号,重点隐患,隐患内容,检查日期,整改措施,责任单位,县市区,市级专委会督办销号,整改时限,备注\n" +
 			"1,液化气钢瓶违规存放地下室,商场地下室,2023-02-28,清走钢瓶,十堰市某燃气有限公司（示例）,茅箭区,,2023-03-31,\n" +
-			"2,消防通道堵塞,楼道堆放杂物,2023-02-24,,,张湾区,,,\n"
+			"2,消防通道堵塞,楼道堆放杂物,2023-02-24,,,张湾区,,,\n" +
+			// A row typed twice: the second is like the first, not like
+			// anything in the ledger.
+			"3,配电箱未接地,配电室配电箱外壳无接地线,2023-02-27,,十堰市某燃气有限公司（示例）,茅箭区,,2023-03-31,\n" +
+			"4,配电箱未接地,配电室配电箱外壳无接地线,2023-02-27,,十堰市某燃气有限公司（示例）,茅箭区,,2023-03-31,\n"
 		type result struct {
 			Created int `json:"created"`
 			Rows    []struct {
-				Line        int    `json:"line"`
-				Action      string `json:"action"`
-				Number      string `json:"number"`
-				DuplicateOf string `json:"duplicate_of"`
-				Note        string `json:"note"`
+				Line          int    `json:"line"`
+				Action        string `json:"action"`
+				Number        string `json:"number"`
+				DuplicateOf   string `json:"duplicate_of"`
+				DuplicateLine int    `json:"duplicate_line"`
+				Note          string `json:"note"`
 			} `json:"rows"`
 		}
 		var dry result
 		e.admin("POST", "/api/v1/ledger/import?dry_run=true&actor=admin&name=ledger.csv", []byte(csv), 200, &dry)
-		if len(dry.Rows) != 2 || dry.Rows[0].Action != "create" || dry.Rows[0].DuplicateOf != forced.Number ||
-			!strings.Contains(dry.Rows[0].Note, "疑似重复 "+forced.Number) || dry.Rows[1].Note != "" || dry.Rows[1].DuplicateOf != "" {
+		if len(dry.Rows) != 4 || dry.Rows[0].Action != "create" || dry.Rows[0].DuplicateOf != forced.Number ||
+			!strings.Contains(dry.Rows[0].Note, "疑似重复 "+forced.Number) || dry.Rows[1].Note != "" || dry.Rows[1].DuplicateOf != "" ||
+			dry.Rows[2].Note != "" || dry.Rows[2].DuplicateLine != 0 || dry.Rows[3].DuplicateOf != "" || dry.Rows[3].DuplicateLine != dry.Rows[2].Line ||
+			dry.Rows[3].Note != fmt.Sprintf("疑似与第%d行重复（配电箱未接地）", dry.Rows[2].Line) {
 			t.Fatalf("dry run rows %+v", dry.Rows)
 		}
 		var real result
 		e.admin("POST", "/api/v1/ledger/import?dry_run=false&actor=admin&name=ledger.csv", []byte(csv), 200, &real)
-		if real.Created != 2 || e.count("hazards") != 5 || real.Rows[0].DuplicateOf == "" {
+		if real.Created != 4 || e.count("hazards") != 7 || real.Rows[0].DuplicateOf == "" || real.Rows[3].DuplicateLine != real.Rows[2].Line {
 			t.Fatalf("real import %+v, %d hazards", real, e.count("hazards"))
 		}
 	})
