@@ -145,8 +145,9 @@ func (b *Bot) grouped(key string, msg Message) (Reply, bool) {
 	return reply, true
 }
 
-// Handle answers one inbound message in one transaction: it loads the
-// sender and their dialogue, runs the command or dialogue step, writes
+// Handle answers one inbound message in one transaction — shared with the
+// messages that arrive at the same moment (grouped; a read-only command in
+// one statement of its own): it loads the sender and their dialogue, runs the command or dialogue step, writes
 // hazards, events and outbox rows, and records the message's dedupe key
 // with the reply last (a repeat delivery finds the key taken, rolls back
 // everything it did and gets the stored reply). A domain error (bad input, no permission) undoes the step and

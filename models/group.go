@@ -752,6 +752,13 @@ func (tx *Tx) writeDialogues(ws []dialogueWrite) error {
 // placeholder id (a hazard or event not yet written) fails — it would find
 // or change nothing — and the step runs alone.
 func placeholderGuard(db *gorm.DB) {
+	ctx := db.Statement.Context
+	if ctx == nil {
+		return
+	}
+	if t, ok := ctx.Value(txKey{}).(*Tx); !ok || t.grp == nil {
+		return // only a group's members hold placeholders
+	}
 	for _, v := range db.Statement.Vars {
 		if namesPlaceholder(v) {
 			db.AddError(fmt.Errorf("%w: a statement names a hazard not yet written", errAlone))
