@@ -27,9 +27,9 @@ import (
 // counts them against the per-sender limit with one upsert, locks their
 // dialogues with one SELECT, runs each message's step in turn, and writes
 // what the steps leave for the end in one statement each for the whole
-// group: the year's numbers for new hazards (one counter update, one UPDATE),
-// the count rows, the outbox rows, the dialogues and the dedupe records with
-// their replies.
+// group: the year's counter (one update for all the new hazards), the new
+// hazards with their numbers, their events, the count rows, the outbox
+// rows, the dialogues and the dedupe records with their replies.
 //
 // Running alone (InTx) stays the rule; the group is only a faster way to the
 // same commit. A step that fails, or that cannot run in a group, before it
