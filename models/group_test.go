@@ -3,13 +3,10 @@ package models_test
 import (
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/go-sql-driver/mysql"
 
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
@@ -207,26 +204,7 @@ func TestGroupCommitFilesReportsTogether(t *testing.T) {
 }
 
 func TestGroupCommitAcrossReplicas(t *testing.T) {
-	a := modelstest.MySQL(t)
-	setup(t, a)
-	var name string
-	a.DB.Raw("SELECT DATABASE()").Scan(&name)
-	cfg, err := mysql.ParseDSN(os.Getenv(modelstest.EnvMySQL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = name
-	stores := []*models.Store{a}
-	for range 2 {
-		b, err := models.Open(models.DBConfig{Driver: "mysql", DSN: cfg.FormatDSN(), MaxOpenConns: 16}, modelstest.Shanghai, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
-		b.Now = a.Now
-		stores = append(stores, b)
-	}
-	runReports(t, stores, 120)
+	runReports(t, replicas(t, "mysql", 3), 120)
 }
 
 // A step that would use a hazard before the group has written it (here:

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"hazardbot/models"
 	"hazardbot/models/modelstest"
@@ -408,21 +405,8 @@ func TestTwoSupervisorsClosingAtOnceOneWins(t *testing.T) {
 // never reach the ledger, and the text a late-numbered report's reply was
 // written with names its real number.
 func TestNumbersAreGapFreeAcrossReplicas(t *testing.T) {
-	a := modelstest.MySQL(t)
-	setup(t, a)
-	var dsn string
-	a.DB.Raw("SELECT DATABASE()").Scan(&dsn)
-	cfg, err := mysql.ParseDSN(os.Getenv(modelstest.EnvMySQL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = dsn
-	b, err := models.Open(models.DBConfig{Driver: "mysql", DSN: cfg.FormatDSN(), MaxOpenConns: 16}, modelstest.Shanghai, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	b.Now = a.Now
+	r := replicas(t, "mysql", 2)
+	a, b := r[0], r[1]
 	const total, workers = 600, 16
 	in := gasLeak(a, t)
 	var mu sync.Mutex
