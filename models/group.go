@@ -565,12 +565,7 @@ func (tx *Tx) flushGroup(ms []*member) error {
 		return err
 	}
 	if len(held) > 0 {
-		for i := range held {
-			if numbered != nil {
-				held[i].Key = numbered.Replace(held[i].Key)
-				held[i].Body = numbered.Replace(held[i].Body)
-			}
-		}
+		renumberItems(held, numbered)
 		if err := tx.enqueueAll(held); err != nil {
 			return err
 		}
@@ -600,40 +595,15 @@ func (tx *Tx) flushGroup(ms []*member) error {
 	return nil
 }
 
-// numberGroup gives the group's new hazards their numbers, one counter
-// update a year, in the members' order, and returns the pairs that put
-// them in place of their placeholders.
+// numberGroup numbers the group's new hazards, not yet written, so that
+// they are inserted with their numbers (numberPlaceholders).
 func (tx *Tx) numberGroup(hs []*Hazard) ([]string, error) {
-	var years []int
-	n := map[int]int{}
 	for _, h := range hs {
 		if !isPlaceholderID(h.ID) {
 			return nil, fmt.Errorf("models: group: hazard %d was written before its number", h.ID)
 		}
-		if n[h.Year] == 0 {
-			years = append(years, h.Year)
-		}
-		n[h.Year]++
 	}
-	next := map[int]int{}
-	for _, y := range years {
-		last, err := tx.nextSeqs(y, n[y])
-		if err != nil {
-			return nil, err
-		}
-		next[y] = last - n[y] + 1
-	}
-	var pairs []string
-	for _, h := range hs {
-		seq := next[h.Year]
-		next[h.Year]++
-		num := Number{h.Year, seq}.String()
-		// The number first: the sequence's placeholder is the number's
-		// digits with a minus sign instead of the tilde.
-		pairs = append(pairs, h.Number, num, strconv.Itoa(h.Seq), strconv.Itoa(seq))
-		h.Seq, h.Number = seq, num
-	}
-	return pairs, nil
+	return tx.numberPlaceholders(hs)
 }
 
 // insertGroup writes the group's new hazards, then their events, each in

@@ -113,20 +113,14 @@ func (tx *Tx) settle() error {
 	if len(tx.unnumbered) == 0 && len(tx.held) == 0 {
 		return nil
 	}
-	var pairs []string
+	pairs, err := tx.numberPlaceholders(tx.unnumbered)
+	if err != nil {
+		return err
+	}
 	for _, h := range tx.unnumbered {
-		seq, err := tx.nextSeq(h.Year)
-		if err != nil {
-			return err
-		}
-		num := Number{h.Year, seq}.String()
-		if err := tx.DB.Model(&Hazard{}).Where("id = ?", h.ID).UpdateColumns(map[string]any{"seq": seq, "number": num}).Error; err != nil {
+		if err := tx.DB.Model(&Hazard{}).Where("id = ?", h.ID).UpdateColumns(map[string]any{"seq": h.Seq, "number": h.Number}).Error; err != nil {
 			return fmt.Errorf("models: number hazard: %w", err)
 		}
-		// The number first: the sequence's placeholder is the number's
-		// digits with a minus sign instead of the tilde.
-		pairs = append(pairs, h.Number, num, strconv.Itoa(h.Seq), strconv.Itoa(seq))
-		h.Seq, h.Number = seq, num
 		if err := tx.recount(nil, h); err != nil {
 			return err
 		}
@@ -137,14 +131,55 @@ func (tx *Tx) settle() error {
 	}
 	held := tx.held
 	tx.held = nil
-	for i := range held {
-		if tx.numbered != nil {
-			held[i].Key = tx.numbered.Replace(held[i].Key)
-			held[i].Body = tx.numbered.Replace(held[i].Body)
-		}
-	}
-	_, err := tx.enqueue(held)
+	renumberItems(held, tx.numbered)
+	_, err = tx.enqueue(held)
 	return err
+}
+
+// numberPlaceholders gives hazards carrying placeholder numbers their
+// real ones, in order: the year's counter taken once for all of a year's.
+// It returns the pairs that put the numbers in place of the placeholders
+// in a text (a reply, an outbox row).
+func (tx *Tx) numberPlaceholders(hs []*Hazard) ([]string, error) {
+	var years []int
+	n := map[int]int{}
+	for _, h := range hs {
+		if n[h.Year] == 0 {
+			years = append(years, h.Year)
+		}
+		n[h.Year]++
+	}
+	next := map[int]int{}
+	for _, y := range years {
+		last, err := tx.nextSeqs(y, n[y])
+		if err != nil {
+			return nil, err
+		}
+		next[y] = last - n[y] + 1
+	}
+	var pairs []string
+	for _, h := range hs {
+		seq := next[h.Year]
+		next[h.Year]++
+		num := Number{h.Year, seq}.String()
+		// The number first: the sequence's placeholder is the number's
+		// digits with a minus sign instead of the tilde.
+		pairs = append(pairs, h.Number, num, strconv.Itoa(h.Seq), strconv.Itoa(seq))
+		h.Seq, h.Number = seq, num
+	}
+	return pairs, nil
+}
+
+// renumberItems puts real numbers (and ids) into outbox items written with
+// placeholders; r nil changes nothing.
+func renumberItems(items []OutboxItem, r *strings.Replacer) {
+	if r == nil {
+		return
+	}
+	for i := range items {
+		items[i].Key = r.Replace(items[i].Key)
+		items[i].Body = r.Replace(items[i].Body)
+	}
 }
 
 // placeholder returns a sequence and number for a hazard not yet numbered:
