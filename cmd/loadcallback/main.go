@@ -279,6 +279,7 @@ func run() error {
 			return err
 		}
 	}
+	floored := 0 // the floors' hazards so far
 	// The floors run before the reports: floorall deletes its senders'
 	// dialogues, which the reporters' drafts have not yet made.
 	for _, fl := range []struct {
@@ -300,6 +301,10 @@ func run() error {
 		if bi.n > 0 {
 			fmt.Printf("ratio %s ÷ one-insert baseline: throughput %.2f×, p50 %.2f×, p99 %.2f×\n",
 				fl.part, s.rate/bi.rate, ratio(s.p50, bi.p50), ratio(s.p99, bi.p99))
+		}
+		floored += len(warm) + len(confirms)
+		if err := checkNumbers(store, floorYear, floored); err != nil {
+			return fmt.Errorf("%s: %w", fl.part, err)
 		}
 	}
 	if want("fresh") {
@@ -338,7 +343,7 @@ func run() error {
 		}
 		fmt.Printf("ratio reports ÷ one-insert baseline: throughput %.2f×, p50 %.2f×, p99 %.2f×\n",
 			rs.rate/bi.rate, ratio(rs.p50, bi.p50), ratio(rs.p99, bi.p99))
-		if err := checkNumbers(store, now, len(reporters)+1); err != nil {
+		if err := checkNumbers(store, now.Year(), len(reporters)+1); err != nil {
 			return err
 		}
 	}
@@ -394,9 +399,9 @@ func groupStats(stores []*models.Store) models.GroupStats {
 // 1..want in this year's sequence, none missing, none twice. (Numbers follow
 // the order in which reports commit, not the order of their row ids: the
 // chat path numbers a report last, just before COMMIT.)
-func checkNumbers(store *models.Store, now time.Time, want int) error {
+func checkNumbers(store *models.Store, year, want int) error {
 	var seqs []int
-	if err := store.DB.Table("hazards").Where("year = ?", now.Year()).Order("id").Pluck("seq", &seqs).Error; err != nil {
+	if err := store.DB.Table("hazards").Where("year = ?", year).Order("id").Pluck("seq", &seqs).Error; err != nil {
 		return err
 	}
 	sorted := slices.Clone(seqs)
