@@ -414,31 +414,30 @@ func (imp *ledgerImport) matchExisting(plan []planned) error {
 // county's open hazards once — or else an earlier new row of the file
 // itself that it may repeat, by the same rule.
 func (imp *ledgerImport) flagDuplicates(plan []planned, fresh []int) error {
-	open := map[uint][]models.Hazard{}
+	open := map[uint]*models.DuplicateIndex{}
 	// earlier holds the file's new rows so far as hazards of their county,
 	// each tagged (ID) with its place in plan plus one.
-	earlier := map[uint][]models.Hazard{}
+	earlier := map[uint]*models.DuplicateIndex{}
 	for _, i := range fresh {
 		p := &plan[i]
 		if p.in.RegionID == nil {
 			continue
 		}
-		list, ok := open[*p.in.RegionID]
-		if !ok {
-			var err error
-			if list, err = imp.tx.DuplicateCandidates(*p.in.RegionID); err != nil {
+		region := *p.in.RegionID
+		if open[region] == nil {
+			list, err := imp.tx.DuplicateCandidates(region)
+			if err != nil {
 				return err
 			}
-			open[*p.in.RegionID] = list
+			open[region], earlier[region] = models.NewDuplicateIndex(list), models.NewDuplicateIndex(nil)
 		}
-		region := *p.in.RegionID
-		if dups := models.Duplicates(p.in, list); len(dups) > 0 {
+		if dups := open[region].Find(p.in); len(dups) > 0 {
 			p.row.DuplicateOf, p.row.Note = dups[0].Number, duplicateNote(&dups[0])
-		} else if dups := models.Duplicates(p.in, earlier[region]); len(dups) > 0 {
+		} else if dups := earlier[region].Find(p.in); len(dups) > 0 {
 			first := plan[dups[0].ID-1].row
 			p.row.DuplicateLine, p.row.Note = first.Line, fmt.Sprintf(msgDuplicateLine, first.Line, clip(first.Title, 30))
 		}
-		earlier[region] = append(earlier[region], models.Hazard{ID: uint(i) + 1, Title: p.in.Title, RegionID: &region,
+		earlier[region].Add(models.Hazard{ID: uint(i) + 1, Title: p.in.Title, RegionID: &region,
 			UnitID: p.in.UnitID, Enterprise: p.in.Enterprise, Lat: p.in.Lat, Lng: p.in.Lng})
 	}
 	return nil

@@ -1,8 +1,10 @@
 package models
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -120,42 +122,110 @@ func (tx *Tx) DuplicateCandidates(regionID uint) ([]Hazard, error) {
 // Duplicates returns the hazards of candidates (DuplicateCandidates of in's
 // county) that in may repeat, closest first: see FindDuplicates.
 func Duplicates(in HazardInput, candidates []Hazard) []Hazard {
+	return NewDuplicateIndex(candidates).Find(in)
+}
+
+// DuplicateIndex holds hazards a new report may repeat, filed by unit,
+// enterprise and location, so that each of many reports (an import's rows)
+// is compared only with the hazards of its unit, its enterprise or a
+// located site — the only ones the rule can match — and each title's
+// bigrams are counted once.
+type DuplicateIndex struct {
+	hs      []Hazard
+	grams   [][]uint64 // counted when first compared
+	unit    map[uint][]int
+	ent     map[string][]int
+	located []int
+}
+
+// NewDuplicateIndex indexes candidates, in their order.
+func NewDuplicateIndex(candidates []Hazard) *DuplicateIndex {
+	x := &DuplicateIndex{unit: map[uint][]int{}, ent: map[string][]int{}}
+	for _, h := range candidates {
+		x.Add(h)
+	}
+	return x
+}
+
+// Add files h after the hazards already indexed.
+func (x *DuplicateIndex) Add(h Hazard) {
+	i := len(x.hs)
+	x.hs = append(x.hs, h)
+	x.grams = append(x.grams, nil)
+	if h.UnitID != nil {
+		x.unit[*h.UnitID] = append(x.unit[*h.UnitID], i)
+	}
+	if e := normName(h.Enterprise); e != "" {
+		x.ent[e] = append(x.ent[e], i)
+	}
+	if h.Lat != nil && h.Lng != nil {
+		x.located = append(x.located, i)
+	}
+}
+
+// Find returns the indexed hazards in may repeat, closest first (ties in
+// the order they were indexed): a location within DuplicateDistance, or
+// the same unit or enterprise with a title at least SimilarTitle alike.
+func (x *DuplicateIndex) Find(in HazardInput) []Hazard {
 	if !duplicateCheckable(in) {
 		return nil
 	}
+	enterprise := normName(in.Enterprise)
+	located := in.Lat != nil && in.Lng != nil
+	// The rule matches only hazards of in's unit or enterprise, or located
+	// ones: in the order indexed, each once.
+	var lists [][]int
+	if in.UnitID != nil {
+		lists = append(lists, x.unit[*in.UnitID])
+	}
+	if enterprise != "" {
+		lists = append(lists, x.ent[enterprise])
+	}
+	if located {
+		lists = append(lists, x.located)
+	}
+	idx := lists[0]
+	if len(lists) > 1 {
+		idx = slices.Concat(lists...)
+		slices.Sort(idx)
+		idx = slices.Compact(idx)
+	}
 	type scored struct {
-		h     Hazard
+		i     int
 		score float64
 	}
 	var hits []scored
-	enterprise := normName(in.Enterprise)
-	for _, h := range candidates {
+	var grams []uint64
+	for _, i := range idx {
+		h := &x.hs[i]
 		if h.RegionID == nil || *h.RegionID != *in.RegionID {
 			continue
 		}
-		near := in.Lat != nil && in.Lng != nil && h.Lat != nil && h.Lng != nil &&
+		near := located && h.Lat != nil && h.Lng != nil &&
 			Distance(*in.Lat, *in.Lng, *h.Lat, *h.Lng) <= DuplicateDistance
 		same := (in.UnitID != nil && h.UnitID != nil && *in.UnitID == *h.UnitID) ||
 			(enterprise != "" && enterprise == normName(h.Enterprise))
 		if !near && !same {
-			continue // titles are compared only within a unit or a place: an import checks many rows
+			continue
 		}
-		sim := TitleSimilarity(in.Title, h.Title)
+		if grams == nil {
+			grams = bigrams(in.Title)
+		}
+		if x.grams[i] == nil {
+			x.grams[i] = bigrams(h.Title)
+		}
+		sim := dice(grams, x.grams[i])
 		switch {
 		case near:
-			hits = append(hits, scored{h, 2 + sim})
+			hits = append(hits, scored{i, 2 + sim})
 		case same && sim >= SimilarTitle:
-			hits = append(hits, scored{h, sim})
+			hits = append(hits, scored{i, sim})
 		}
 	}
-	for i := 1; i < len(hits); i++ {
-		for j := i; j > 0 && hits[j].score > hits[j-1].score; j-- {
-			hits[j], hits[j-1] = hits[j-1], hits[j]
-		}
-	}
+	slices.SortStableFunc(hits, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
 	out := make([]Hazard, len(hits))
-	for i, s := range hits {
-		out[i] = s.h
+	for k, s := range hits {
+		out[k] = x.hs[s.i]
 	}
 	return out
 }
@@ -174,38 +244,49 @@ func normName(s string) string {
 // digits only, full-width narrowed), from 0 (nothing shared) to 1. A title
 // of one character is compared by that character.
 func TitleSimilarity(a, b string) float64 {
-	ga, gb := bigrams(a), bigrams(b)
-	if len(ga) == 0 || len(gb) == 0 {
+	return dice(bigrams(a), bigrams(b))
+}
+
+// dice is the Dice coefficient of two titles' bigrams (bigrams: sorted,
+// a bigram as often as it occurs).
+func dice(a, b []uint64) float64 {
+	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
 	shared := 0
-	for g, n := range ga {
-		shared += min(n, gb[g])
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			shared++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
 	}
-	total := 0
-	for _, n := range ga {
-		total += n
-	}
-	for _, n := range gb {
-		total += n
-	}
-	return 2 * float64(shared) / float64(total)
+	return 2 * float64(shared) / float64(len(a)+len(b))
 }
 
-func bigrams(s string) map[string]int {
+// bigrams returns the character bigrams of s (letters and digits only,
+// full-width narrowed, lower-cased), each two runes in one number, sorted;
+// a title of one character is that character alone.
+func bigrams(s string) []uint64 {
 	var rs []rune
 	for _, r := range strings.ToLower(Narrow(s)) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			rs = append(rs, r)
 		}
 	}
-	out := map[string]int{}
 	if len(rs) == 1 {
-		out[string(rs)]++
+		return []uint64{uint64(rs[0]) << 32} // no bigram has a second rune 0
 	}
+	var out []uint64
 	for i := 0; i+1 < len(rs); i++ {
-		out[string(rs[i:i+2])]++
+		out = append(out, uint64(rs[i])<<32|uint64(rs[i+1]))
 	}
+	slices.Sort(out)
 	return out
 }
 
