@@ -130,6 +130,31 @@ func TestPhotosSentAfterRectifyJoinIt(t *testing.T) {
 	})
 }
 
+// A late photo's reply counts the photos of the submission it joined (the
+// hazard's latest 整改), not the hazard's after-photos of every round: after
+// a send-back the hazard holds more than the reply says. The soak once read
+// that count as the hazard's total and found "3 in the ledger, 2 answered".
+func TestLatePhotoReplyCountsItsSubmissionNotEveryRound(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		no := c.assignedGas("液化气钢瓶违规存放")
+		c.photo("lisi", "round1-a")
+		c.photo("lisi", "round1-b")
+		c.expect("lisi", "整改 1 已将钢瓶清出地下室", "已提交 "+no, "附照片2张")
+		c.expect("wangwu", "复查 1 退回 照片不清楚", "已退回 "+no)
+		c.expect("lisi", "整改 1 重新清理并拍照", "已提交 "+no, "没有附照片")
+		c.clock.Add(2 * time.Minute)
+		if got := c.photo("lisi", "round2-late"); !strings.Contains(got, "补充到 "+no+" 的整改（整改后照片共1张）") {
+			t.Fatalf("late photo reply: %s", got)
+		}
+		if n := len(photoIDs(c, no, models.PhaseAfter)); n != 3 {
+			t.Fatalf("after-photos in the ledger = %d, want 3 (2 of the first 整改, 1 late to the second)", n)
+		}
+		// 照片 N counts the hazard's after-photos of every round.
+		c.expect("zhangsan", "照片 1", "整改后3张")
+	})
+}
+
 func TestPhotosCommandSendsBeforeAndAfterInScope(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		c := newChat(t, s)
