@@ -28,7 +28,7 @@ type record struct {
 	created      bool // 已登记 answered
 	createMaybe  bool // 确认 unanswered: the hazard may exist, at most once
 	photosBefore int  // from the 已登记 reply
-	photosAfter  int  // sum of 附照片k张 of answered 整改, or the total a late photo's answer gave
+	photosAfter  int  // sum of 附照片k张 of answered 整改, plus one for each answered late photo
 	photosMaybe  int  // after-photos unanswered: each may have joined the hazard
 	state        models.State
 	uncertain    bool // some change unanswered: the final state is not known
@@ -100,7 +100,8 @@ var (
 	rePhotos      = regexp.MustCompile(`（照片(\d+)张）`)
 	reAfterPhotos = regexp.MustCompile(`附照片(\d+)张`)
 	// A photo sent within ten minutes of a 整改 joins it (bot/evidence.go).
-	reLatePhoto = regexp.MustCompile(`补充到 (YH\d+-\d+) 的整改（整改后照片共(\d+)张）`)
+	// The count is that 整改's photos, not the hazard's (ledger.latePhoto).
+	reLatePhoto = regexp.MustCompile(`补充到 (YH\d+-\d+) 的整改（整改后照片共\d+张）`)
 	reAsk       = regexp.MustCompile(`请填写([^，,：:]+)[，,]`)
 )
 
@@ -440,16 +441,7 @@ func (s *soak) rectify(ctx context.Context, rec *record, media func() string, ro
 			s.ledger.mu.Unlock()
 			continue
 		}
-		if m := reLatePhoto.FindStringSubmatch(out.reply.Text); m != nil {
-			// Within ten minutes of the contact's last 整改 the photo
-			// joined it — that hazard's, which may be another than this.
-			n, _ := strconv.Atoi(m[2])
-			if late := s.ledger.byNumber(m[1]); late != nil {
-				late.mu.Lock()
-				late.photosAfter = max(late.photosAfter, n)
-				late.mu.Unlock()
-			}
-		}
+		s.ledger.latePhoto(out.reply.Text)
 	}
 	text := fmt.Sprintf("整改 %d 第%d次：已清理楼道杂物，疏散通道畅通", rec.seq, round)
 	out := s.send(ctx, textMsg(c.id, text))
@@ -470,6 +462,25 @@ func (s *soak) rectify(ctx context.Context, rec *record, media func() string, ro
 	rec.mu.Unlock()
 	rec.done(models.ActSubmit, models.StatePendingReview)
 	return true
+}
+
+// latePhoto credits an answered photo that joined the contact's last 整改
+// late (within ten minutes): that hazard's, which may be another than the
+// one being rectified now. Each such answer is one photo. The 共N张 it gives
+// counts the photos of that 整改 only (bot/evidence.go: the submission's
+// photos), not the hazard's after-photos of every round: after a 退回 and a
+// second 整改 the hazard holds the first round's photos as well, so N is
+// not the record's total.
+func (l *ledger) latePhoto(reply string) {
+	m := reLatePhoto.FindStringSubmatch(reply)
+	if m == nil {
+		return
+	}
+	if r := l.byNumber(m[1]); r != nil {
+		r.mu.Lock()
+		r.photosAfter++
+		r.mu.Unlock()
+	}
 }
 
 // sideTraffic is what people ask meanwhile: the reporter's 查询, a leader's
