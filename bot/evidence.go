@@ -10,7 +10,7 @@ import (
 
 // The sentences about photos.
 const (
-	msgLatePhoto     = "已收到照片，补充到 %s 的整改（整改后照片共%d张），已告知复查人员。"
+	msgLatePhoto     = "已收到照片，补充到 %s 最近一次的整改（这次整改照片共%d张），已告知复查人员。"
 	msgLatePhotoNote = "%s 为 %s %s 补充了整改后照片（见下）。查看全部照片：照片 %d"
 	msgNoPhotos      = "%s 还没有照片。"
 	msgPhotosComing  = "%s 的照片（%s）随后发给你，每张一条消息。"

@@ -96,7 +96,7 @@ func TestPhotosSentAfterRectifyJoinIt(t *testing.T) {
 			t.Fatalf("images before any photo: %v", ids)
 		}
 		c.clock.Add(3 * time.Minute)
-		if got := c.photo("lisi", "late1"); !strings.Contains(got, "补充到 "+no+" 的整改（整改后照片共1张）") {
+		if got := c.photo("lisi", "late1"); !strings.Contains(got, "补充到 "+no+" 最近一次的整改（这次整改照片共1张）") {
 			t.Fatalf("late photo reply: %s", got)
 		}
 		c.clock.Add(5 * time.Minute)
@@ -144,7 +144,7 @@ func TestLatePhotoReplyCountsItsSubmissionNotEveryRound(t *testing.T) {
 		c.expect("wangwu", "复查 1 退回 照片不清楚", "已退回 "+no)
 		c.expect("lisi", "整改 1 重新清理并拍照", "已提交 "+no, "没有附照片")
 		c.clock.Add(2 * time.Minute)
-		if got := c.photo("lisi", "round2-late"); !strings.Contains(got, "补充到 "+no+" 的整改（整改后照片共1张）") {
+		if got := c.photo("lisi", "round2-late"); !strings.Contains(got, "补充到 "+no+" 最近一次的整改（这次整改照片共1张）") {
 			t.Fatalf("late photo reply: %s", got)
 		}
 		if n := len(photoIDs(c, no, models.PhaseAfter)); n != 3 {

@@ -101,7 +101,7 @@ var (
 	reAfterPhotos = regexp.MustCompile(`附照片(\d+)张`)
 	// A photo sent within ten minutes of a 整改 joins it (bot/evidence.go).
 	// The count is that 整改's photos, not the hazard's (ledger.latePhoto).
-	reLatePhoto = regexp.MustCompile(`补充到 (YH\d+-\d+) 的整改（整改后照片共\d+张）`)
+	reLatePhoto = regexp.MustCompile(`补充到 (YH\d+-\d+) 最近一次的整改（这次整改照片共\d+张）`)
 	reAsk       = regexp.MustCompile(`请填写([^，,：:]+)[，,]`)
 )
 

@@ -15,10 +15,10 @@ func TestLatePhotoAddsOnePhotoToTheHazardItNames(t *testing.T) {
 		name, reply string
 		a, b        int
 	}{
-		{"late to the second round of a", "已收到照片，补充到 YH2023-0007 的整改（整改后照片共1张），已告知复查人员。", 3, 0},
+		{"late to the second round of a", "已收到照片，补充到 YH2023-0007 最近一次的整改（这次整改照片共1张），已告知复查人员。", 3, 0},
 		{"a draft photo joins nothing yet", "已收到照片（待提交1张）。发送“上报”登记隐患，或“整改 编号 做了什么”提交整改，照片会一并附上。", 3, 0},
-		{"late to another hazard", "已收到照片，补充到 YH2023-0008 的整改（整改后照片共1张），已告知复查人员。", 3, 1},
-		{"again to b", "已收到照片，补充到 YH2023-0008 的整改（整改后照片共2张），已告知复查人员。", 3, 2},
+		{"late to another hazard", "已收到照片，补充到 YH2023-0008 最近一次的整改（这次整改照片共1张），已告知复查人员。", 3, 1},
+		{"again to b", "已收到照片，补充到 YH2023-0008 最近一次的整改（这次整改照片共2张），已告知复查人员。", 3, 2},
 	} {
 		l.latePhoto(tc.reply)
 		if a.photosAfter != tc.a || b.photosAfter != tc.b {
