@@ -150,7 +150,9 @@ type reading struct {
 // a day before today is a *PastError.
 func parseDate(raw string, r reading) (d models.Date, recognized bool, err error) {
 	shown := strings.TrimSpace(raw)
-	s := compact(raw)
+	// "3月15日。" ends a sentence on a phone keyboard; the full stop is no
+	// part of the date.
+	s := trimEndPunct(compact(raw))
 	if s == "" {
 		return models.Date{}, false, models.Errorf(models.EInvalid, "请写日期，%s", dateExamples)
 	}

@@ -104,6 +104,10 @@ func TestParseDate(t *testing.T) {
 		{"past month end stays", "2月底", day(2023, 2, 28)},
 		{"month end before", "5月底前", day(2023, 5, 31)},
 		{"ten working days", "10个工作日", day(2023, 3, 29)},
+		{"trailing full stop", "3月20日。", day(2023, 3, 20)},
+		{"trailing comma", "3月20日，", day(2023, 3, 20)},
+		{"trailing exclamation", "15天！", day(2023, 3, 30)},
+		{"before and full stop", "3月20日前。", day(2023, 3, 20)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
