@@ -2,6 +2,7 @@ package command
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -150,8 +151,9 @@ func IsPending(s string) bool {
 	return false
 }
 
-// reListMarker matches the numbering people put before lines: "1." "2、" "(3)" "-".
-var reListMarker = regexp.MustCompile(`^(?:\d{1,2}[.、)]|\(\d{1,2}\)|[-*•·])\s*`)
+// reListMarker matches the numbering people put before lines: "1." "2、"
+// "(3)" "-", circled "①" and Chinese "三、" "（四）".
+var reListMarker = regexp.MustCompile(`^(?:\d{1,2}[.、)]|\(\d{1,2}\)|[-*•·]|[①-⑳]|[一二三四五六七八九十]{1,3}[.、]|\([一二三四五六七八九十]{1,3}\))\s*`)
 
 // ParseFields reads the `字段：值` lines of a one-shot report. A line starts a
 // field when the text before its first colon (full- or half-width) is a known
@@ -166,8 +168,11 @@ func ParseFields(text string) (fields map[Field]string, unknown []string) {
 	fields = map[Field]string{}
 	var cur Field
 	curUnknown := -1
+	var lines []string
 	for _, line := range strings.Split(cleanText(text), "\n") {
-		t := strings.TrimSpace(line)
+		lines = append(lines, inlineFields(strings.TrimSpace(line))...)
+	}
+	for _, t := range lines {
 		if t == "" {
 			continue
 		}
@@ -201,6 +206,49 @@ func ParseFields(text string) (fields map[Field]string, unknown []string) {
 		}
 	}
 	return fields, unknown
+}
+
+// inlineFields splits a field line typed without line breaks
+// ("隐患：通道堵塞，区域：茅箭 行业：消防") where a separator (，；。 or a
+// space) is followed by a known field's label and a colon. Text whose
+// label is no field ("发现问题：无接地") stays inside the value.
+func inlineFields(t string) []string {
+	if !isFieldLine(t) {
+		return []string{t}
+	}
+	typed, n := []rune(t), []rune(models.Narrow(t))
+	if len(typed) != len(n) {
+		return []string{t}
+	}
+	var out []string
+	start := 0
+	// Only inside the value: the line's own label may hold spaces ("整改 时限：").
+	for i := slices.Index(n, ':') + 1; i < len(n); i++ {
+		if !isInlineSep(n[i-1]) || isInlineSep(n[i]) {
+			continue
+		}
+		j := i
+		for j < len(n) && j-i <= 8 && n[j] != ':' {
+			j++
+		}
+		if j >= len(n) || n[j] != ':' {
+			continue
+		}
+		if _, ok := LookupField(string(n[i:j])); !ok {
+			continue
+		}
+		out = append(out, strings.TrimSpace(string(typed[start:i-1])))
+		start = i
+	}
+	return append(out, strings.TrimSpace(string(typed[start:])))
+}
+
+func isInlineSep(r rune) bool {
+	switch r {
+	case ',', ';', ' ', '。':
+		return true
+	}
+	return false
 }
 
 func joinLine(a, b string) string {

@@ -99,6 +99,21 @@ func TestParseFields(t *testing.T) {
 			in:   "Title: Blocked exit\nDeadline: 15天",
 			want: map[Field]string{FieldTitle: "Blocked exit", FieldDeadline: "15天"},
 		},
+		{
+			name: "circled and chinese list markers",
+			in:   "①隐患：通道堵塞\n②内容：堆放杂物\n三、区域：茅箭\n（四）行业：消防",
+			want: map[Field]string{FieldTitle: "通道堵塞", FieldDescription: "堆放杂物", FieldRegion: "茅箭", FieldSector: "消防"},
+		},
+		{
+			name: "several fields on one line",
+			in:   "隐患：通道堵塞，区域：茅箭；行业:消防 时限：15天。单位：待定",
+			want: map[Field]string{FieldTitle: "通道堵塞", FieldRegion: "茅箭", FieldSector: "消防", FieldDeadline: "15天", FieldUnit: "待定"},
+		},
+		{
+			name: "a comma inside a value without a field after it stays",
+			in:   "内容：楼道堆放杂物，消防通道被占用，单位 说：明天清",
+			want: map[Field]string{FieldDescription: "楼道堆放杂物，消防通道被占用，单位 说：明天清"},
+		},
 		{name: "empty", in: "", want: map[Field]string{}},
 		// Found by FuzzParseFields: a value cut inside a UTF-8 sequence must
 		// come back as valid text taken from the message.
