@@ -197,7 +197,14 @@ func (b *Bot) doneText(r *models.Result) string {
 	h := r.Hazard
 	switch r.Event.Action {
 	case models.ActAssign:
-		return fmt.Sprintf("已交办 %s，整改时限%s，已通知责任单位。", h.Number, h.Deadline.Chinese())
+		switch u := r.Unit; {
+		case u == nil:
+			return fmt.Sprintf("已交办 %s，整改时限%s，已通知责任单位。", h.Number, h.Deadline.Chinese())
+		case u.Unverified:
+			return fmt.Sprintf(msgAssignedNewUnit, h.Number, h.Deadline.Chinese(), u.Name)
+		default:
+			return fmt.Sprintf("已交办 %s，整改时限%s，已通知责任单位%s。", h.Number, h.Deadline.Chinese(), u.Name)
+		}
 	case models.ActAccept:
 		return fmt.Sprintf("已接收 %s，整改时限%s。整改完成后先发照片，再发：整改 %d 做了什么", h.Number, h.Deadline.Chinese(), h.Seq)
 	case models.ActSubmit:

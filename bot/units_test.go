@@ -77,3 +77,20 @@ func TestReportNamingAnUnknownEnterprise(t *testing.T) {
 		c.expect("zhangsan", "应急局", "请核对", "应急局（通讯录里没有，将新建，待核实）")
 	})
 }
+
+// TestAssignReplyNamesTheUnit: a supervisor types the unit the way he says
+// it. The confirmation names the unit the hazard went to, and says so when
+// the name matched nothing and a new unverified unit was made, so that a
+// slip is seen at once rather than in next week's ledger.
+func TestAssignReplyNamesTheUnit(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报\n隐患：消防通道堵塞\n内容：楼道堆放杂物\n区域：茅箭区\n行业：消防\n单位：待定\n时限：3月20日", "请核对")
+		c.expect("zhangsan", "确认", "YH2023-0001")
+		c.expect("wangwu", "交办 1 茅箭区应急管理局 3月20日", "已交办 YH2023-0001，整改时限2023年3月20日", "责任单位茅箭区应急管理局")
+		got := c.expect("wangwu", "交办 1 茅箭应急站 3月20日", "已交办 YH2023-0001", "茅箭应急站", "通讯录里没有，已新建", "待管理员核实")
+		if strings.Contains(got, "已通知责任单位茅箭区应急管理局") {
+			t.Fatalf("reply names the old unit: %s", got)
+		}
+	})
+}

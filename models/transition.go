@@ -24,6 +24,9 @@ type Result struct {
 	Event  *Event
 	From   State
 	Photos int64 // photos adopted
+	// Unit is the unit an assign gave the hazard to (nil for other
+	// actions), for the confirmation to name it.
+	Unit *Unit
 }
 
 // Transition applies action to hazard n on behalf of actor: it checks the
@@ -60,6 +63,7 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 	c.Note = strings.TrimSpace(c.Note)
 	fields := map[string]any{}
 	note := c.Note
+	var assigned *Unit
 	switch action {
 	case ActAssign:
 		if c.UnitID == nil && strings.TrimSpace(c.UnitName) != "" {
@@ -101,6 +105,7 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 		if !c.Deadline.IsZero() && c.Deadline.Before(today) {
 			return nil, Errorf(EInvalid, "整改时限 %s 已经过去了", c.Deadline.Chinese())
 		}
+		assigned = u
 		fields["unit_id"] = u.ID
 		fields["deadline"] = deadline
 		if c.Note != "" {
@@ -211,7 +216,7 @@ func (tx *Tx) Transition(actor *Actor, n Number, action Action, c Change) (*Resu
 	if err := tx.DB.Create(ev).Error; err != nil {
 		return nil, fmt.Errorf("models: create event: %w", err)
 	}
-	res := &Result{Hazard: h, Event: ev, From: from}
+	res := &Result{Hazard: h, Event: ev, From: from, Unit: assigned}
 	if c.Photos && (action == ActSubmit || action == ActSupplement) {
 		// A submission's photos show the fix; a repeat report's show the
 		// hazard as found again.
