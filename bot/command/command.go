@@ -679,6 +679,9 @@ func (p *parser) token() string {
 func (p *parser) tail() string {
 	t := strings.TrimSpace(typedSuffix(p.typed, trimSep(p.rest)))
 	p.rest = ""
+	if strings.Trim(t, "。.!！~，,；;、？? \n") == "" {
+		return "" // "复查 12 通过。": the full stop is no note, and no reason
+	}
 	return t
 }
 

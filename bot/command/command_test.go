@@ -145,6 +145,8 @@ func TestParse(t *testing.T) {
 		{"close out", "销号 12", Command{Name: Review, Number: no(12), Pass: true}},
 		{"close out glued", "销号12", Command{Name: Review, Number: no(12), Pass: true}},
 		{"review pass word", "复查通过 12", Command{Name: Review, Number: no(12), Pass: true}},
+		{"review pass with full stop", "复查 12号 通过。", Command{Name: Review, Number: no(12), Pass: true}},
+		{"close out with full stop", "销号 12 。", Command{Name: Review, Number: no(12), Pass: true}},
 		{"send back word", "退回 12 措施不具体", Command{Name: Review, Number: no(12), Text: "措施不具体"}},
 
 		// list
@@ -232,6 +234,9 @@ func TestParseErrors(t *testing.T) {
 		{"review without verdict", "复查 12", Review, []string{"请写明“通过”或“退回”"}},
 		{"review unknown verdict", "复查 12 还行", Review, []string{"请写明“通过”或“退回”"}},
 		{"review reject without reason", "复查 12 退回", Review, []string{"请写明退回理由"}},
+		{"review reject with only a full stop", "复查 12 退回。", Review, []string{"请写明退回理由"}},
+		{"withdraw with only punctuation", "撤销 12 ，。", Withdraw, []string{"请写明撤销理由"}},
+		{"rectify with only a full stop", "整改 12 。", Rectify, []string{"请写明整改措施"}},
 		{"send back without reason", "退回 12", Review, []string{"请写明退回理由"}},
 		{"close out without number", "销号", Review, []string{"缺少隐患编号", "复查 编号 通过"}},
 		{"list without colour", "挂牌 12", List, []string{"请写明挂牌颜色", "挂牌 12 红"}},
