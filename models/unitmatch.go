@@ -162,6 +162,9 @@ func (tx *Tx) matchUnit(words string, within *Unit, fuzzy bool, kinds ...UnitKin
 		}
 		return out
 	}
+	if u := tx.sameInCounty(key, named, units); u != nil {
+		return u, nil, nil
+	}
 	contains = inside(contains, named)
 	if len(contains) > 1 && within != nil && named == nil {
 		if in := inside(contains, within); len(in) == 1 {
@@ -186,6 +189,56 @@ func (tx *Tx) matchUnit(words string, within *Unit, fuzzy bool, kinds ...UnitKin
 		close = close[:5]
 	}
 	return nil, close, err
+}
+
+// departmentShortForms are the everyday names of a county's departments:
+// 茅箭区应急局 is 茅箭区应急管理局. They apply only after a county's name
+// (sameInCounty): 应急局 alone may be any county's.
+var departmentShortForms = strings.NewReplacer(
+	"应急管理局", "应急局",
+	"住房和城乡建设局", "住建局",
+	"住房城乡建设局", "住建局",
+	"市场监督管理局", "市场监管局",
+	"交通运输局", "交通局",
+	"城市管理执法局", "城管局",
+	"城市管理局", "城管局",
+	"自然资源和规划局", "自然资源局",
+	"消防救援大队", "消防大队",
+)
+
+// sameInCounty finds the one unit of county named (茅箭区) whose name is
+// key once both drop the county's name, written with or without its 区/
+// 县/市, and use the departments' short forms: 茅箭应急局, 茅箭区应急局 and
+// 茅箭应急管理局 all name 茅箭区应急管理局.
+func (tx *Tx) sameInCounty(key string, named *Unit, units []Unit) *Unit {
+	if named == nil {
+		return nil
+	}
+	rest := func(name string) string {
+		full := strings.TrimSuffix(tx.nameKeys(named.Name).canon, "安委会")
+		for _, p := range []string{full, tx.nameKeys(named.Name).county} {
+			if t, ok := strings.CutPrefix(name, p); ok {
+				return departmentShortForms.Replace(t)
+			}
+		}
+		return ""
+	}
+	want := rest(key)
+	if want == "" {
+		return nil
+	}
+	var hit *Unit
+	for i := range units {
+		u := &units[i]
+		if u.ID == named.ID || !named.Contains(u) || rest(tx.nameKeys(u.Name).canon) != want {
+			continue
+		}
+		if hit != nil {
+			return nil
+		}
+		hit = u
+	}
+	return hit
 }
 
 // namedCounty is the region a unit's name begins with (郧阳区应急管理局

@@ -37,6 +37,14 @@ func TestUnitNamesAsOfficesWriteThem(t *testing.T) {
 				"十堰市某燃气有限公司(示例)":    "demo_gas",
 				" 十堰市某燃气有限公司 （示例） ": "demo_gas",
 				"ｍａｏｊｉａｎ_ｙｊｊ":       "maojian_yjj",
+				// A county's department as officers say it: the county
+				// with or without 区, the department in its short form.
+				"茅箭区应急局":  "maojian_yjj",
+				"茅箭应急局":   "maojian_yjj",
+				"茅箭应急管理局": "maojian_yjj",
+				"茅箭区住建局":  "maojian_zjj",
+				"茅箭住建局":   "maojian_zjj",
+				"张湾应急局":   "zhangwan_yjj",
 			} {
 				u, err := tx.FindUnitName(words, maojian)
 				if err != nil {
