@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -266,7 +267,7 @@ func Parse(text string, now time.Time, loc *time.Location) (Command, error) {
 		}
 		return c, err
 	}
-	if n, err := models.ParseNumber(bareNumber(trimEndPunct(s)), year); err == nil {
+	if n, err := models.ParseNumber(bareNumber(numerals(trimEndPunct(s))), year); err == nil {
 		return Command{Name: Query, Implicit: true, Number: n}, nil
 	}
 	return Command{}, nil
@@ -281,6 +282,27 @@ func bareNumber(s string) string {
 		return t
 	}
 	return s
+}
+
+// reNumerals is a hazard number in Chinese numerals or circled: "第十二号", "③".
+var reNumerals = regexp.MustCompile(`^第?(?:[零〇一二两三四五六七八九十百]+|[①-⑳])号?$`)
+
+// numerals turns a hazard number written in Chinese numerals or circled
+// into digits ("第十二号" → "第12号", "③" → "3"); any other text is
+// returned as it is.
+func numerals(s string) string {
+	if !reNumerals.MatchString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '①' && r <= '⑳' {
+			b.WriteString(strconv.Itoa(1 + int(r-'①')))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return chineseDigits(b.String())
 }
 
 // parser holds one command's arguments while they are read.
@@ -410,7 +432,7 @@ var reNumberPrefix = regexp.MustCompile(`^(?i)第?((?:#|no\.?)?(?:yh)?\d+(?:[-_�
 func (p *parser) number() (models.Number, error) {
 	p.skipSep()
 	before := p.rest // starts with the number's token
-	tok := trimEndPunct(p.token())
+	tok := numerals(trimEndPunct(p.token()))
 	prefix := ""
 	switch strings.ToUpper(tok) {
 	case "YH", "#", "NO", "NO.", "第":
