@@ -432,7 +432,13 @@ var reNumberPrefix = regexp.MustCompile(`^(?i)第?((?:#|no\.?)?(?:yh)?\d+(?:[-_�
 func (p *parser) number() (models.Number, error) {
 	p.skipSep()
 	before := p.rest // starts with the number's token
-	tok := numerals(trimEndPunct(p.token()))
+	tok := trimEndPunct(p.token())
+	if t := numerals(tok); t != tok {
+		// Read apart: the glued forms below cut tok by byte offsets.
+		if n, err := models.ParseNumber(bareNumber(t), p.year); err == nil {
+			return n, nil
+		}
+	}
 	prefix := ""
 	switch strings.ToUpper(tok) {
 	case "YH", "#", "NO", "NO.", "第":

@@ -109,6 +109,8 @@ func TestParse(t *testing.T) {
 		{"query chinese numeral", "查询 十二号", Command{Name: Query, Number: no(12)}},
 		{"query chinese numeral alone", "查询 二十三", Command{Name: Query, Number: no(23)}},
 		{"accept chinese numeral", "接收 第三号", Command{Name: Accept, Number: no(3)}},
+		{"assign chinese numeral", "交办 一号 茅箭区应急管理局", Command{Name: Assign, Number: no(1), Units: []string{"茅箭区应急管理局"}}},
+		{"assign circled", "交办 ⑫，某局", Command{Name: Assign, Number: no(12), Units: []string{"某局"}}},
 		{"query a place starting with a numeral is a search", "查询 十堰", Command{Name: Query, Text: "十堰"}},
 		{"greeting", "你好", Command{Name: Greet}},
 		{"greeting with punctuation", "您好！", Command{Name: Greet}},
