@@ -20,8 +20,8 @@ func TestUnverifiedUnitsMerge(t *testing.T) {
 				"region": "maojian", "unit": unit, "sector": "燃气", "deadline": "2023-03-31"}, 201, &h)
 			return h
 		}
-		h1 := report("燃气管道锈蚀", "茅箭区应急局（临时）")
-		h2 := report("阀门井积水", "茅箭区应急局")
+		h1 := report("燃气管道锈蚀", "茅箭区燃气抢修队（临时）")
+		h2 := report("阀门井积水", "茅箭区燃气抢修队")
 		report("后厨软管老化", "人民南路饭店")
 		if h1.State != models.StateRectifying {
 			t.Fatalf("hazard for a new unit is %s, want rectifying", h1.State)
@@ -37,7 +37,7 @@ func TestUnverifiedUnitsMerge(t *testing.T) {
 		}
 		var list unitsOut
 		e.admin("GET", "/api/v1/units?unverified=true", nil, 200, &list)
-		if len(list.Items) != 2 || list.Items[0].Name != "茅箭区应急局（临时）" || list.Items[0].Parent != "maojian" ||
+		if len(list.Items) != 2 || list.Items[0].Name != "茅箭区燃气抢修队（临时）" || list.Items[0].Parent != "maojian" ||
 			!list.Items[0].Unverified || list.Items[1].Name != "人民南路饭店" || list.Items[1].Kind != models.KindEnterprise {
 			t.Fatalf("unverified units = %+v", list.Items)
 		}
@@ -76,7 +76,7 @@ func TestUnverifiedUnitsMerge(t *testing.T) {
 				return nil
 			})
 			if len(events) != 2 || events[0].Action != models.ActMergeUnit || events[0].ActorID != "admin" ||
-				events[0].Note != "茅箭区应急局（临时） 合并到 茅箭区应急管理局" {
+				events[0].Note != "茅箭区燃气抢修队（临时） 合并到 茅箭区应急管理局" {
 				t.Fatalf("events of %s: %+v", no, events)
 			}
 		}
