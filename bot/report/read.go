@@ -89,7 +89,9 @@ func ReadLedger(r io.Reader, name string) (*ImportResult, error) {
 // only improves the message for a broken file.
 //
 // The header row is found by its words, so the 附件 label, the title and
-// 填报单位 rows may be there or not and extra columns are ignored. Reading
+// 填报单位 rows may be there or not and extra columns are ignored. A cell
+// merged down over several rows (a unit, a county, a deadline written once
+// for a group of hazards) is read as its text on each of them. Reading
 // stops at the 情况小结 footer. Blank rows and the blank template's
 // placeholder rows (序号 only, or "……") are skipped. A date without a year
 // (3月6日, 3.6) takes the sheet's year: from 填报时间, else from the
@@ -453,9 +455,10 @@ func (p *parser) feed(line int, cells []string) error {
 		// The row under the header: the lower half of the attachment's
 		// two-row header, or already data.
 		p.settled = true
+		above := p.pre[len(p.pre)-2].cells
 		p.pre = nil
 		sub, _ := mapHeader(cells)
-		if (sub[fCounty] >= 0 || sub[fCommittee] >= 0) && onlyHeaderWords(cells) {
+		if (sub[fCounty] >= 0 || sub[fCommittee] >= 0) && onlyHeaderWords(cells, above) {
 			for f, c := range sub {
 				if p.h.col[f] < 0 {
 					p.h.col[f] = c
@@ -603,10 +606,11 @@ func sortErrors(errs []ImportError) {
 }
 
 // onlyHeaderWords reports a row holding header words and nothing else: the
-// lower header row, whether or not the merged cells above repeat in it.
-func onlyHeaderWords(cells []string) bool {
-	for _, c := range cells {
-		if _, ok := headerAliases[normHeader(c)]; !ok && strings.TrimSpace(c) != "" {
+// lower header row, whether or not the merged cells of the header row above
+// repeat in it (an office's own column, 备注2, among them).
+func onlyHeaderWords(cells, above []string) bool {
+	for i, c := range cells {
+		if _, ok := headerAliases[normHeader(c)]; !ok && strings.TrimSpace(c) != "" && strings.TrimSpace(c) != cell(above, i) {
 			return false
 		}
 	}

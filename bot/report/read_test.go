@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -244,5 +245,80 @@ func TestReadLedgerNotALedger(t *testing.T) {
 				t.Errorf("message %q does not say %q", msg, c.wantMsg)
 			}
 		})
+	}
+}
+
+// messyWorkbook builds a sheet as a county clerk keeps it: cells given by
+// reference, then merged ranges ("F7:F9").
+func messyWorkbook(t *testing.T, cells map[string]any, merges ...string) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for ref, v := range cells {
+		if err := f.SetCellValue("Sheet1", ref, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range merges {
+		a, b, _ := strings.Cut(m, ":")
+		if err := f.MergeCell("Sheet1", a, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// officialHeader is the attachment's two-row header on rows 3 and 4, each
+// column merged over both rows but 督办 (over 县市区 and 市级专委会督办销号),
+// with an eleventh column an office added (备注2).
+func officialHeader(cells map[string]any) (map[string]any, []string) {
+	head := map[string]any{
+		"A1": "重点隐患问题动态整改台账",
+		"A2": "填报单位（盖章）：茅箭区安委会", "H2": "填报时间：2023年3月20日",
+		"A3": "序 号", "B3": "重点隐患", "C3": "隐患\n内容", "D3": "检查日期", "E3": "整改措施", "F3": "责任单位",
+		"G3": "督办", "G4": "县市区", "H4": "市级专委会督办销号", "I3": "整改\n时限", "J3": "备注", "K3": "备注2",
+	}
+	for ref, v := range cells {
+		head[ref] = v
+	}
+	merges := []string{"A1:K1", "G3:H3"}
+	for _, c := range "ABCDEFIJK" {
+		merges = append(merges, fmt.Sprintf("%c3:%c4", c, c))
+	}
+	return head, merges
+}
+
+// TestReadLedgerMergedCells: a unit, county or deadline written once in a
+// cell merged down over the rows of several hazards belongs to each of
+// them, as the clerk sees it in Excel; a heading merged across the table is
+// no hazard.
+func TestReadLedgerMergedCells(t *testing.T) {
+	cells, merges := officialHeader(map[string]any{
+		"A5": "一、燃气领域",
+		"A6": 1, "B6": "燃气管道锈蚀", "D6": "2023-03-15", "F6": "十堰市燃气公司", "G6": "茅箭区", "H6": "燃气专委会", "I6": "2023-03-31", "K6": "甲",
+		"A7": 2, "B7": "燃气表箱破损", "D7": "2023-03-16",
+		"A8": 3, "B8": "调压箱无警示标识", "D8": "2023-03-16",
+		"A9": 4, "B9": "消防通道堵塞", "D9": "2023-03-16", "F9": "五堰商场", "I9": "2023-04-10",
+	})
+	merges = append(merges, "A5:K5", "F6:F8", "G6:G9", "H6:H8", "I6:I8")
+	res, err := ReadLedger(bytes.NewReader(messyWorkbook(t, cells, merges...)), "茅箭区台账.xlsx")
+	if err != nil {
+		t.Fatalf("ReadLedger: %v", err)
+	}
+	want := []ImportRow{
+		{Line: 6, Title: "燃气管道锈蚀", InspectionDate: date(2023, 3, 15), Unit: "十堰市燃气公司", County: "茅箭区", Committee: "燃气专委会", Deadline: date(2023, 3, 31)},
+		{Line: 7, Title: "燃气表箱破损", InspectionDate: date(2023, 3, 16), Unit: "十堰市燃气公司", County: "茅箭区", Committee: "燃气专委会", Deadline: date(2023, 3, 31)},
+		{Line: 8, Title: "调压箱无警示标识", InspectionDate: date(2023, 3, 16), Unit: "十堰市燃气公司", County: "茅箭区", Committee: "燃气专委会", Deadline: date(2023, 3, 31)},
+		{Line: 9, Title: "消防通道堵塞", InspectionDate: date(2023, 3, 16), Unit: "五堰商场", County: "茅箭区", Deadline: date(2023, 4, 10)},
+	}
+	if !slices.Equal(res.Rows, want) {
+		t.Errorf("rows:\n got %+v\nwant %+v", res.Rows, want)
+	}
+	if len(res.Errors) != 0 {
+		t.Errorf("errors = %+v", res.Errors)
 	}
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"archive/zip"
+	"bufio"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -82,8 +84,12 @@ func readXLSX(f *os.File, size int64, lim Limits) (res *ImportResult, err error)
 			}
 			sstRead = true
 		}
+		downs, err := readMerges(sh.part, lim)
+		if err != nil {
+			return nil, err
+		}
 		p := newParser("xlsx", date1904, lim)
-		if err := readSheet(sh.part, sst, p, lim); err != nil && !errors.Is(err, errStop) {
+		if err := readSheet(sh.part, sst, downs, p, lim); err != nil && !errors.Is(err, errStop) {
 			return nil, err
 		}
 		if p.found || len(sheets) == 1 {
@@ -236,8 +242,117 @@ func readSharedStrings(part *zip.File) ([]string, error) {
 	}
 }
 
-// readSheet streams one worksheet's rows into p.
-func readSheet(part *zip.File, sst []string, p *parser, lim Limits) error {
+// mergedDown is a cell merged down over the rows below it: its text is
+// every row's, as Excel shows it.
+type mergedDown struct {
+	col, last int // the column (1-based) and the range's last row
+}
+
+// fillDown is a merged cell's text carried down to the range's last row.
+type fillDown struct {
+	last int
+	text string
+}
+
+// maxMerges is how many merged ranges spanning rows a sheet may have for
+// each row the limits allow: a ledger merges a unit or a county over a few
+// rows, a handful per row at most.
+const maxMerges = 4
+
+// readMerges reads a worksheet's merged ranges that span rows, keyed by
+// their first row. They come after the rows in the part, which is
+// therefore read twice rather than held: the first time only scanned for
+// the <mergeCells> element, without parsing the rows (a sheet refused for
+// its rows costs no more than before).
+func readMerges(part *zip.File, lim Limits) (map[int][]mergedDown, error) {
+	rc, err := part.Open()
+	if err != nil {
+		return nil, errCorrupt()
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 64<<10)
+	if found, err := skipToElement(br, "mergeCells"); err != nil || !found {
+		return nil, err
+	}
+	downs := map[int][]mergedDown{}
+	n := 0
+	d := xml.NewDecoder(io.MultiReader(strings.NewReader("<"), br))
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return downs, nil
+		}
+		if err != nil {
+			return nil, errCorrupt()
+		}
+		switch e := tok.(type) {
+		case xml.EndElement:
+			if e.Name.Local == "mergeCells" {
+				return downs, nil
+			}
+		case xml.StartElement:
+			if e.Name.Local != "mergeCell" {
+				continue
+			}
+			first, last, ok := strings.Cut(attr(e, "ref"), ":")
+			if !ok {
+				continue
+			}
+			c1, r1, ok1 := cellRef(first)
+			_, r2, ok2 := cellRef(last)
+			if !ok1 || !ok2 || r2 <= r1 || c1 > lim.Columns {
+				continue // across one row only: a heading, not a value of several rows
+			}
+			if n++; n > maxMerges*lim.Rows {
+				return nil, models.Errorf(models.EInvalid, "合并单元格太多（超过 %d 处），请取消合并后再导入", maxMerges*lim.Rows)
+			}
+			downs[r1] = append(downs[r1], mergedDown{col: c1, last: r2})
+		}
+	}
+}
+
+// skipToElement reads br up to just after the '<' of the first element
+// whose local name is name, without parsing what comes before.
+func skipToElement(br *bufio.Reader, name string) (bool, error) {
+	for {
+		_, err := br.ReadSlice('<')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, errCorrupt()
+		}
+		tag, _ := br.Peek(len(name) + 16)
+		end := bytes.IndexAny(tag, " \t\r\n/>")
+		if end < 0 {
+			continue
+		}
+		tag = tag[:end]
+		if i := bytes.IndexByte(tag, ':'); i >= 0 {
+			tag = tag[i+1:]
+		}
+		if string(tag) == name {
+			return true, nil
+		}
+	}
+}
+
+// cellRef is the 1-based column and row of a reference such as "F7".
+func cellRef(ref string) (col, row int, ok bool) {
+	col, ok = columnOf(ref)
+	if !ok {
+		return 0, 0, false
+	}
+	row, err := strconv.Atoi(strings.TrimLeft(ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$"))
+	return col, row, err == nil && row > 0
+}
+
+// readSheet streams one worksheet's rows into p, each cell merged down
+// over several rows (downs, by first row) read as its text in each.
+func readSheet(part *zip.File, sst []string, downs map[int][]mergedDown, p *parser, lim Limits) error {
 	rc, err := part.Open()
 	if err != nil {
 		return errCorrupt()
@@ -251,6 +366,7 @@ func readSheet(part *zip.File, sst []string, p *parser, lim Limits) error {
 		val, inline   strings.Builder
 		inV, inIS     bool
 		inT, phonetic int
+		active        = map[int]fillDown{} // by column: merged cells carried down
 	)
 	for {
 		tok, err := d.RawToken()
@@ -328,6 +444,7 @@ func readSheet(part *zip.File, sst []string, p *parser, lim Limits) error {
 				}
 				cells[col-1] = text
 			case "row":
+				cells = mergeDown(cells, line, downs, active)
 				if err := p.feed(line, slices.Clone(cells)); err != nil {
 					return err
 				}
@@ -343,6 +460,29 @@ func readSheet(part *zip.File, sst []string, p *parser, lim Limits) error {
 			}
 		}
 	}
+}
+
+// mergeDown gives row line's cells the text of the merged cells above
+// that cover them, and starts carrying down those that begin on it.
+func mergeDown(cells []string, line int, downs map[int][]mergedDown, active map[int]fillDown) []string {
+	for col, f := range active {
+		if line > f.last {
+			delete(active, col)
+			continue
+		}
+		if strings.TrimSpace(cell(cells, col-1)) == "" {
+			for len(cells) < col {
+				cells = append(cells, "")
+			}
+			cells[col-1] = f.text
+		}
+	}
+	for _, m := range downs[line] {
+		if text := cell(cells, m.col-1); text != "" {
+			active[m.col] = fillDown{last: m.last, text: cells[m.col-1]}
+		}
+	}
+	return cells
 }
 
 // cellText is a cell's value as text: shared and inline strings as written,
