@@ -659,14 +659,59 @@ func isFooter(cells []string) bool {
 	return false
 }
 
+// firstText is a row's first cell with content, trimmed.
+func firstText(cells []string) string {
+	for _, c := range cells {
+		if c = strings.TrimSpace(c); c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+var (
+	// totalRow starts a 合计 or 小计 row: 合计, 合 计：7项, 小计3.
+	totalRow = regexp.MustCompile(`^(?:合计|小计|总计|共计)(?:$|[:：\d])`)
+	// signatureRow starts the lines under a table for its signatures and
+	// phone: 填表人：张三, 单位负责人（签字）：. The colon tells them from
+	// a hazard's title (主要负责人未经安全培训).
+	signatureRow = regexp.MustCompile(`^(?:填表人|填报人|制表人|审核人|审核|经办人|联系人|联系电话|电话|` +
+		`负责人|单位负责人|主要负责人|分管领导|分管负责人)(?:\(签字\)|\(签名\)|\(签章\))?[:：]`)
+	// sectionNumber is a heading's number in Chinese: 一、, （二）, 三.
+	sectionNumber = regexp.MustCompile(`^[(（]?[一二三四五六七八九十]+[)）]?[、.．]?`)
+)
+
+// isTableNote reports a row that is no hazard though it is in the table:
+// a 合计 or 小计 row, or the 填表人/审核人/联系电话 line under the table.
+func isTableNote(cells []string) bool {
+	first := strings.ReplaceAll(models.Narrow(firstText(cells)), " ", "")
+	return totalRow.MatchString(first) || signatureRow.MatchString(first)
+}
+
+// isSection reports a heading inside the table (一、燃气领域 in the 序号
+// and 重点隐患 columns, or 三、建设领域 in 重点隐患 alone) with nothing
+// else on its row: hazards are numbered 1, 2, 3, headings 一、二、三.
+func isSection(v *[numFields]string) bool {
+	for f, s := range v {
+		if s != "" && field(f) != fSeq && field(f) != fTitle {
+			return false
+		}
+	}
+	if seq := v[fSeq]; seq != "" {
+		return sectionNumber.FindString(seq) == seq
+	}
+	m := sectionNumber.FindString(v[fTitle])
+	return strings.ContainsAny(m, "、.．)）") && m != v[fTitle]
+}
+
 // isPlaceholder reports a cell of the blank template's "……" row.
 func isPlaceholder(s string) bool {
 	return strings.Trim(s, ".。…·") == ""
 }
 
 // readRow reads one data row. Rows holding nothing but a 序号 or the
-// template's "……" (or content only in columns the ledger does not have) are
-// skipped.
+// template's "……" (or content only in columns the ledger does not have),
+// 合计 and 填表人 rows and headings (一、燃气领域) are skipped.
 func (p *parser) readRow(row tableRow) {
 	var v [numFields]string
 	skip := true
@@ -679,7 +724,7 @@ func (p *parser) readRow(row tableRow) {
 			skip = false
 		}
 	}
-	if skip {
+	if skip || isTableNote(row.cells) || isSection(&v) {
 		return
 	}
 	var errs []ImportError

@@ -117,6 +117,25 @@ func TestReadLedgerCSVShapes(t *testing.T) {
 			wantErrors: []string{"第2行 重点隐患：太长了（201 个字），最多 200 个字"},
 		},
 		{
+			name: "合计 and 小计 rows are no hazards",
+			csv: "序号,重点隐患,隐患内容,责任单位\n1,隐患甲,内容,单位\n小计,1项,,\n2,隐患乙,内容,单位\n" +
+				"合 计,2,,\n总计：2项,,,\n",
+			wantTitles: []string{"隐患甲", "隐患乙"},
+		},
+		{
+			name: "signature and phone rows under the table are no hazards",
+			csv: "序号,重点隐患,隐患内容,检查日期,责任单位\n1,隐患甲,内容,2023-03-01,单位\n" +
+				"填表人：张三,,,审核人：李四,联系电话：0719-1234567\n,单位负责人（签字）:,,,\n" +
+				"2,主要负责人未经安全培训,内容,2023-03-01,单位\n",
+			wantTitles: []string{"隐患甲", "主要负责人未经安全培训"},
+		},
+		{
+			name: "section headings are no hazards",
+			csv: "序号,重点隐患,隐患内容,责任单位\n一、,燃气领域,,\n1,隐患甲,内容,单位\n（二）,消防领域,,\n" +
+				",三、建设领域,,\n2,隐患乙,内容,单位\n四,只写了名称的隐患,,\n五、,井盖缺失,人行道井盖缺失,市政公司\n",
+			wantTitles: []string{"隐患甲", "隐患乙", "井盖缺失"},
+		},
+		{
 			name:       "excel serial dates and a bad one",
 			csv:        "重点隐患,检查日期,整改时限\n隐患甲,44980,45016.5\n隐患乙,12,\n",
 			wantTitles: []string{"隐患甲"},
