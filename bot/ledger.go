@@ -327,6 +327,13 @@ func (imp *ledgerImport) resolve(r report.ImportRow) (planned, []report.ImportEr
 			p.row.Number = n.String()
 		}
 	}
+	if err := in.Check(); err != nil {
+		var me *models.Error
+		if !errors.As(err, &me) {
+			return p, nil, err
+		}
+		return p, []report.ImportError{{Line: r.Line, Message: me.Message}}, nil
+	}
 	if unit != nil {
 		in.UnitID = &unit.ID
 		p.row.Unit = unit.Name

@@ -41,6 +41,15 @@ func (in *HazardInput) normalise() {
 	}
 }
 
+// Check says what is wrong with in by the rules that need no database
+// (a title, lengths, a 整改时限 not before its 检查日期), as CreateHazards
+// would: for a caller of a batch (an import) that tells every input's
+// problem, where CreateHazards stops at the first.
+func (in HazardInput) Check() error {
+	in.normalise()
+	return in.validate()
+}
+
 // validate checks the fields that need no database.
 func (in *HazardInput) validate() error {
 	if in.Title == "" {
