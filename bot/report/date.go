@@ -46,11 +46,38 @@ func (md monthDay) in(y int) (models.Date, string) {
 	return models.Date{Year: y, Month: time.Month(md.month), Day: md.day}, ""
 }
 
+// beforeWord ends a deadline written as 2023年3月31日前: that day.
+var beforeWord = regexp.MustCompile(`\s*(?:之前|以前|前)$`)
+
+// noDayWords are what clerks write in 整改时限 instead of a day, by how
+// the cell starts, with the day to write instead.
+var noDayWords = []struct {
+	starts []string
+	hint   string
+}{
+	{[]string{"长期", "持续"}, "请写最终完成整改的日期，如 2023-12-31"},
+	{[]string{"立行立改", "立即", "立查立改", "即知即改", "即查即改", "当场", "现场整改"}, "当场整改的请写检查当天的日期"},
+	{[]string{"已"}, "请写原定的整改时限，整改情况写在备注里"},
+}
+
 // parseLedgerDate reads a ledger cell's date as parseCellDate does, and
 // also a day without its year (3月6日, 3.6), which comes back as md for the
-// caller to place in the sheet's year.
+// caller to place in the sheet's year; "…前" is that day. Words that name
+// no day (长期, 立行立改, 已整改) are refused saying which day to write.
 func parseLedgerDate(s string, date1904 bool) (d models.Date, md monthDay, msg string) {
 	n := strings.TrimSpace(models.Narrow(s))
+	for _, w := range noDayWords {
+		for _, start := range w.starts {
+			if strings.HasPrefix(n, start) {
+				return d, md, fmt.Sprintf("“%s”不是日期：%s", clipRunes(n, 21), w.hint)
+			}
+		}
+	}
+	if t := beforeWord.ReplaceAllString(n, ""); t != n && t != "" {
+		if d, md, msg := parseLedgerDate(t, date1904); msg == "" {
+			return d, md, ""
+		}
+	}
 	if m := monthDayDate.FindStringSubmatch(n); m != nil {
 		mo, _ := strconv.Atoi(m[1])
 		day, _ := strconv.Atoi(m[2])
@@ -90,10 +117,7 @@ func parseCellDate(s string, date1904 bool) (models.Date, string) {
 			}
 		}
 	}
-	if r := []rune(s); len(r) > 20 {
-		s = string(r[:20]) + "…"
-	}
-	return models.Date{}, fmt.Sprintf("“%s”不是日期，请写成 2023-03-15、2023年3月15日 或 3月15日", s)
+	return models.Date{}, fmt.Sprintf("“%s”不是日期，请写成 2023-03-15、2023年3月15日 或 3月15日", clipRunes(s, 21))
 }
 
 func checkedDate(ys, ms, ds string) (models.Date, string) {

@@ -341,3 +341,33 @@ func TestReadLedgerMergedCells(t *testing.T) {
 		t.Errorf("errors = %+v", res.Errors)
 	}
 }
+
+// TestReadLedgerDeadlineWords: how clerks fill 整改时限 besides a date.
+// "…前" is that day; 长期, 立行立改 and 已整改 say no day, and the message
+// says which day to write instead.
+func TestReadLedgerDeadlineWords(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		want    models.Date
+		wantMD  monthDay
+		wantMsg string
+	}{
+		{in: "2023年3月31日前", want: date(2023, 3, 31)},
+		{in: "2023.3.31之前", want: date(2023, 3, 31)},
+		{in: "2023-03-31 以前", want: date(2023, 3, 31)},
+		{in: "3月31日前", wantMD: monthDay{3, 31}},
+		{in: "长期", wantMsg: "“长期”不是日期：请写最终完成整改的日期，如 2023-12-31"},
+		{in: "长期坚持", wantMsg: "“长期坚持”不是日期：请写最终完成整改的日期，如 2023-12-31"},
+		{in: "立行立改", wantMsg: "“立行立改”不是日期：当场整改的请写检查当天的日期"},
+		{in: "立即整改", wantMsg: "“立即整改”不是日期：当场整改的请写检查当天的日期"},
+		{in: "已整改", wantMsg: "“已整改”不是日期：请写原定的整改时限，整改情况写在备注里"},
+		{in: "已完成", wantMsg: "“已完成”不是日期：请写原定的整改时限，整改情况写在备注里"},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			got, md, msg := parseLedgerDate(c.in, false)
+			if got != c.want || md != c.wantMD || msg != c.wantMsg {
+				t.Errorf("parseLedgerDate(%q) = %v %v %q, want %v %v %q", c.in, got, md, msg, c.want, c.wantMD, c.wantMsg)
+			}
+		})
+	}
+}
