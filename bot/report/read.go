@@ -88,7 +88,9 @@ func ReadLedger(r io.Reader, name string) (*ImportResult, error) {
 // or UTF-16 (Excel's "Unicode text"). The format is told by content; name
 // only improves the message for a broken file.
 //
-// The header row is found by its words, so the 附件 label, the title and
+// Of a workbook's sheets the one whose header is found and that has rows is
+// read; a workbook with two such sheets is refused, naming them. The
+// header row is found by its words, so the 附件 label, the title and
 // 填报单位 rows may be there or not and extra columns are ignored. A cell
 // merged down over several rows (a unit, a county, a deadline written once
 // for a group of hazards) is read as its text on each of them. Reading

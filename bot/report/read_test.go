@@ -371,3 +371,64 @@ func TestReadLedgerDeadlineWords(t *testing.T) {
 		})
 	}
 }
+
+// TestReadLedgerSheets: a workbook with one ledger sheet among others
+// imports that sheet; one with two filled ledger sheets (a sheet per town,
+// or last month's beside this month's) is refused naming them, since
+// importing the first alone would drop the rest without a word.
+func TestReadLedgerSheets(t *testing.T) {
+	book := func(t *testing.T, sheets map[string][][]any, order ...string) []byte {
+		t.Helper()
+		f := excelize.NewFile()
+		defer f.Close()
+		for i, name := range order {
+			if i == 0 {
+				if err := f.SetSheetName("Sheet1", name); err != nil {
+					t.Fatal(err)
+				}
+			} else if _, err := f.NewSheet(name); err != nil {
+				t.Fatal(err)
+			}
+			for r, row := range sheets[name] {
+				if err := f.SetSheetRow(name, fmt.Sprintf("A%d", r+1), &row); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var buf bytes.Buffer
+		if _, err := f.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	head := []any{"序号", "重点隐患", "隐患内容", "检查日期", "责任单位"}
+	sheets := map[string][][]any{
+		"说明":  {{"填表说明：每周五前更新"}},
+		"城关镇": {head, {1, "隐患甲", "内容", "2023-03-01", "单位甲"}},
+		"茶店镇": {head, {1, "隐患乙", "内容", "2023-03-02", "单位乙"}},
+		"空模板": {head, {1}, {"……"}},
+		"数据源": {{strings.Repeat("x", 10)}, {"y"}},
+	}
+	titles := func(res *ImportResult) (out []string) {
+		for _, r := range res.Rows {
+			out = append(out, r.Title)
+		}
+		return out
+	}
+	t.Run("one ledger among other sheets", func(t *testing.T) {
+		res, err := ReadLedger(bytes.NewReader(book(t, sheets, "说明", "空模板", "城关镇", "数据源")), "a.xlsx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := titles(res); !slices.Equal(got, []string{"隐患甲"}) {
+			t.Errorf("titles = %q", got)
+		}
+	})
+	t.Run("two filled ledgers", func(t *testing.T) {
+		_, err := ReadLedger(bytes.NewReader(book(t, sheets, "说明", "城关镇", "茶店镇")), "a.xlsx")
+		want := "工作簿里有 2 张台账表（“城关镇”“茶店镇”），一次只能导入一张：请把其他表删除或另存为单独的文件后再导入"
+		if models.ErrorCode(err) != models.EInvalid || models.ErrorMessage(err) != want {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -73,6 +74,12 @@ func readXLSX(f *os.File, size int64, lim Limits) (res *ImportResult, err error)
 	}
 	var sst []string
 	sstRead := false
+	// The ledger is the one sheet with a ledger header and rows under it;
+	// a sheet with the header alone (an empty template) is taken only when
+	// no sheet has rows. Two sheets with rows are refused: taking the first
+	// would drop the other's hazards without a word.
+	var first, chosen *parser
+	var filled []string
 	for _, sh := range sheets {
 		if !sstRead {
 			// Read only once a sheet is to be read, so a workbook refused
@@ -84,19 +91,43 @@ func readXLSX(f *os.File, size int64, lim Limits) (res *ImportResult, err error)
 			}
 			sstRead = true
 		}
-		downs, err := readMerges(sh.part, lim)
-		if err != nil {
-			return nil, err
-		}
 		p := newParser("xlsx", date1904, lim)
-		if err := readSheet(sh.part, sst, downs, p, lim); err != nil && !errors.Is(err, errStop) {
+		err := readMergesAndSheet(sh.part, sst, p, lim)
+		if err != nil && !errors.Is(err, errStop) {
+			if first != nil && !p.found {
+				continue // a sheet of something else beside the ledger
+			}
 			return nil, err
 		}
-		if p.found || len(sheets) == 1 {
-			return p.result()
+		if !p.found {
+			continue
+		}
+		if first == nil {
+			first = p
+		}
+		if len(p.rows) > 0 || len(p.errs) > 0 {
+			chosen = cmp.Or(chosen, p)
+			filled = append(filled, sh.name)
 		}
 	}
+	if len(filled) > 1 {
+		return nil, models.Errorf(models.EInvalid, "工作簿里有 %d 张台账表（“%s”），一次只能导入一张：请把其他表删除或另存为单独的文件后再导入",
+			len(filled), strings.Join(filled, "”“"))
+	}
+	if p := cmp.Or(chosen, first); p != nil {
+		return p.result()
+	}
 	return nil, errNotLedger()
+}
+
+// readMergesAndSheet streams one worksheet's rows into p, each merged
+// cell's text carried down over the rows it spans.
+func readMergesAndSheet(part *zip.File, sst []string, p *parser, lim Limits) error {
+	downs, err := readMerges(part, lim)
+	if err != nil {
+		return err
+	}
+	return readSheet(part, sst, downs, p, lim)
 }
 
 // readWorkbook reads the date system and the worksheets in order.
