@@ -209,3 +209,43 @@ func TestReadLedgerYearlessDates(t *testing.T) {
 		})
 	}
 }
+
+// TestReadLedgerSharedStringsBomb: a workbook whose string table is
+// half a million one-letter strings (8 MB unzipped, 20 KB zipped: within
+// the limits, so read) holds the table in little more than its text, not
+// a string header and an allocation per entry (16 MB for this one; at the
+// 64 MB limit 120 MB live and 240 MB at the peak, from a 150 KB upload).
+func TestReadLedgerSharedStringsBomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("xl/sharedStrings.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(w, `<sst><si><t>重点隐患</t></si><si><r><t>隐患</t></r><r><t>内容</t></r></si><si><t>责任单位</t><rPh><t>ゼキ</t></rPh></si>`)
+	n := (8 << 20) / len("<si><t>a</t></si>")
+	fmt.Fprint(w, strings.Repeat("<si><t>a</t></si>", n), `</sst>`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	sst, err := readSharedStrings(zr.File[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if sst.len() != n+3 || sst.at(0) != "重点隐患" || sst.at(1) != "隐患内容" || sst.at(2) != "责任单位" || sst.at(n+2) != "a" {
+		t.Errorf("table of %d strings: %q %q %q … %q", sst.len(), sst.at(0), sst.at(1), sst.at(2), sst.at(n+2))
+	}
+	if live := int64(after.HeapAlloc) - int64(before.HeapAlloc); live > 6<<20 {
+		t.Errorf("the table of %d strings holds %d MB", n, live>>20)
+	}
+	runtime.KeepAlive(sst)
+}

@@ -72,7 +72,7 @@ func readXLSX(f *os.File, size int64, lim Limits) (res *ImportResult, err error)
 	if len(sheets) == 0 {
 		return nil, errCorrupt()
 	}
-	var sst []string
+	sst := &sharedStrings{}
 	sstRead := false
 	// The ledger is the one sheet with a ledger header and rows under it;
 	// a sheet with the header alone (an empty template) is taken only when
@@ -122,7 +122,7 @@ func readXLSX(f *os.File, size int64, lim Limits) (res *ImportResult, err error)
 
 // readMergesAndSheet streams one worksheet's rows into p, each merged
 // cell's text carried down over the rows it spans.
-func readMergesAndSheet(part *zip.File, sst []string, p *parser, lim Limits) error {
+func readMergesAndSheet(part *zip.File, sst *sharedStrings, p *parser, lim Limits) error {
 	downs, err := readMerges(part, lim)
 	if err != nil {
 		return err
@@ -221,9 +221,30 @@ func attr(e xml.StartElement, name string) string {
 	return ""
 }
 
+// sharedStrings is the workbook's string table as one block of text and
+// where each string ends: a few bytes per string beside its text. A
+// []string took a header and an allocation per string, 30 bytes or more
+// for a one-letter string, so a table of millions of them within the size
+// limit held several times the limit.
+type sharedStrings struct {
+	text []byte
+	ends []uint32 // the end of string i in text; uncompressed parts stay under 4 GB
+}
+
+func (s *sharedStrings) len() int { return len(s.ends) }
+
+// at is string i of the table.
+func (s *sharedStrings) at(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = s.ends[i-1]
+	}
+	return string(s.text[start:s.ends[i]])
+}
+
 // readSharedStrings reads the workbook's string table: each <si> is the
 // text of its <t> elements, phonetic runs (<rPh>) left out.
-func readSharedStrings(part *zip.File) ([]string, error) {
+func readSharedStrings(part *zip.File) (*sharedStrings, error) {
 	rc, err := part.Open()
 	if err != nil {
 		return nil, errCorrupt()
@@ -231,15 +252,14 @@ func readSharedStrings(part *zip.File) ([]string, error) {
 	defer rc.Close()
 	d := xml.NewDecoder(rc)
 	var (
-		out       []string
-		b         strings.Builder
+		out       sharedStrings
 		inSI, inT bool
 		phonetic  int
 	)
 	for {
 		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return &out, nil
 		}
 		if err != nil {
 			return nil, errCorrupt()
@@ -249,7 +269,6 @@ func readSharedStrings(part *zip.File) ([]string, error) {
 			switch e.Name.Local {
 			case "si":
 				inSI = true
-				b.Reset()
 			case "rPh":
 				phonetic++
 			case "t":
@@ -258,7 +277,9 @@ func readSharedStrings(part *zip.File) ([]string, error) {
 		case xml.EndElement:
 			switch e.Name.Local {
 			case "si":
-				out = append(out, b.String())
+				if inSI {
+					out.ends = append(out.ends, uint32(len(out.text)))
+				}
 				inSI = false
 			case "rPh":
 				phonetic--
@@ -267,7 +288,7 @@ func readSharedStrings(part *zip.File) ([]string, error) {
 			}
 		case xml.CharData:
 			if inT {
-				b.Write(e)
+				out.text = append(out.text, e...)
 			}
 		}
 	}
@@ -383,7 +404,7 @@ func cellRef(ref string) (col, row int, ok bool) {
 
 // readSheet streams one worksheet's rows into p, each cell merged down
 // over several rows (downs, by first row) read as its text in each.
-func readSheet(part *zip.File, sst []string, downs map[int][]mergedDown, p *parser, lim Limits) error {
+func readSheet(part *zip.File, sst *sharedStrings, downs map[int][]mergedDown, p *parser, lim Limits) error {
 	rc, err := part.Open()
 	if err != nil {
 		return errCorrupt()
@@ -518,14 +539,14 @@ func mergeDown(cells []string, line int, downs map[int][]mergedDown, active map[
 
 // cellText is a cell's value as text: shared and inline strings as written,
 // numbers (and so dates) raw, as Excel stores them.
-func cellText(typ, v, inline string, sst []string) (string, error) {
+func cellText(typ, v, inline string, sst *sharedStrings) (string, error) {
 	switch typ {
 	case "s":
 		i, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || i < 0 || i >= len(sst) {
+		if err != nil || i < 0 || i >= sst.len() {
 			return "", errCorrupt()
 		}
-		return sst[i], nil
+		return sst.at(i), nil
 	case "inlineStr":
 		return inline, nil
 	case "e":
