@@ -81,9 +81,9 @@ const (
 // likewise, or created unverified under the row's county when the directory
 // has no such unit. A row is a hazard already in the ledger when its 编号
 // (first line of 备注) is, or else when a hazard has its 重点隐患, 责任单位
-// and 检查日期: such a row updates what the file says differently (empty
-// cells change nothing) or is unchanged, so importing the same ledger twice
-// changes nothing. A dry run reports row by row what would happen and
+// and 检查日期 (its 重点隐患 and 责任单位, when it has no 检查日期): such a
+// row updates what the file says differently (empty cells change nothing)
+// or is unchanged, so importing the same ledger twice changes nothing. A dry run reports row by row what would happen and
 // writes nothing. A real run does it all in one transaction, or — when any
 // row is wrong — nothing, and then returns the import with its Errors
 // together with an invalid error.
@@ -363,7 +363,8 @@ func idOr0(u *models.Unit) uint {
 }
 
 // matchExisting finds the hazards already in the ledger: by 编号, else by
-// 重点隐患 + 责任单位 + 检查日期, with a few batched queries.
+// 重点隐患 + 责任单位 + 检查日期 (a row without 检查日期: 重点隐患 +
+// 责任单位), with a few batched queries. Each hazard is matched once.
 func (imp *ledgerImport) matchExisting(plan []planned) error {
 	var numbers, titles []string
 	for _, p := range plan {
@@ -385,7 +386,9 @@ func (imp *ledgerImport) matchExisting(plan []planned) error {
 		unit  uint
 		day   models.Date
 	}
-	same := map[key]*models.Hazard{}
+	// same lists the hazards of each key in the order they were made, so
+	// that a row typed twice matches the two hazards its first import made.
+	same := map[key][]*models.Hazard{}
 	for i := range byTitle {
 		h := &byTitle[i]
 		if h.State == models.StateWithdrawn {
@@ -395,20 +398,31 @@ func (imp *ledgerImport) matchExisting(plan []planned) error {
 		if h.UnitID != nil {
 			u = *h.UnitID
 		}
-		same[key{h.Title, u, h.InspectionDate}] = h
+		k := key{h.Title, u, h.InspectionDate}
+		same[k] = append(same[k], h)
+		// A row without 检查日期 made a hazard dated the day of its
+		// import: the same row later matches by 重点隐患 + 责任单位.
+		k.day = models.Date{}
+		same[k] = append(same[k], h)
 	}
 	taken := map[uint]bool{}
 	for i := range plan {
 		p := &plan[i]
 		h := byNumber[p.row.Number]
-		if h == nil {
+		if h == nil || taken[h.ID] {
+			h = nil
 			var u uint
 			if p.in.UnitID != nil {
 				u = *p.in.UnitID
 			}
-			h = same[key{strings.TrimSpace(p.in.Title), u, p.in.InspectionDate}]
+			for _, c := range same[key{strings.TrimSpace(p.in.Title), u, p.in.InspectionDate}] {
+				if !taken[c.ID] {
+					h = c
+					break
+				}
+			}
 		}
-		if h != nil && !taken[h.ID] {
+		if h != nil {
 			taken[h.ID] = true
 			p.have = h
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -335,4 +336,44 @@ func TestImportLedgerTellsEveryBadRow(t *testing.T) {
 			t.Fatalf("refused import wrote %d hazards", n)
 		}
 	})
+}
+
+// TestImportLedgerAgainKeepsTypedTwice: the same ledger imported again
+// changes nothing, also when a row was typed twice (two hazards the first
+// time, flagged; the same two after) or has no 检查日期 (the hazard took
+// the day of the first import).
+func TestImportLedgerAgainKeepsTypedTwice(t *testing.T) {
+	for _, c := range []struct {
+		name, rows string
+		want       int
+	}{
+		{"a row typed twice",
+			"1,配电箱未接地,配电箱无接地线,2023-02-24,接地,茅箭区应急管理局,茅箭区,,2023-03-20,\n" +
+				"2,配电箱未接地,配电箱无接地线,2023-02-24,接地,茅箭区应急管理局,茅箭区,,2023-03-20,\n", 2},
+		{"a row without 检查日期",
+			"1,燃气管道锈蚀,阀门井内管道锈蚀,,更换管段,茅箭区应急管理局,茅箭,,2023-03-10,\n", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+				ch := newChat(t, s)
+				file := ledgerHeader + c.rows
+				if li, err := ch.b.ImportLedger(ctx, "admin", readLedger(t, file), false); err != nil || li.Created != c.want {
+					t.Fatalf("first import: %+v, %v", li, err)
+				}
+				ch.clock.Add(3 * 24 * time.Hour)
+				for _, dry := range []bool{true, false} {
+					li, err := ch.b.ImportLedger(ctx, "admin", readLedger(t, file), dry)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if a := actions(li); a[bot.RowUnchanged] != c.want || li.Created != 0 {
+						t.Errorf("dry run %v: again = %v", dry, a)
+					}
+				}
+				if n := countHazards(t, s); n != int64(c.want) {
+					t.Errorf("%d hazards after importing twice, want %d", n, c.want)
+				}
+			})
+		})
+	}
 }
