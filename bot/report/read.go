@@ -363,7 +363,8 @@ var headerAliases = map[string]field{
 	"县市区": fCounty, "督办县市区": fCounty, "县市区督办": fCounty,
 	"市级专委会督办销号": fCommittee, "市级专委会": fCommittee, "专委会": fCommittee,
 	"督办市级专委会督办销号": fCommittee, "市级专委会督办": fCommittee,
-	"整改时限": fDeadline, "整改期限": fDeadline, "整改完成时限": fDeadline,
+	"整改时限": fDeadline, "整改期限": fDeadline, "整改完成时限": fDeadline, "完成时限": fDeadline,
+	"整改完成期限": fDeadline, "整改截止日期": fDeadline, "整改截止时间": fDeadline,
 	"备注": fRemarks,
 }
 
@@ -678,13 +679,14 @@ var (
 	// phone: 填表人：张三, 单位负责人（签字）：. The colon tells them from
 	// a hazard's title (主要负责人未经安全培训).
 	signatureRow = regexp.MustCompile(`^(?:填表人|填报人|制表人|审核人|审核|经办人|联系人|联系电话|电话|` +
-		`负责人|单位负责人|主要负责人|分管领导|分管负责人)(?:\(签字\)|\(签名\)|\(签章\))?[:：]`)
+		`负责人|单位负责人|主要负责人|分管领导|分管负责人|填报单位|填报时间)(?:\((?:签字|签名|签章|盖章)\))?[:：]`)
 	// sectionNumber is a heading's number in Chinese: 一、, （二）, 三.
 	sectionNumber = regexp.MustCompile(`^[(（]?[一二三四五六七八九十]+[)）]?[、.．]?`)
 )
 
 // isTableNote reports a row that is no hazard though it is in the table:
-// a 合计 or 小计 row, or the 填表人/审核人/联系电话 line under the table.
+// a 合计 or 小计 row, the 填表人/审核人/联系电话 line under the table, or
+// the 填报单位 line of a second table pasted under the first.
 func isTableNote(cells []string) bool {
 	first := strings.ReplaceAll(models.Narrow(firstText(cells)), " ", "")
 	return totalRow.MatchString(first) || signatureRow.MatchString(first)
@@ -713,7 +715,8 @@ func isPlaceholder(s string) bool {
 
 // readRow reads one data row. Rows holding nothing but a 序号 or the
 // template's "……" (or content only in columns the ledger does not have),
-// 合计 and 填表人 rows and headings (一、燃气领域) are skipped.
+// 合计 and 填表人 rows, headings (一、燃气领域) and the header repeated
+// (tables pasted one under another) are skipped.
 func (p *parser) readRow(row tableRow) {
 	var v [numFields]string
 	skip := true
@@ -726,7 +729,7 @@ func (p *parser) readRow(row tableRow) {
 			skip = false
 		}
 	}
-	if skip || isTableNote(row.cells) || isSection(&v) {
+	if skip || isTableNote(row.cells) || isSection(&v) || onlyHeaderWords(row.cells, nil) {
 		return
 	}
 	var errs []ImportError

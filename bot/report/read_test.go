@@ -90,6 +90,8 @@ func TestReadLedgerCSVShapes(t *testing.T) {
 		csv        string
 		wantTitles []string
 		wantErrors []string // ImportError.Error() texts
+		// wantDeadlines, when set, are the rows' 整改时限.
+		wantDeadlines []models.Date
 	}{
 		{
 			name:       "flat one-row header without title rows",
@@ -136,6 +138,20 @@ func TestReadLedgerCSVShapes(t *testing.T) {
 			wantTitles: []string{"隐患甲", "隐患乙", "井盖缺失"},
 		},
 		{
+			name:          "other words offices head the deadline with",
+			csv:           "重点隐患,隐患内容,检查日期,完成时限\n隐患甲,内容,2023-03-01,2023-03-31\n",
+			wantTitles:    []string{"隐患甲"},
+			wantDeadlines: []models.Date{date(2023, 3, 31)},
+		},
+		{
+			name: "the header repeated under the table (towns' tables pasted one under another)",
+			csv: "序号,重点隐患,隐患内容,检查日期,整改时限\n1,隐患甲,内容,2023-03-01,2023-03-31\n" +
+				",,,,\n城关镇重点隐患问题动态整改台账,,,,\n填报单位（盖章）：城关镇,,,填报时间：2023年3月20日,\n" +
+				"序号,重点隐患,隐患内容,检查日期,整改时限\n1,隐患乙,内容,2023-03-02,2023-03-30\n",
+			wantTitles:    []string{"隐患甲", "隐患乙"},
+			wantDeadlines: []models.Date{date(2023, 3, 31), date(2023, 3, 30)},
+		},
+		{
 			name:       "excel serial dates and a bad one",
 			csv:        "重点隐患,检查日期,整改时限\n隐患甲,44980,45016.5\n隐患乙,12,\n",
 			wantTitles: []string{"隐患甲"},
@@ -156,6 +172,15 @@ func TestReadLedgerCSVShapes(t *testing.T) {
 			}
 			if !slices.Equal(titles, c.wantTitles) {
 				t.Errorf("titles = %q, want %q", titles, c.wantTitles)
+			}
+			if c.wantDeadlines != nil {
+				var got []models.Date
+				for _, r := range res.Rows {
+					got = append(got, r.Deadline)
+				}
+				if !slices.Equal(got, c.wantDeadlines) {
+					t.Errorf("deadlines = %v, want %v", got, c.wantDeadlines)
+				}
 			}
 			if !slices.Equal(errs, c.wantErrors) {
 				t.Errorf("errors = %q, want %q", errs, c.wantErrors)
