@@ -12,9 +12,10 @@ import (
 )
 
 var (
-	// 2023-03-15, 2023/3/15, 2023.3.15, 2023年3月15日, optionally followed by
-	// a time as Excel writes date-times into CSV (2023/3/15 0:00).
-	textDate = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$`)
+	// 2023-03-15, 2023/3/15, 2023.3.15 (or 2023.3.15.), 2023年3月15日 (or
+	// 号), optionally followed by a time as Excel writes date-times into
+	// CSV (2023/3/15 0:00).
+	textDate = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号.]?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$`)
 	// 20230315
 	compactDate = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})$`)
 	// 3月6日, 3月6号, 3.6, 3/6: a day of the sheet's year.

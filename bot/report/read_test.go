@@ -192,7 +192,8 @@ func TestReadLedgerCSVShapes(t *testing.T) {
 func TestReadLedgerDates(t *testing.T) {
 	want := date(2023, 3, 15)
 	for _, in := range []string{"2023-03-15", "2023/3/15", "2023.3.15", "2023年3月15日", "2023 年 3 月 15 日",
-		"2023/3/15 0:00", "2023-03-15T08:30:00", "20230315", "45000", "45000.75", "２０２３－０３－１５"} {
+		"2023/3/15 0:00", "2023-03-15T08:30:00", "20230315", "45000", "45000.75", "２０２３－０３－１５",
+		"2023年3月15号", "2023.3.15."} {
 		t.Run("accepts "+in, func(t *testing.T) {
 			got, msg := parseCellDate(in, false)
 			if msg != "" || got != want {
