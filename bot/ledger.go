@@ -441,22 +441,31 @@ func (imp *ledgerImport) flagDuplicates(plan []planned, fresh []int) error {
 	earlier := map[uint]*models.DuplicateIndex{}
 	for _, i := range fresh {
 		p := &plan[i]
-		if p.in.RegionID == nil {
-			continue
-		}
-		region := *p.in.RegionID
-		if open[region] == nil {
-			list, err := imp.tx.DuplicateCandidates(region)
-			if err != nil {
-				return err
+		// A row without a county is compared with the file's other rows
+		// without one (region 0), as the rule compares within a county.
+		in, region := p.in, uint(0)
+		if in.RegionID != nil {
+			region = *in.RegionID
+			if open[region] == nil {
+				list, err := imp.tx.DuplicateCandidates(region)
+				if err != nil {
+					return err
+				}
+				open[region] = models.NewDuplicateIndex(list)
 			}
-			open[region], earlier[region] = models.NewDuplicateIndex(list), models.NewDuplicateIndex(nil)
+			if dups := open[region].Find(in); len(dups) > 0 {
+				p.row.DuplicateOf, p.row.Note = dups[0].Number, duplicateNote(&dups[0])
+			}
 		}
-		if dups := open[region].Find(p.in); len(dups) > 0 {
-			p.row.DuplicateOf, p.row.Note = dups[0].Number, duplicateNote(&dups[0])
-		} else if dups := earlier[region].Find(p.in); len(dups) > 0 {
-			first := plan[dups[0].ID-1].row
-			p.row.DuplicateLine, p.row.Note = first.Line, fmt.Sprintf(msgDuplicateLine, first.Line, clip(first.Title, 30))
+		if earlier[region] == nil {
+			earlier[region] = models.NewDuplicateIndex(nil)
+		}
+		in.RegionID = &region
+		if p.row.DuplicateOf == "" {
+			if dups := earlier[region].Find(in); len(dups) > 0 {
+				first := plan[dups[0].ID-1].row
+				p.row.DuplicateLine, p.row.Note = first.Line, fmt.Sprintf(msgDuplicateLine, first.Line, clip(first.Title, 30))
+			}
 		}
 		earlier[region].Add(models.Hazard{ID: uint(i) + 1, Title: p.in.Title, RegionID: &region,
 			UnitID: p.in.UnitID, Enterprise: p.in.Enterprise, Lat: p.in.Lat, Lng: p.in.Lng})

@@ -377,3 +377,22 @@ func TestImportLedgerAgainKeepsTypedTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestImportLedgerTypedTwiceWithoutCounty: a row typed twice is flagged
+// 疑似与第N行重复 also when it names no county (a unit only), as it is
+// with one.
+func TestImportLedgerTypedTwiceWithoutCounty(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		file := ledgerHeader +
+			"1,配电箱未接地,配电箱无接地线,2023-02-24,接地,某建筑公司,,,2023-03-20,\n" +
+			"2,配电箱未接地,配电箱无接地线,2023-02-24,接地,某建筑公司,,,2023-03-20,\n"
+		li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, file), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(li.Rows) != 2 || li.Rows[1].DuplicateLine != 2 || li.Rows[1].Note != "疑似与第2行重复（配电箱未接地）" {
+			t.Errorf("rows = %+v", li.Rows)
+		}
+	})
+}
