@@ -43,11 +43,22 @@ func randomState() string {
 // Login starts a sign-in: GET /h5/login?next=…. Inside WeCom it sends the
 // browser to WeCom's web authorisation with a fresh random state, which it
 // also keeps in a signed cookie, so only this browser can finish the
-// sign-in; in demo mode it shows the demo users to pick from.
+// sign-in; in demo mode on a demo database it shows the demo users to pick
+// from, and on any other database says why nobody can sign in.
 func (p *Pages) Login(c *gin.Context) {
 	next := safeNext(c.Query("next"))
-	if p.demo() {
+	demo, err := p.demoSignIn(c.Request.Context())
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	if demo {
 		c.Redirect(http.StatusFound, "/h5/demo?next="+url.QueryEscape(next))
+		return
+	}
+	if p.demo() {
+		p.page(c, http.StatusServiceUnavailable, "error", errorView{Title: "暂不能登录",
+			Message: "服务器没有配置企业微信（HAZARDBOT_WECOM_*），无法通过企业微信登录；演示登录只在演示数据库上提供。请联系管理员。"})
 		return
 	}
 	cfg := p.d.Config
@@ -153,11 +164,25 @@ type demoUser struct {
 
 func (demoView) title() (string, string) { return "演示登录", "" }
 
-// DemoList shows the directory's users to sign in as: GET /h5/demo, demo
-// mode only (404 when WeCom is configured).
-func (p *Pages) DemoList(c *gin.Context) {
-	if !p.demo() {
+// demoOnly answers 404 and returns false unless the demo sign-in is
+// offered (demoSignIn).
+func (p *Pages) demoOnly(c *gin.Context) bool {
+	demo, err := p.demoSignIn(c.Request.Context())
+	if err != nil {
+		p.fail(c, err)
+		return false
+	}
+	if !demo {
 		p.NotFound(c)
+		return false
+	}
+	return true
+}
+
+// DemoList shows the directory's users to sign in as: GET /h5/demo, demo
+// mode on a demo database only (404 otherwise).
+func (p *Pages) DemoList(c *gin.Context) {
+	if !p.demoOnly(c) {
 		return
 	}
 	tx := p.d.Store.Reads(c.Request.Context())
@@ -186,10 +211,9 @@ func (p *Pages) DemoList(c *gin.Context) {
 }
 
 // DemoLogin signs in as ?user= without WeCom: GET /h5/demo-login, demo mode
-// only (404 when WeCom is configured).
+// on a demo database only (404 otherwise).
 func (p *Pages) DemoLogin(c *gin.Context) {
-	if !p.demo() {
-		p.NotFound(c)
+	if !p.demoOnly(c) {
 		return
 	}
 	p.startSession(c, c.Query("user"), c.Query("next"))

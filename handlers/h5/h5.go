@@ -90,8 +90,21 @@ func New(d Deps) *Pages {
 	return p
 }
 
-// demo reports whether the server runs without WeCom, where demo sign-in is allowed.
+// demo reports whether the server runs without WeCom (demo mode), where
+// nobody signs in through WeCom.
 func (p *Pages) demo() bool { return p.d.Config.DemoMode() }
+
+// demoSignIn reports whether picking a user to sign in as is offered: in
+// demo mode, on a database demo mode seeded (models' IsDemo, the rule the
+// terminal chat obeys). A real directory on a server started without WeCom
+// settings — a secrets mount gone missing, a WeChat-only deployment — must
+// not let anyone on the network sign in as anyone, its admins included.
+func (p *Pages) demoSignIn(ctx context.Context) (bool, error) {
+	if !p.demo() {
+		return false, nil
+	}
+	return p.d.Store.Reads(ctx).IsDemo()
+}
 
 // secure reports whether cookies must be Secure: the public URL is https.
 func (p *Pages) secure() bool { return strings.HasPrefix(p.d.Config.PublicURL, "https://") }

@@ -195,6 +195,7 @@ func TestNoPublicURL(t *testing.T) {
 
 func TestDemoSignIn(t *testing.T) {
 	st := newSite(t, modelstest.Open(t, "sqlite"), func(c *config.Config) { c.WeCom = config.Default().WeCom })
+	markDemo(t, st.s)
 	b := st.browser()
 	a, seen := b.follow("/h5/")
 	if a.status != http.StatusOK || !strings.Contains(seen[len(seen)-1], "/h5/demo") || !strings.Contains(a.body, "王五") {
@@ -209,6 +210,36 @@ func TestDemoSignIn(t *testing.T) {
 	}
 	if a := st.browser().get("/h5/demo-login?user=nobody"); a.status != http.StatusForbidden {
 		t.Errorf("demo login as a stranger: %d", a.status)
+	}
+}
+
+// markDemo marks the database as one demo mode seeded, as demo mode does.
+func markDemo(t *testing.T, s *models.Store) {
+	t.Helper()
+	if err := s.InTx(ctx, func(tx *models.Tx) error { return tx.SetSetting(models.SettingDemo, "shiyan") }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A real directory on a server started without WeCom settings (a secrets
+// mount that went missing, a WeChat-only deployment) is not a demo: nobody
+// may pick a user to sign in as. Only a database demo mode seeded (the
+// rule the terminal chat obeys) offers the demo sign-in.
+func TestNoDemoSignInOnARealDirectory(t *testing.T) {
+	st := newSite(t, modelstest.Open(t, "sqlite"), func(c *config.Config) { c.WeCom = config.Default().WeCom })
+	for _, p := range []string{"/h5/demo-login?user=admin", "/h5/demo-login?user=wangwu&next=/h5/ledger", "/h5/demo"} {
+		a := st.browser().get(p)
+		if a.status != http.StatusNotFound || strings.Contains(a.body, "王五") {
+			t.Errorf("%s on a real directory: %d (want 404)", p, a.status)
+		}
+		if strings.Contains(a.header.Get("Set-Cookie"), "hz_session=") && !strings.Contains(a.header.Get("Set-Cookie"), "hz_session=;") {
+			t.Errorf("%s on a real directory set a session: %s", p, a.header.Get("Set-Cookie"))
+		}
+	}
+	// The sign-in says why nobody can get in, instead of listing the users.
+	a, seen := st.browser().follow("/h5/ledger")
+	if a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, "企业微信") || strings.Contains(a.body, "王五") {
+		t.Errorf("sign-in on a real directory without WeCom: %d at %v: %s", a.status, seen, a.body)
 	}
 }
 
