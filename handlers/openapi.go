@@ -131,7 +131,7 @@ func openAPIDoc() map[string]any {
 				query("unverified", "only units created for names the directory did not have, not yet confirmed", enum("true", "false"))),
 			"post": withBody(op("saveUnit", "Create or update a unit by code", "200"), jsonBody("a unit", "code", "name", "kind", "parent", "sector", "active")),
 		},
-		"/api/v1/units/{code}/deactivate": {"post": op("deactivateUnit", "Deactivate a unit", "200", pathParam("code", "unit code"))},
+		"/api/v1/units/{code}/deactivate": {"post": op("deactivateUnit", "Deactivate a unit; 409 while hazards not yet closed or withdrawn name it (merge it into the unit taking over instead)", "200", pathParam("code", "unit code"))},
 		"/api/v1/units/{code}/bind-code": {"post": withBody(op("bindCode", "A one-time code (6 digits, 72 h) binding a WeChat follower as the unit's contact", "200",
 			pathParam("code", "unit code")), jsonBody("actor, when given, must be a supervisor over the unit", "actor"))},
 		"/api/v1/units/{code}/group": {"post": withBody(op("setUnitGroup", "Name the unit's WeCom group for pushes: a robot webhook key or an app chat id; both empty removes it", "200",

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"hazardbot/models"
@@ -93,6 +95,55 @@ func TestUnverifiedUnitsMerge(t *testing.T) {
 		e.admin("GET", "/api/v1/units?unverified=true", nil, 200, &list)
 		if len(list.Items) != 0 {
 			t.Fatalf("after merge and confirm, unverified = %+v", list.Items)
+		}
+	})
+}
+
+// TestDeactivateUnitWithOpenHazards: a careless admin deactivating a unit
+// that open hazards still name (as responsible unit, county or committee)
+// would leave them with nobody who may act (its people become strangers)
+// while notices keep going to them. It is refused, saying which hazards and
+// how to move them (merge), whether by the deactivate route, by saving the
+// unit inactive, or by a directory file; nothing changes. A unit whose
+// hazards are all closed may go.
+func TestDeactivateUnitWithOpenHazards(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		var h hazardOut
+		e.admin("POST", "/api/v1/hazards", map[string]any{"actor": "zhangsan", "title": "燃气管道锈蚀", "description": "内容",
+			"region": "maojian", "unit": "demo_gas", "sector": "燃气", "deadline": "2023-03-31"}, 201, &h)
+		refused := func(what, method, path string, body any) {
+			t.Helper()
+			status, b := e.api(method, path, adminToken, body)
+			var ae apiError
+			_ = json.Unmarshal(b, &ae)
+			if status != 409 || ae.Code != models.EConflict || !strings.Contains(ae.Message, h.Number) || !strings.Contains(ae.Message, "合并") {
+				t.Errorf("%s: %d %s, want 409 naming %s and 合并", what, status, b, h.Number)
+			}
+		}
+		refused("deactivate the responsible unit", "POST", "/api/v1/units/demo_gas/deactivate", nil)
+		refused("deactivate the county", "POST", "/api/v1/units/maojian/deactivate", nil)
+		off := false
+		var gas models.Unit
+		_ = s.InTx(ctx, func(tx *models.Tx) error { u, err := tx.FindUnitByCode("demo_gas"); gas = *u; return err })
+		refused("save the unit inactive", "POST", "/api/v1/units", models.UnitSpec{Code: "demo_gas", Name: gas.Name, Kind: gas.Kind, Active: &off})
+		for _, code := range []string{"demo_gas", "maojian"} {
+			var u models.Unit
+			_ = s.InTx(ctx, func(tx *models.Tx) error { x, err := tx.FindUnitByCode(code); u = *x; return err })
+			if !u.Active {
+				t.Errorf("%s deactivated after the refusal", code)
+			}
+		}
+		// lisi, demo_gas's contact, still acts on the hazard.
+		e.admin("POST", "/api/v1/hazards/"+h.Number+"/transitions", map[string]any{"actor": "lisi", "action": "accept"}, 200, nil)
+
+		// Closed, the hazard no longer holds the unit.
+		e.admin("POST", "/api/v1/hazards/"+h.Number+"/transitions", map[string]any{"actor": "lisi", "action": "submit", "note": "已更换"}, 200, nil)
+		e.admin("POST", "/api/v1/hazards/"+h.Number+"/transitions", map[string]any{"actor": "wangwu", "action": "pass"}, 200, nil)
+		var u models.Unit
+		e.admin("POST", "/api/v1/units/demo_gas/deactivate", nil, 200, &u)
+		if u.Active {
+			t.Fatal("demo_gas still active")
 		}
 	})
 }

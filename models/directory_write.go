@@ -89,6 +89,11 @@ func (tx *Tx) SaveUnit(spec UnitSpec) (*Unit, error) {
 	if parent != nil && u.Contains(parent) {
 		return nil, Errorf(EInvalid, "单位 %s 不能放在自己的下级 %s 之下", spec.Code, spec.Parent)
 	}
+	if u.Active && spec.Active != nil && !*spec.Active {
+		if err := tx.mayDeactivate(u); err != nil {
+			return nil, err
+		}
+	}
 	oldPath := u.Path
 	u.Name, u.Kind, u.Sector, u.UpdatedAt = spec.Name, spec.Kind, spec.Sector, now
 	if spec.Active != nil {
@@ -289,10 +294,14 @@ func (tx *Tx) CountUnits() (int64, error) {
 }
 
 // DeactivateUnit stops offering and assigning a unit. It keeps its hazards
-// and history, and its name in every ledger.
+// and history, and its name in every ledger. A unit open hazards still
+// name is refused (mayDeactivate).
 func (tx *Tx) DeactivateUnit(code string) (*Unit, error) {
 	u, err := tx.FindUnitByCode(code)
 	if err != nil {
+		return nil, err
+	}
+	if err := tx.mayDeactivate(u); err != nil {
 		return nil, err
 	}
 	if err := tx.DB.Model(u).Updates(map[string]any{"active": false, "updated_at": tx.Now().UTC()}).Error; err != nil {
@@ -316,3 +325,36 @@ func (tx *Tx) DeactivateUser(userid string) (*User, error) {
 	u.Active = false
 	return u, nil
 }
+
+// mayDeactivate refuses to deactivate a unit that hazards not yet closed or
+// withdrawn still name, as responsible unit, county or committee: its people
+// would become strangers who may no longer accept, rectify or review them,
+// while notices kept going to them. Merging the unit into another
+// (MergeUnit) moves those hazards and people first; every way of
+// deactivating a unit (the API, saving it inactive, a directory file) asks
+// here.
+func (tx *Tx) mayDeactivate(u *Unit) error {
+	var open []Hazard
+	err := tx.DB.Select("id", "number").
+		Where("(unit_id = ? OR region_id = ? OR committee_id = ?) AND state NOT IN ?", u.ID, u.ID, u.ID, []State{StateClosed, StateWithdrawn}).
+		Order("id").Limit(maxNamedOpen + 1).Find(&open).Error
+	if err != nil {
+		return fmt.Errorf("models: open hazards of unit %s: %w", u.Code, err)
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	nums := make([]string, 0, maxNamedOpen)
+	for i, h := range open {
+		if i == maxNamedOpen {
+			nums = append(nums, "…")
+			break
+		}
+		nums = append(nums, h.Number)
+	}
+	return Errorf(EConflict, "单位 %s（%s）还有未办结的隐患（%s），停用后无人能办理：请先把它合并到接手的单位（POST /api/v1/units/%s/merge），或把这些隐患办结、撤销后再停用",
+		u.Name, u.Code, strings.Join(nums, "、"), u.Code)
+}
+
+// maxNamedOpen is how many open hazards a refused deactivation names.
+const maxNamedOpen = 5
