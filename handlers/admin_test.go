@@ -82,6 +82,9 @@ func TestAdminHazards(t *testing.T) {
 				{"an actor not in the directory", map[string]any{"actor": "ghost", "title": "x"}, 400},
 				{"a misspelt field", map[string]any{"actor": "zhangsan", "titel": "x"}, 400},
 				{"a missing title", map[string]any{"actor": "zhangsan"}, 400},
+				{"a latitude past the pole", map[string]any{"actor": "zhangsan", "title": "x", "lat": 91, "lng": 110.79}, 400},
+				{"a longitude past 180°", map[string]any{"actor": "zhangsan", "title": "x", "lat": 32.63, "lng": 500}, 400},
+				{"a latitude without a longitude", map[string]any{"actor": "zhangsan", "title": "x", "lat": 32.63}, 400},
 			} {
 				t.Run(c.name, func(t *testing.T) {
 					if status, code := e.errorCode("POST", "/api/v1/hazards", c.body); status != c.status || code != models.EInvalid {

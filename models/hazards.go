@@ -72,8 +72,27 @@ func (in *HazardInput) validate() error {
 	if !in.Deadline.IsZero() && !in.InspectionDate.IsZero() && in.Deadline.Before(in.InspectionDate) {
 		return Errorf(EInvalid, "整改时限（%s）早于检查日期（%s）", in.Deadline.Chinese(), in.InspectionDate.Chinese())
 	}
+	if err := checkCoordinates(in.Lat, in.Lng); err != nil {
+		return err
+	}
 	if (in.UnitID != nil || in.UnitName != "") && in.Deadline.IsZero() && in.State == "" {
 		return Errorf(EInvalid, "指定了责任单位，还需要整改时限")
+	}
+	return nil
+}
+
+// checkCoordinates refuses a location that is no place on earth, or half
+// of one: the 100 m duplicate rule and the county found from a location
+// would read it as if it were.
+func checkCoordinates(lat, lng *float64) error {
+	if (lat == nil) != (lng == nil) {
+		return Errorf(EInvalid, "位置坐标要同时给出纬度和经度")
+	}
+	if lat == nil {
+		return nil
+	}
+	if !(*lat >= -90 && *lat <= 90) || !(*lng >= -180 && *lng <= 180) {
+		return Errorf(EInvalid, "位置坐标不对：纬度应在 -90 到 90 之间，经度应在 -180 到 180 之间（收到 %g，%g）", *lat, *lng)
 	}
 	return nil
 }
