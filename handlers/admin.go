@@ -135,6 +135,22 @@ func dateArg(c *gin.Context, name string) (models.Date, error) {
 	return d, nil
 }
 
+// periodArgs reads the optional from and to (found on, both days
+// included) of the lists, figures and exports; a to before its from is a
+// typing mistake, not an empty period.
+func periodArgs(c *gin.Context) (from, to models.Date, err error) {
+	if from, err = dateArg(c, "from"); err != nil {
+		return from, to, err
+	}
+	if to, err = dateArg(c, "to"); err != nil {
+		return from, to, err
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return from, to, invalid("to（%s）早于 from（%s），请检查起止日期", to, from)
+	}
+	return from, to, nil
+}
+
 // unitArg resolves an optional unit code; an unknown code is the caller's
 // mistake (400), not a missing resource.
 func unitArg(tx *models.Tx, param, code string) (*models.Unit, error) {
@@ -173,10 +189,7 @@ func hazardFilter(c *gin.Context, tx *models.Tx) (models.HazardFilter, error) {
 		}
 	}
 	var err error
-	if f.From, err = dateArg(c, "from"); err != nil {
-		return f, err
-	}
-	if f.To, err = dateArg(c, "to"); err != nil {
+	if f.From, f.To, err = periodArgs(c); err != nil {
 		return f, err
 	}
 	region, err := unitArg(tx, "region", c.Query("region"))
@@ -662,10 +675,7 @@ func (s *Server) importDirectory(c *gin.Context) {
 func summaryFilter(c *gin.Context, tx *models.Tx) (models.SummaryFilter, string, error) {
 	var f models.SummaryFilter
 	var err error
-	if f.From, err = dateArg(c, "from"); err != nil {
-		return f, "", err
-	}
-	if f.To, err = dateArg(c, "to"); err != nil {
+	if f.From, f.To, err = periodArgs(c); err != nil {
 		return f, "", err
 	}
 	name := "全市"

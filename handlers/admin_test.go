@@ -613,3 +613,19 @@ func TestDuplicatesThroughTheAPIAndTheImport(t *testing.T) {
 		}
 	})
 }
+
+// TestReversedPeriod: a from after its to is a typing mistake; the summary
+// answered it with a 情况小结 “2023年5月1日至1月1日” of nothing, and the
+// list and the export with nothing. Each says what is wrong.
+func TestReversedPeriod(t *testing.T) {
+	e := newEnv(t, modelstest.Open(t, "sqlite"))
+	for _, p := range []string{"/api/v1/summary", "/api/v1/ranking", "/api/v1/hazards", "/api/v1/ledger.xlsx"} {
+		status, b := e.api("GET", p+"?from=2023-05-01&to=2023-01-01", adminToken, nil)
+		var ae apiError
+		_ = json.Unmarshal(b, &ae)
+		if status != 400 || ae.Code != models.EInvalid || !strings.Contains(ae.Message, "2023-01-01") || !strings.Contains(ae.Message, "早于") {
+			t.Errorf("%s with from after to: %d %.200s", p, status, b)
+		}
+	}
+	e.admin("GET", "/api/v1/summary?from=2023-03-01&to=2023-03-01", nil, 200, nil) // one day is a period
+}
