@@ -147,3 +147,81 @@ func TestDeactivateUnitWithOpenHazards(t *testing.T) {
 		}
 	})
 }
+
+// TestInvisibleCharactersInNames: a name pasted from a web page or a file
+// often carries characters nobody sees — a zero-width space, a byte-order
+// mark, a soft hyphen, a right-to-left override. The directory's 茅箭区应急管理局
+// with one of them is still that unit: before, each made a new unverified
+// unit that looked exactly like the real one, and the hazard went to it
+// instead of to the real unit's contacts. Nor does a new unit's name or a
+// hazard's text keep them (a right-to-left override turns a title around on
+// every screen it is shown on).
+func TestInvisibleCharactersInNames(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		var yjj models.Unit
+		_ = s.InTx(ctx, func(tx *models.Tx) error { u, err := tx.FindUnitByCode("maojian_yjj"); yjj = *u; return err })
+		for _, name := range []string{"茅箭区应急管理局\u200b", "\ufeff茅箭区应急管理局", "茅箭区\u200d应急管理局", "茅箭区应急\u00ad管理局", "\u202a茅箭区应急管理局\u202c"} {
+			var h struct {
+				UnitID *uint  `json:"unit_id"`
+				Title  string `json:"title"`
+			}
+			e.admin("POST", "/api/v1/hazards", map[string]any{"actor": "zhangsan", "title": "\u202e配电箱" + name, "description": "内容\u200b",
+				"region": "maojian", "unit": name, "sector": "燃气", "deadline": "2023-03-31", "force": true}, 201, &h)
+			if h.UnitID == nil || *h.UnitID != yjj.ID {
+				t.Errorf("%+q went to unit %v, want %s (%d)", name, h.UnitID, yjj.Code, yjj.ID)
+			}
+			if h.Title != "配电箱茅箭区应急管理局" {
+				t.Errorf("title kept invisible characters: %+q", h.Title)
+			}
+		}
+		var list struct {
+			Items []struct{ Name string } `json:"items"`
+		}
+		e.admin("GET", "/api/v1/units?unverified=true", nil, 200, &list)
+		if len(list.Items) != 0 {
+			t.Errorf("look-alike units created: %+q", list.Items)
+		}
+		// A new unit is created under its visible name.
+		var h struct {
+			UnitID *uint `json:"unit_id"`
+		}
+		e.admin("POST", "/api/v1/hazards", map[string]any{"actor": "zhangsan", "title": "后厨软管老化", "description": "内容",
+			"region": "maojian", "unit": "人民南路\u200b饭店\ufeff", "sector": "燃气", "deadline": "2023-03-31"}, 201, &h)
+		e.admin("GET", "/api/v1/units?unverified=true", nil, 200, &list)
+		if len(list.Items) != 1 || list.Items[0].Name != "人民南路饭店" {
+			t.Errorf("new unit = %+q, want 人民南路饭店", list.Items)
+		}
+
+		// A ledger file (a BOM, a pasted zero-width space) goes to the real
+		// unit, and importing it again still changes nothing.
+		csv := "\ufeff序号,重点隐患,隐患内容,检查日期,整改措施,责任单位,县市区,市级专委会督办销号,整改时限,备注\n" +
+			"1,阀门井积水\u200b,阀门井内积水,2023-02-23,抽排,茅箭区应急管理局\u200b,茅箭区,,2023-03-31,\n"
+		var r struct {
+			Created   int `json:"created"`
+			Unchanged int `json:"unchanged"`
+		}
+		e.admin("POST", "/api/v1/ledger/import?dry_run=false&actor=admin&name=ledger.csv", []byte(csv), 200, &r)
+		if r.Created != 1 {
+			t.Fatalf("first import %+v", r)
+		}
+		e.admin("POST", "/api/v1/ledger/import?dry_run=false&actor=admin&name=ledger.csv", []byte(csv), 200, &r)
+		if r.Created != 0 || r.Unchanged != 1 {
+			t.Errorf("second import %+v, want the row unchanged", r)
+		}
+		var found struct {
+			Items []struct {
+				Title  string `json:"title"`
+				UnitID *uint  `json:"unit_id"`
+			} `json:"items"`
+		}
+		e.admin("GET", "/api/v1/hazards?unit=maojian_yjj", nil, 200, &found)
+		if n := len(found.Items); n == 0 || found.Items[n-1].Title != "阀门井积水" {
+			t.Errorf("imported hazard under maojian_yjj: %+v", found.Items)
+		}
+		e.admin("GET", "/api/v1/units?unverified=true", nil, 200, &list)
+		if len(list.Items) != 1 {
+			t.Errorf("the import made a look-alike unit: %+q", list.Items)
+		}
+	})
+}

@@ -27,7 +27,7 @@ type UnitSpec struct {
 // under another parent moves its whole subtree.
 func (tx *Tx) SaveUnit(spec UnitSpec) (*Unit, error) {
 	tx.units, tx.active = nil, nil // paths and names may change below
-	spec.Code, spec.Name = strings.TrimSpace(spec.Code), strings.TrimSpace(spec.Name)
+	spec.Code, spec.Name = strings.TrimSpace(spec.Code), strings.TrimSpace(Visible(spec.Name))
 	if spec.Code == "" || len(spec.Code) > 64 {
 		return nil, Errorf(EInvalid, "单位代码不能为空，最多 64 个字符")
 	}

@@ -37,8 +37,9 @@ type HazardInput struct {
 
 func (in *HazardInput) normalise() {
 	for _, p := range []*string{&in.Title, &in.Description, &in.Measures, &in.Remarks, &in.Rectification, &in.Enterprise, &in.Location, &in.Grade, &in.Sector} {
-		*p = strings.TrimSpace(*p)
+		*p = strings.TrimSpace(Visible(*p))
 	}
+	in.UnitName = strings.TrimSpace(Visible(in.UnitName))
 }
 
 // Check says what is wrong with in by the rules that need no database

@@ -31,7 +31,7 @@ var bracketed = regexp.MustCompile(`\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔
 
 // canonUnitName is the form names are compared in.
 func canonUnitName(s string) string {
-	s = Narrow(s)
+	s = Narrow(Visible(s))
 	s = strings.NewReplacer("（", "(", "）", ")").Replace(s)
 	for {
 		t := bracketed.ReplaceAllString(s, "")
@@ -324,7 +324,7 @@ func unverifiedCode(parentID uint, name string) string {
 // works at once: it can take hazards and be bound to contacts. Several
 // equally close units are an invalid error listing them.
 func (tx *Tx) UnitFor(words string, county *Unit) (u *Unit, created bool, err error) {
-	words = strings.TrimSpace(words)
+	words = strings.TrimSpace(Visible(words))
 	if canonUnitName(words) == "" {
 		return nil, false, Errorf(EInvalid, "责任单位名称不能为空")
 	}

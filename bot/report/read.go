@@ -620,11 +620,14 @@ func onlyHeaderWords(cells, above []string) bool {
 	return true
 }
 
+// cell is the text of cell i, without the characters that show nothing
+// (models.Visible: a BOM, a pasted zero-width space), as every hazard's
+// text is stored, so that importing the file again finds what it made.
 func cell(cells []string, i int) string {
 	if i < 0 || i >= len(cells) {
 		return ""
 	}
-	return strings.TrimSpace(cells[i])
+	return strings.TrimSpace(models.Visible(cells[i]))
 }
 
 // mapHeader maps the cells of one row to fields; the first column naming a
