@@ -74,6 +74,11 @@ func main() {
 		}
 		generate(ctx, s, *rows, *spread == "random")
 	}
+	// A demo database (as demo mode marks it): only there does
+	// /h5/demo-login sign anyone in (also a -reuse'd one made before that rule).
+	if err := s.InTx(ctx, func(tx *models.Tx) error { return tx.SetSetting(models.SettingDemo, "shiyan") }); err != nil {
+		log.Fatal(err)
+	}
 
 	cfg := config.Default() // demo mode: sign in through /h5/demo-login
 	dir, _ := os.MkdirTemp("", "benchpages")
