@@ -467,6 +467,9 @@ func (c *turn) runText(cmd command.Command, err error) error {
 	switch cmd.Name {
 	case command.None:
 		if c.dlg != nil && c.dlg.Status == models.DialogueKept {
+			if ok, err := c.pasteIntoKept(); ok {
+				return err
+			}
 			c.say(msgDraftKept, c.dlg.Draft.brief())
 			return nil
 		}

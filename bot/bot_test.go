@@ -529,3 +529,37 @@ func TestManyOfficersConfirmAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestFieldLinesAfterSecondReportFillTheKeptDraft: an officer with a draft
+// sends 上报 again, is told about the draft, and pastes the field lines
+// of the report one at a time. Each line fills the draft (nothing typed
+// is lost); a title that replaces the draft's says what it was.
+func TestFieldLinesAfterSecondReportFillTheKeptDraft(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报", "请填写重点隐患")
+		c.expect("zhangsan", "配电箱未接地", "请填写隐患内容")
+		c.expect("zhangsan", "上报", "未提交的上报草稿“配电箱未接地”")
+		c.expect("zhangsan", "内容：配电箱外壳无接地线", "已填入上报草稿“配电箱未接地”", "请填写县市区")
+		c.expect("zhangsan", "区域：茅箭区", "请填写行业领域")
+		c.expect("zhangsan", "行业：工贸\n单位：待定\n时限：3月31日", "请填写检查的企业或场所")
+		c.expect("zhangsan", "跳过", "是否已当场整改")
+		c.expect("zhangsan", "否", "请核对", "隐患内容：配电箱外壳无接地线", "县市区：茅箭区", "整改时限：2023年3月31日")
+
+		// Kept after the idle timeout, then 上报 again: a pasted title
+		// replaces the draft's and the reply says what it was.
+		c.clock.Add(45 * time.Minute)
+		c.expect("zhangsan", "上报", "未提交的上报草稿“配电箱未接地”")
+		c.expect("zhangsan", "隐患：配电房漏水", "已填入上报草稿“配电房漏水”", "重点隐患原为“配电箱未接地”", "请核对")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001")
+		if h := c.hazard("1"); h.Title != "配电房漏水" || h.Description != "配电箱外壳无接地线" {
+			t.Fatalf("hazard %q / %q", h.Title, h.Description)
+		}
+
+		// Text that is no field line still gets the hint.
+		c.expect("zhangsan", "上报", "请填写重点隐患")
+		c.expect("zhangsan", "楼梯间堆物", "请填写隐患内容")
+		c.clock.Add(45 * time.Minute)
+		c.expect("zhangsan", "一楼楼梯间", "未提交的上报草稿“楼梯间堆物”", "继续")
+	})
+}

@@ -272,6 +272,56 @@ func (c *turn) startReport(cmd command.Command) error {
 	return nil
 }
 
+// pasteIntoKept takes field lines (隐患：…, 区域：…) sent while a report
+// draft is kept — idle, or put aside by a second 上报. Labelled lines can
+// only be meant for a report, and the draft is the one report there is, so
+// they fill it and the dialogue goes on; answering them with msgDraftKept
+// lost what the officer had pasted. A value they replace is named in the
+// reply, so a draft of another hazard is not overwritten unnoticed. ok is
+// false when the text holds no field line (the caller then gives the hint).
+func (c *turn) pasteIntoKept() (ok bool, err error) {
+	d := c.dlg
+	if d.Flow != flowReport {
+		return false, nil
+	}
+	fields, unknown := command.ParseFields(c.msg.Text)
+	if len(fields) == 0 {
+		return false, nil
+	}
+	d.Status, d.Restart = models.DialogueActive, false
+	if _, ok := fields[command.FieldDeadline]; ok {
+		d.PendingDate, d.PendingAsk = models.Date{}, "" // the new deadline answers it
+	}
+	var replaced []string
+	for _, f := range command.Fields {
+		v, ok := fields[f]
+		if !ok {
+			continue
+		}
+		old := ""
+		if d.Draft.has(f) {
+			old = d.Draft.value(f)
+		}
+		c.errorHint = "\n" + c.question(f)
+		if err := c.setField(f, v); err != nil {
+			return true, err
+		}
+		if now := d.Draft.value(f); old != "" && now != old {
+			replaced = append(replaced, fmt.Sprintf(msgPastedReplaced, command.FieldName(f), old))
+		}
+	}
+	c.errorHint = ""
+	text := fmt.Sprintf(msgPastedIntoDraft, d.Draft.brief())
+	if len(replaced) > 0 {
+		text += "（" + strings.Join(replaced, "，") + "）"
+	}
+	if len(unknown) > 0 {
+		text += "\n" + fmt.Sprintf(msgUnknownFields, strings.Join(unknown, "、"))
+	}
+	c.reply.Text = text + "\n" + c.nextQuestion()
+	return true, nil
+}
+
 // nextQuestion moves the dialogue to the next missing field, or to the
 // summary, and returns the words that ask for it.
 func (c *turn) nextQuestion() string {

@@ -26,6 +26,8 @@ const (
 	msgNothingToSkip    = "现在没有可以跳过的项目。"
 	msgCannotSkip       = "“%s”是必填项，不能跳过。"
 	msgDraftKept        = "你有一份未提交的上报草稿%s，回复“继续”接着填写，回复“取消”放弃。"
+	msgPastedIntoDraft  = "已填入上报草稿%s。"
+	msgPastedReplaced   = "%s原为“%s”"
 	msgDraftExists      = "你还有一份未提交的上报草稿%s。回复“继续”接着填写；再发一次“上报”将放弃它重新开始。"
 	msgPhotoDraft       = "已收到照片（本次上报共%d张）。"
 	msgPhotoPending     = "已收到照片（待提交%d张）。发送“上报”登记隐患，或“整改 编号 做了什么”提交整改，照片会一并附上。"
