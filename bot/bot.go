@@ -387,6 +387,9 @@ type turn struct {
 	dlg     *dialogue // nil when the user is in no dialogue
 	dlgRow  *models.Dialogue
 	dropDlg bool
+	// note goes before the next question: what an answer did besides
+	// answering it ("15天" to the unit question set the deadline).
+	note string
 	// errorHint follows a domain error's message, e.g. the question the
 	// dialogue is waiting for, so the user knows what to send next.
 	errorHint string

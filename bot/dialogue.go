@@ -250,7 +250,7 @@ func (c *turn) startReport(cmd command.Command) error {
 	c.dlg = &dialogue{Flow: flowReport, Status: models.DialogueActive, Since: c.b.now().UTC()}
 	c.dlg.Draft.Guided = len(cmd.Fields) == 0
 	var problems []string
-	for _, f := range command.Fields {
+	for _, f := range fillOrder {
 		v, ok := cmd.Fields[f]
 		if !ok {
 			continue
@@ -293,7 +293,7 @@ func (c *turn) pasteIntoKept() (ok bool, err error) {
 		d.PendingDate, d.PendingAsk = models.Date{}, "" // the new deadline answers it
 	}
 	var replaced []string
-	for _, f := range command.Fields {
+	for _, f := range fillOrder {
 		v, ok := fields[f]
 		if !ok {
 			continue
@@ -325,6 +325,10 @@ func (c *turn) pasteIntoKept() (ok bool, err error) {
 // nextQuestion moves the dialogue to the next missing field, or to the
 // summary, and returns the words that ask for it.
 func (c *turn) nextQuestion() string {
+	if note := c.note; note != "" {
+		c.note = ""
+		return note + "\n" + c.nextQuestion()
+	}
 	d := c.dlg
 	if !d.PendingDate.IsZero() {
 		d.Asking = string(command.FieldDeadline)
@@ -460,7 +464,11 @@ func (c *turn) answer(cmd command.Command) error {
 			c.say(msgConfirmHow)
 			return nil
 		}
-		for f, v := range fields {
+		for _, f := range fillOrder {
+			v, ok := fields[f]
+			if !ok {
+				continue
+			}
 			if err := c.setField(f, v); err != nil {
 				c.errorHint = "\n" + msgConfirmHow
 				return err
@@ -473,7 +481,11 @@ func (c *turn) answer(cmd command.Command) error {
 	text := strings.TrimSpace(c.msg.Text)
 	// Field lines may answer several questions at once.
 	if fields, _ := command.ParseFields(text); len(fields) > 0 {
-		for ff, v := range fields {
+		for _, ff := range fillOrder {
+			v, ok := fields[ff]
+			if !ok {
+				continue
+			}
 			c.errorHint = "\n" + c.question(ff)
 			if err := c.setField(ff, v); err != nil {
 				return err
@@ -489,6 +501,24 @@ func (c *turn) answer(cmd command.Command) error {
 	c.reply.Text = c.nextQuestion()
 	return nil
 }
+
+// fillOrder is the order in which the field lines of one message are
+// written to a draft: command.Fields with the deadline before the unit, so
+// that a date given as the unit next to a 时限 line is refused (dateForUnit)
+// rather than taken as a deadline the 时限 line then replaces.
+var fillOrder = func() []command.Field {
+	var fs []command.Field
+	for _, f := range command.Fields {
+		switch f {
+		case command.FieldUnit:
+			fs = append(fs, command.FieldDeadline, command.FieldUnit)
+		case command.FieldDeadline:
+		default:
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}()
 
 // setField checks one answer and writes it to the draft. A bad answer
 // leaves the draft as it was.
@@ -519,6 +549,9 @@ func (c *turn) setField(f command.Field, v string) error {
 		if command.IsPending(v) {
 			d.Unit, d.UnitID, d.UnitPending = "", 0, true
 			return nil
+		}
+		if command.IsDate(v, c.b.now(), c.b.loc()) {
+			return c.dateForUnit(v)
 		}
 		u, err := c.draftUnit(v)
 		if err != nil || u == nil {
@@ -625,6 +658,24 @@ func (c *turn) resolveUnit(words, what string, kinds ...models.UnitKind) (*model
 		names = append(names, u.Name)
 	}
 	return nil, models.Errorf(models.EInvalid, "%s“%s”不明确，你是指：%s？请回复完整名称", what, words, strings.Join(names, "、"))
+}
+
+// dateForUnit answers a date given for the responsible unit ("15天"
+// became an unverified unit named 15天). A draft with no deadline takes it
+// as the deadline, said in the reply, and the unit is asked again; a draft
+// that has one refuses it, saying a unit's name is needed.
+func (c *turn) dateForUnit(v string) error {
+	d := c.dlg
+	if d.Draft.has(command.FieldDeadline) || !d.PendingDate.IsZero() {
+		return models.Errorf(models.EInvalid, msgUnitIsDate, v)
+	}
+	if err := c.setField(command.FieldDeadline, v); err != nil {
+		return err
+	}
+	if d.PendingDate.IsZero() { // else the date question comes next
+		c.note = fmt.Sprintf(msgUnitDateTaken, d.Draft.Deadline.Chinese())
+	}
+	return nil
 }
 
 // draftUnit finds the responsible unit a report names. A clear match is

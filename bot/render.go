@@ -39,6 +39,8 @@ const (
 	msgLocationSaved    = "已记录位置：%s"
 	msgAskRejectReason  = "请回复退回 %s 的理由（一句话即可），发送“取消”放弃退回。"
 	msgUnitSuggest      = "通讯录里没有责任单位“%s”，最接近的是：%s。是其中之一请回复完整名称；是新单位请再发一次“%s”，将新建并待管理员核实。"
+	msgUnitIsDate       = "“%s”是日期，不是单位。责任单位请填写单位名称，不清楚写“待定”；改时限请发“修改 时限 新日期”。"
+	msgUnitDateTaken    = "已记为整改时限：%s。"
 	msgAssignedNewUnit  = "已交办 %s，整改时限%s。责任单位“%s”通讯录里没有，已新建，待管理员核实；如写错了，请用完整名称重新交办。"
 	msgAskEnterprise    = "请填写检查的企业或场所，例如：人民南路饭店；没有请回复“跳过”"
 	msgNeedDirectory    = "你还不在通讯录中，只能上报隐患和查询自己上报的隐患。请联系安委办管理员登记。"

@@ -94,3 +94,48 @@ func TestAssignReplyNamesTheUnit(t *testing.T) {
 		}
 	})
 }
+
+// TestDateAnsweredToTheUnitQuestionIsNoUnit: asked for the responsible
+// unit, the officer types the deadline. A date is never a unit: with no
+// deadline yet it becomes the deadline and the unit is asked again; with
+// one, the unit is asked again saying a name is needed.
+func TestDateAnsweredToTheUnitQuestionIsNoUnit(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "上报", "请填写重点隐患")
+		c.expect("zhangsan", "配电箱未接地", "请填写隐患内容")
+		c.expect("zhangsan", "配电箱外壳无接地线", "请填写县市区")
+		c.expect("zhangsan", "茅箭区", "请填写行业领域")
+		c.expect("zhangsan", "工贸", "请填写检查的企业或场所")
+		c.expect("zhangsan", "跳过", "是否已当场整改")
+		c.expect("zhangsan", "否", "请填写责任单位")
+		c.expect("zhangsan", "应急局", "最接近的是", "茅箭区应急管理局")
+		c.expect("zhangsan", "15天", "整改时限：2023年3月16日", "请填写责任单位")
+		for _, date := range []string{"下周五", "3月31日", "15天"} {
+			got := c.expect("zhangsan", date, "是日期", "请填写责任单位")
+			if strings.Contains(got, "请核对") {
+				t.Fatalf("%s taken as the unit: %s", date, got)
+			}
+		}
+		c.expect("zhangsan", "修改 单位 3月31日", "是日期", "请填写责任单位")
+		c.expect("zhangsan", "茅箭区应急管理局", "请核对", "责任单位：茅箭区应急管理局", "整改时限：2023年3月16日")
+		c.expect("zhangsan", "确认", "已登记，编号 YH2023-0001")
+		if got := c.say("wangwu", "我的"); strings.Contains(got, "新增单位待核实") {
+			t.Fatalf("a date became a unit: %s", got)
+		}
+	})
+}
+
+// TestDateAsUnitBesideADeadlineLine: a one-shot report whose 单位 line is a
+// date and whose 时限 line is another is told the unit is missing.
+func TestDateAsUnitBesideADeadlineLine(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		got := c.expect("zhangsan", "上报\n隐患：配电箱未接地\n内容：配电箱无接地线\n区域：茅箭区\n行业：工贸\n单位：15天\n时限：3月31日",
+			"“15天”是日期", "请填写责任单位")
+		if strings.Contains(got, "3月16日") {
+			t.Fatalf("15天 became the deadline: %s", got)
+		}
+		c.expect("zhangsan", "待定", "请核对", "整改时限：2023年3月31日")
+	})
+}

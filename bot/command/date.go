@@ -101,6 +101,15 @@ func ParseDeadlineFrom(s string, base models.Date, now time.Time, loc *time.Loca
 	return d, err
 }
 
+// IsDate reports whether s has the shape of a date or deadline as officers
+// type them (3月31日, 15天, 下周五, 月底), real or not, past or not: such an
+// answer is never a name, of a unit say.
+func IsDate(s string, now time.Time, loc *time.Location) bool {
+	today := models.DateOf(now, loc)
+	_, recognized, _ := parseDate(s, reading{today: today, anchor: today, base: today, mode: asGiven, cal: calendar.Official()})
+	return recognized
+}
+
 var (
 	reYMD       = regexp.MustCompile(`^(\d{4}|\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?$`)
 	reCompact   = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})$`)

@@ -335,3 +335,16 @@ func TestChineseDigits(t *testing.T) {
 		})
 	}
 }
+
+func TestIsDate(t *testing.T) {
+	for _, s := range []string{"15天", "3月31日", "下周五", "月底", "2月30日", "1月10日", "10个工作日", "3月31日前"} {
+		if !IsDate(s, wednesday, shanghai) {
+			t.Errorf("IsDate(%q) = false, want true", s)
+		}
+	}
+	for _, s := range []string{"茅箭区应急管理局", "应急局", "人民南路饭店", "待定", "十堰市某燃气有限公司（示例）", ""} {
+		if IsDate(s, wednesday, shanghai) {
+			t.Errorf("IsDate(%q) = true, want false", s)
+		}
+	}
+}
