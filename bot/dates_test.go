@@ -113,3 +113,17 @@ func TestIdleDateQuestionIsAskedAgain(t *testing.T) {
 		c.expect("zhangsan", "是", "请核对", "整改时限：2024年2月10日")
 	})
 }
+
+// TestDeadlinesAsWrittenInNotices: the forms of official notices read as
+// their one day; words that name none are refused saying what to write.
+func TestDeadlinesAsWrittenInNotices(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", oneShotGas+"时限：3月中旬", "请核对", "整改时限：2023年3月20日")
+		c.expect("zhangsan", "修改 时限 自即日起15日内", "整改时限：2023年3月16日")
+		c.expect("zhangsan", "修改 时限 4月30日前完成", "整改时限：2023年4月30日")
+		c.expect("zhangsan", "修改 时限 立即", "“立即”没有具体日期，请写整改时限")
+		c.expect("zhangsan", "修改 时限 3月", "“3月”是一整个月，请写到哪天")
+		c.expect("zhangsan", "确认", "已登记", "整改时限2023年4月30日")
+	})
+}

@@ -235,7 +235,7 @@ func TestParseErrors(t *testing.T) {
 		{"assign without unit", "交办 12", Assign, []string{"请写明责任单位", "例如：交办 12 茅箭区应急管理局 3月31日"}},
 		{"assign only a deadline", "交办 12 3月31日", Assign, []string{"请写明责任单位"}},
 		{"assign impossible deadline", "交办 12 某局 2月30日", Assign, []string{"“2月30日”不是有效日期"}},
-		{"assign bad deadline after word", "交办 12 某局 时限 尽快", Assign, []string{"看不懂日期“尽快”"}},
+		{"assign bad deadline after word", "交办 12 某局 时限 尽快", Assign, []string{"“尽快”没有具体日期，请写整改时限"}},
 		{"assign without number", "交办 茅箭区", Assign, []string{"隐患编号“茅箭区”不对"}},
 		{"accept without number", "接收", Accept, []string{"缺少隐患编号", "接收 12"}},
 		{"rectify without measures", "整改 12", Rectify, []string{"请写明整改措施", "例如：整改 12"}},

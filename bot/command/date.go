@@ -106,7 +106,7 @@ func ParseDeadlineFrom(s string, base models.Date, now time.Time, loc *time.Loca
 // answer is never a name, of a unit say.
 func IsDate(s string, now time.Time, loc *time.Location) bool {
 	today := models.DateOf(now, loc)
-	_, recognized, _ := parseDate(s, reading{today: today, anchor: today, base: today, mode: asGiven, cal: calendar.Official()})
+	_, recognized, _ := parseDate(s, reading{today: today, anchor: today, base: today, mode: future, cal: calendar.Official()})
 	return recognized
 }
 
@@ -125,6 +125,13 @@ var (
 	reYearEnd   = regexp.MustCompile(`^(?:(?:本|今|当)年?)?年(?:底|末)$`)
 	reNMonthEnd = regexp.MustCompile(`^(\d{1,2})月份?(?:底|末)$`)
 	reWorkdays  = regexp.MustCompile(`^(\d{1,3})个?工作日(内|以内|之内|后|以后|之后)?$`)
+	reNYearEnd  = regexp.MustCompile(`^(\d{4})年(?:底|末)$`)
+	// reXun is a month's 上旬, 中旬 or 下旬, read as a deadline: its last
+	// day (the 10th, the 20th, the month's end).
+	reXun = regexp.MustCompile(`^(?:(\d{1,2})月份?|(本|这个?|当|下个?)月)(上|中|下)旬$`)
+	// reBareMonth is a month named alone: no deadline, since any of its
+	// days may be meant.
+	reBareMonth = regexp.MustCompile(`^(\d{1,2})月份?$`)
 	// reParen drops a trailing remark in brackets: "3月15日(周五)".
 	reParen = regexp.MustCompile(`\([^()]*\)$`)
 )
@@ -139,8 +146,59 @@ var namedDays = map[string]int{
 // it: "截止3月15日前".
 var (
 	datePrefixes = []string{"截止到", "截止至", "截至", "截止", "限期", "于", "在"}
-	dateSuffixes = []string{"之前", "以前", "为止", "截止", "前", "止"}
+	dateSuffixes = []string{"下班之前", "下班以前", "下班前", "之前", "以前", "为止", "截止", "前", "止"}
+	// doneSuffixes end a deadline written as a sentence: "4月30日前完成".
+	doneSuffixes = []string{"整改完成", "完成整改", "整改到位", "完成"}
+	// fromToday start a deadline counted from today whatever the base:
+	// "即日起15天" in an extension is not 15 days from the old deadline.
+	fromToday = []string{"自即日起", "从即日起", "即日起", "自今日起", "从今日起", "自今天起", "从今天起", "今日起", "今天起"}
 )
+
+// vagueDeadlines name no day; a deadline written so is refused, saying
+// what to write.
+var vagueDeadlines = map[string]bool{
+	"立即": true, "立刻": true, "马上": true, "即刻": true, "尽快": true, "尽早": true, "及时": true,
+	"立行立改": true, "限期整改": true,
+}
+
+// vagueDeadline is the refusal of a deadline that names no single day
+// (立即, 尽快, a bare 3月), or "" when s is not one.
+func vagueDeadline(s string) string {
+	if vagueDeadlines[s] {
+		return fmt.Sprintf("“%s”没有具体日期，请写整改时限，例如：今天、明天、3天、10个工作日", s)
+	}
+	if m := reBareMonth.FindStringSubmatch(s); m != nil {
+		if mon := atoi(m[1]); mon >= 1 && mon <= 12 {
+			end := monthEnd(2023, time.Month(mon)).Day // 2月: 28 is the common case
+			return fmt.Sprintf("“%s”是一整个月，请写到哪天，例如：%d月底、%d月中旬、%d月%d日", s, mon, mon, mon, end)
+		}
+	}
+	return ""
+}
+
+// trimAround drops the words around a date that do not change it:
+// "截止4月30日前完成" → "4月30日".
+func trimAround(s string) string {
+	for _, p := range datePrefixes {
+		if strings.HasPrefix(s, p) {
+			s = s[len(p):]
+			break
+		}
+	}
+	for _, p := range doneSuffixes {
+		if strings.HasSuffix(s, p) {
+			s = s[:len(s)-len(p)]
+			break
+		}
+	}
+	for _, p := range dateSuffixes {
+		if strings.HasSuffix(s, p) {
+			s = s[:len(s)-len(p)]
+			break
+		}
+	}
+	return s
+}
 
 // reading is what a date is read against. today resolves named days (明天,
 // 周五); anchor supplies the year of a year-less date and the month of a
@@ -166,25 +224,23 @@ func parseDate(raw string, r reading) (d models.Date, recognized bool, err error
 		return models.Date{}, false, models.Errorf(models.EInvalid, "请写日期，%s", dateExamples)
 	}
 	s = reParen.ReplaceAllString(s, "")
+	for _, p := range fromToday {
+		if t := strings.TrimPrefix(s, p); t != s && t != "" {
+			s, r.base = t, r.today
+			break
+		}
+	}
+	if r.mode == future {
+		if msg := vagueDeadline(s); msg != "" {
+			return models.Date{}, true, models.Errorf(models.EInvalid, "%s", msg)
+		}
+	}
 	var next models.Date
 	d, next, recognized, ok := dateForm(s, r)
 	if !recognized {
 		// Only strip the words around a date when the text is not a date as it
 		// stands: "15天前" is three days' worth of meaning, "3月15日前" is not.
-		t := s
-		for _, p := range datePrefixes {
-			if strings.HasPrefix(t, p) {
-				t = t[len(p):]
-				break
-			}
-		}
-		for _, p := range dateSuffixes {
-			if strings.HasSuffix(t, p) {
-				t = t[:len(t)-len(p)]
-				break
-			}
-		}
-		if t != s && t != "" {
+		if t := trimAround(s); t != s && t != "" {
 			d, next, recognized, ok = dateForm(t, r)
 		}
 	}
@@ -326,6 +382,35 @@ func dateForm(s string, r reading) (d, next models.Date, recognized, ok bool) {
 	}
 	if reYearEnd.MatchString(s) {
 		return valid(today.Year, 12, 31)
+	}
+	if m := reNYearEnd.FindStringSubmatch(s); m != nil {
+		return valid(atoi(m[1]), 12, 31)
+	}
+	if m := reXun.FindStringSubmatch(s); m != nil && r.mode == future {
+		// Only a deadline has one reading (the last day); as a span or an
+		// inspection day 中旬 is ten days.
+		last := func(y int, mon time.Month) models.Date {
+			switch m[3] {
+			case "上":
+				return models.Date{Year: y, Month: mon, Day: 10}
+			case "中":
+				return models.Date{Year: y, Month: mon, Day: 20}
+			}
+			return monthEnd(y, mon)
+		}
+		if m[1] == "" {
+			first := models.Date{Year: today.Year, Month: today.Month, Day: 1}
+			if strings.HasPrefix(m[2], "下") {
+				first = addMonths(first, 1)
+			}
+			return checked(last(first.Year, first.Month))
+		}
+		mon := atoi(m[1])
+		if mon < 1 || mon > 12 {
+			return models.Date{}, models.Date{}, true, false
+		}
+		dd, nd, rec, ok := checked(last(anchor.Year, time.Month(mon)))
+		return withNext(dd, nd, rec, ok, last(anchor.Year+1, time.Month(mon)))
 	}
 	return models.Date{}, models.Date{}, false, false
 }

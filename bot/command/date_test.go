@@ -177,6 +177,23 @@ func TestParseDeadline(t *testing.T) {
 		{"january 31 plus a month clamps", jan31, "1个月", day(2023, 2, 28)},
 		{"day in loc not UTC", lateUTC, "今天", day(2023, 3, 15)},
 		{"leap day next year", wednesday, "2月29日", day(2024, 2, 29)},
+		{"middle ten days ends on the 20th", wednesday, "3月中旬", day(2023, 3, 20)},
+		{"first ten days ends on the 10th", wednesday, "4月上旬", day(2023, 4, 10)},
+		{"last ten days is the month end", wednesday, "3月下旬", day(2023, 3, 31)},
+		{"last ten days of april", wednesday, "四月下旬", day(2023, 4, 30)},
+		{"middle of next month", wednesday, "下月中旬", day(2023, 4, 20)},
+		{"first ten days of next month", wednesday, "下个月上旬前", day(2023, 4, 10)},
+		{"last ten days of this month", wednesday, "本月下旬", day(2023, 3, 31)},
+		{"december: middle of next month", dec20, "下月中旬", day(2024, 1, 20)},
+		{"end of a named year", wednesday, "2026年底", day(2026, 12, 31)},
+		{"end of a named year mo", wednesday, "2026年末前", day(2026, 12, 31)},
+		{"from today on n days", wednesday, "即日起15天", day(2023, 3, 30)},
+		{"from today on within n days", wednesday, "自即日起15日内", day(2023, 3, 30)},
+		{"from today on working days", wednesday, "即日起10个工作日内", day(2023, 3, 29)},
+		{"before a day, done", wednesday, "4月30日前完成", day(2023, 4, 30)},
+		{"within n days, done", wednesday, "15天内完成", day(2023, 3, 30)},
+		{"rectified by month end", wednesday, "月底前整改完成", day(2023, 3, 31)},
+		{"before work ends tomorrow", wednesday, "明天下班前", day(2023, 3, 16)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -218,6 +235,7 @@ func TestParseDeadlinePast(t *testing.T) {
 		{"explicit year is not asked", mar20, "2023-01-10", day(2023, 1, 10), models.Date{}, "2023年1月10日已经过去了"},
 		{"days ago is not asked", mar20, "3天前", day(2023, 3, 17), models.Date{}, "已经过去了"},
 		{"yesterday is not asked", mar20, "昨天", day(2023, 3, 19), models.Date{}, "已经过去了"},
+		{"past ten days ask for next year", mar20, "3月上旬", day(2023, 3, 10), day(2024, 3, 10), "3月10日已经过去，是指明年3月10日吗"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -260,6 +278,7 @@ func TestParseDeadlineFrom(t *testing.T) {
 		{"named days do not move", deadline, "4月20日", day(2023, 4, 20)},
 		{"month end does not move", deadline, "4月底", day(2023, 4, 30)},
 		{"zero base is today", models.Date{}, "15天", day(2023, 3, 30)},
+		{"from today on counts from today", deadline, "即日起15天", day(2023, 3, 30)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -292,7 +311,7 @@ func TestParseDateErrors(t *testing.T) {
 		{"day zero", "3月0日", "“3月0日”不是有效日期"},
 		{"month zero", "2023-00-10", "“2023-00-10”不是有效日期"},
 		{"year out of range", "1800-01-01", "“1800-01-01”不是有效日期"},
-		{"words", "尽快", "看不懂日期“尽快”，例如：3月15日、2023-03-15、15天"},
+		{"words", "等通知", "看不懂日期“等通知”，例如：3月15日、2023-03-15、15天"},
 		{"next week without a day", "下周", "看不懂日期“下周”"},
 		{"empty", "  ", "请写日期，例如：3月15日、2023-03-15、15天"},
 		{"three numbers without year", "3-15-1", "看不懂日期"},
@@ -345,6 +364,35 @@ func TestIsDate(t *testing.T) {
 	for _, s := range []string{"茅箭区应急管理局", "应急局", "人民南路饭店", "待定", "十堰市某燃气有限公司（示例）", ""} {
 		if IsDate(s, wednesday, shanghai) {
 			t.Errorf("IsDate(%q) = true, want false", s)
+		}
+	}
+}
+
+// Words that name no day are refused saying what to write instead.
+func TestParseDeadlineVague(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"立即", "“立即”没有具体日期，请写整改时限，例如：今天、明天、3天"},
+		{"尽快", "“尽快”没有具体日期"},
+		{"马上。", "“马上”没有具体日期"},
+		{"3月", "“3月”是一整个月，请写到哪天，例如：3月底、3月中旬、3月31日"},
+		{"四月份", "“4月份”是一整个月，请写到哪天，例如：4月底"},
+	}
+	for _, c := range cases {
+		d, err := ParseDeadline(c.in, wednesday, shanghai, nil)
+		if err == nil || models.ErrorCode(err) != models.EInvalid {
+			t.Fatalf("ParseDeadline(%q) = %v, %v; want an invalid error", c.in, d, err)
+		}
+		if msg := models.ErrorMessage(err); !strings.Contains(msg, c.want) {
+			t.Errorf("ParseDeadline(%q) message %q, want it to contain %q", c.in, msg, c.want)
+		}
+		if !IsDate(c.in, wednesday, shanghai) {
+			t.Errorf("IsDate(%q) = false: a deadline answer is no name", c.in)
+		}
+	}
+	// Read as a span, or as an inspection day, these forms are not days.
+	for _, s := range []string{"3月中旬", "3月"} {
+		if d, err := ParseDate(s, wednesday, shanghai); err == nil {
+			t.Errorf("ParseDate(%q) = %v, want an error", s, d)
 		}
 	}
 }
