@@ -563,3 +563,18 @@ func TestFieldLinesAfterSecondReportFillTheKeptDraft(t *testing.T) {
 		c.expect("zhangsan", "一楼楼梯间", "未提交的上报草稿“楼梯间堆物”", "继续")
 	})
 }
+
+// TestSupervisorWordsAsThePlanWritesThem: 挂牌 with 红色督办 and the
+// number before 销号.
+func TestSupervisorWordsAsThePlanWritesThem(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		no := c.assignedGas("液化气钢瓶违规存放")
+		c.expect("wangwu", "挂牌 1 红色督办", "挂牌", no)
+		if h := c.hazard("1"); h.Colour != models.ColourRed {
+			t.Fatalf("colour %q", h.Colour)
+		}
+		c.expect("lisi", "整改 1 已将钢瓶清出地下室", "已提交")
+		c.expect("wangwu", "1号 销号", "已销号")
+	})
+}

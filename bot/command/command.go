@@ -270,7 +270,25 @@ func Parse(text string, now time.Time, loc *time.Location) (Command, error) {
 	if n, err := models.ParseNumber(bareNumber(numerals(trimEndPunct(s))), year); err == nil {
 		return Command{Name: Query, Implicit: true, Number: n}, nil
 	}
+	if n, ok := closeOutFirst(s, year); ok {
+		return Command{Name: Review, Implicit: true, Number: n, Pass: true}, nil
+	}
 	return Command{}, nil
+}
+
+// closeOutFirst reads "12 销号" and "12号 销号": the number before the
+// verdict. Only 销号 is read so, since it means one thing; "12 通过" or
+// "12 同意" may as well approve an extension (同意延期 12) and stays
+// ordinary text. The command is Implicit, so that a dialogue waiting for
+// an answer takes the text first, as it does a bare number.
+func closeOutFirst(s string, year int) (models.Number, bool) {
+	t, ok := strings.CutSuffix(trimEndPunct(s), "销号")
+	if !ok {
+		return models.Number{}, false
+	}
+	t = strings.TrimRightFunc(t, isSep)
+	n, err := models.ParseNumber(bareNumber(numerals(t)), year)
+	return n, err == nil
 }
 
 // bareNumber drops the 第 and 号 around a number typed alone: "第12号",
@@ -386,7 +404,7 @@ func (p *parser) parse() (Command, error) {
 		return p.review(c)
 	case List:
 		tok := trimEndPunct(p.token())
-		col, ok := colours[strings.ToLower(tok)]
+		col, ok := colourOf(tok)
 		if !ok {
 			if tok == "" {
 				return c, p.invalid("请写明挂牌颜色：红、黄或蓝")
@@ -468,6 +486,20 @@ var colours = map[string]models.Colour{
 	"红": models.ColourRed, "红色": models.ColourRed, "红牌": models.ColourRed, "red": models.ColourRed,
 	"黄": models.ColourYellow, "黄色": models.ColourYellow, "黄牌": models.ColourYellow, "yellow": models.ColourYellow,
 	"蓝": models.ColourBlue, "蓝色": models.ColourBlue, "蓝牌": models.ColourBlue, "blue": models.ColourBlue,
+}
+
+// colourOf reads 挂牌's colour word: 红, 红色, 红牌, and 红色督办 or 红色挂牌
+// as the plan writes them.
+func colourOf(tok string) (models.Colour, bool) {
+	t := strings.ToLower(tok)
+	for _, suffix := range []string{"色督办", "色挂牌"} {
+		if strings.HasSuffix(t, suffix) {
+			t = strings.TrimSuffix(t, suffix) + "色"
+			break
+		}
+	}
+	c, ok := colours[t]
+	return c, ok
 }
 
 // verdicts are Review's verdict words; true passes, false sends back.

@@ -106,6 +106,9 @@ func TestParse(t *testing.T) {
 		{"bare di", "第12", Command{Name: Query, Implicit: true, Number: no(12)}},
 		{"bare chinese numeral", "第十二号", Command{Name: Query, Implicit: true, Number: no(12)}},
 		{"bare circled number", "③", Command{Name: Query, Implicit: true, Number: no(3)}},
+		{"number then close out", "12 销号", Command{Name: Review, Implicit: true, Number: no(12), Pass: true}},
+		{"hao then close out", "12号 销号。", Command{Name: Review, Implicit: true, Number: no(12), Pass: true}},
+		{"full number glued to close out", "YH2023-0012销号", Command{Name: Review, Implicit: true, Number: no(12), Pass: true}},
 		{"query chinese numeral", "查询 十二号", Command{Name: Query, Number: no(12)}},
 		{"query chinese numeral alone", "查询 二十三", Command{Name: Query, Number: no(23)}},
 		{"accept chinese numeral", "接收 第三号", Command{Name: Accept, Number: no(3)}},
@@ -163,6 +166,10 @@ func TestParse(t *testing.T) {
 		{"list blue english", "挂牌 12 Blue", Command{Name: List, Number: no(12), Colour: models.ColourBlue}},
 		{"list glued", "挂牌12红", Command{Name: List, Number: no(12), Colour: models.ColourRed}},
 		{"list supervise", "挂牌督办 YH2023-0012 红牌", Command{Name: List, Number: no(12), Colour: models.ColourRed}},
+		{"list red card", "挂牌 12 红牌", Command{Name: List, Number: no(12), Colour: models.ColourRed}},
+		{"list red supervision", "挂牌 12 红色督办", Command{Name: List, Number: no(12), Colour: models.ColourRed}},
+		{"list yellow listing", "挂牌 12 黄色挂牌。", Command{Name: List, Number: no(12), Colour: models.ColourYellow}},
+		{"list blue supervision glued", "挂牌12蓝色督办", Command{Name: List, Number: no(12), Colour: models.ColourBlue}},
 
 		// extend
 		{"extend", "延期 12 4月15日 设备未到货", Command{Name: Extend, Number: no(12), Date: day(2023, 4, 15), DateText: "4月15日", Text: "设备未到货"}},
@@ -210,6 +217,8 @@ func TestParse(t *testing.T) {
 		{"iso date is not a number", "2023-3-15", Command{}},
 		{"field line", "隐患：消防通道堵塞", Command{}},
 		{"query glued to other text", "查12号楼", Command{}},
+		{"number then pass is no command", "12号 通过", Command{}},
+		{"number then agree is no command", "12 同意", Command{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
