@@ -578,3 +578,14 @@ func TestSupervisorWordsAsThePlanWritesThem(t *testing.T) {
 		c.expect("wangwu", "1号 销号", "已销号")
 	})
 }
+
+// TestEmojiAroundCommandWords: phones add emoji; the command is still read.
+func TestEmojiAroundCommandWords(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.expect("zhangsan", "😀上报", "开始登记隐患", "请填写重点隐患")
+		c.expect("zhangsan", "燃气泄漏🔥", "请填写隐患内容")
+		c.expect("zhangsan", "取消👋", "已取消")
+		c.expect("zhangsan", "上报😀", "开始登记隐患")
+	})
+}

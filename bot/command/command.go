@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"hazardbot/calendar"
 	"hazardbot/models"
@@ -239,12 +240,14 @@ func Usage(n Name) string { return usages[n] }
 // only when the arguments read cleanly, so that a sentence that merely starts
 // like a command ("上报时间是…") stays ordinary text.
 func Parse(text string, now time.Time, loc *time.Location) (Command, error) {
-	typed := strings.TrimSpace(cleanText(text))
+	// Emoji before the command word ("😀上报") are no part of it.
+	typed := strings.TrimLeftFunc(cleanText(text), func(r rune) bool { return isSymbol(r) || unicode.IsSpace(r) })
+	typed = strings.TrimSpace(typed)
 	s := strings.TrimPrefix(narrowText(typed), "/")
 	if s == "" {
 		return Command{}, nil
 	}
-	if n, ok := answers[strings.ToLower(strings.TrimRight(trimEndPunct(s), "?!~。.，, "))]; ok {
+	if n, ok := answers[strings.ToLower(strings.TrimRightFunc(trimEndPunct(s), isAnswerEnd))]; ok {
 		return Command{Name: n}, nil
 	}
 	year := models.DateOf(now, loc).Year
@@ -253,10 +256,16 @@ func Parse(text string, now time.Time, loc *time.Location) (Command, error) {
 			continue
 		}
 		rest := s[len(w):]
-		if strings.Trim(rest, "。.!~,?？ ") == "" {
-			rest = "" // "帮助？" and "我的。" are the bare word
+		// Emoji right after the word ("上报😀", "查询🔍12") separate it
+		// from its arguments; an emoji inside them (a title) stays.
+		afterSymbol := false
+		if t := strings.TrimLeftFunc(rest, isSymbol); t != rest {
+			rest, afterSymbol = t, true
 		}
-		glued := rest != "" && !startsWithSep(rest)
+		if strings.TrimFunc(rest, isAnswerEnd) == "" {
+			rest = "" // "帮助？", "我的。" and "上报 👍" are the bare word
+		}
+		glued := rest != "" && !startsWithSep(rest) && !afterSymbol
 		if glued && isASCIIWord(w) {
 			continue // "helpful" is not "help"
 		}
@@ -289,6 +298,25 @@ func closeOutFirst(s string, year int) (models.Number, bool) {
 	t = strings.TrimRightFunc(t, isSep)
 	n, err := models.ParseNumber(bareNumber(numerals(t)), year)
 	return n, err == nil
+}
+
+// isSymbol reports the characters people put around a command word that
+// are neither letters, digits, CJK nor punctuation: emoji (with their skin
+// tones, variation selectors, joiners and keycaps) and other symbols.
+func isSymbol(r rune) bool {
+	switch {
+	case unicode.Is(unicode.So, r), unicode.Is(unicode.Sk, r):
+		return true
+	case r == '\u200d', r == '\u20e3', r >= '\ufe00' && r <= '\ufe0f', r >= 0x1f3fb && r <= 0x1f3ff:
+		return true
+	}
+	return false
+}
+
+// isAnswerEnd reports what may follow a word that must stand alone ("好的。",
+// "帮助？", "确认👍"): sentence punctuation, spaces and symbols.
+func isAnswerEnd(r rune) bool {
+	return strings.ContainsRune("?!~。.，, ？", r) || unicode.IsSpace(r) || isSymbol(r)
 }
 
 // bareNumber drops the 第 and 号 around a number typed alone: "第12号",
