@@ -142,9 +142,9 @@ func openAPIDoc() map[string]any {
 			pathParam("code", "unit code")), jsonBody("optional", "name", "kind"))},
 		"/api/v1/users": {
 			"get":  op("listUsers", "Directory users", "200"),
-			"post": withBody(op("saveUser", "Create or update a user by userid", "200"), jsonBody("a user", "userid", "name", "unit", "roles", "mobile", "active")),
+			"post": withBody(op("saveUser", "Create or update a user by userid; when an existing user is deactivated or changes roles or unit, queued_notices says how many messages waiting for them were re-routed to whoever holds their role now or dropped (failed)", "200"), jsonBody("a user", "userid", "name", "unit", "roles", "mobile", "active")),
 		},
-		"/api/v1/users/{userid}/deactivate": {"post": op("deactivateUser", "Deactivate a user", "200", pathParam("userid", "WeCom userid"))},
+		"/api/v1/users/{userid}/deactivate": {"post": op("deactivateUser", "Deactivate a user; messages waiting in the outbox for them go to whoever holds their role for the hazard now, or are marked failed when nobody does: queued_notices {rerouted, dropped, message} says how many", "200", pathParam("userid", "WeCom userid"))},
 		"/api/v1/directory": {"post": withBody(op("importDirectory", "Import a directory file (units, users, campaigns), all or nothing", "200"),
 			map[string]any{"required": true, "content": map[string]any{"application/yaml": map[string]any{"schema": map[string]any{"type": "string"}}}})},
 		"/api/v1/summary": {"get": op("summary", "情况小结 sentence, figures and a breakdown", "200",

@@ -171,6 +171,7 @@ func (tx *Tx) SaveUser(spec UserSpec) (*User, error) {
 	case err != nil:
 		return nil, fmt.Errorf("models: find user: %w", err)
 	}
+	before := u
 	u.Name, u.UnitID, u.Roles, u.Mobile, u.UpdatedAt = spec.Name, unit.ID, roles, spec.Mobile, now
 	if spec.Active != nil {
 		u.Active = *spec.Active
@@ -180,6 +181,14 @@ func (tx *Tx) SaveUser(spec UserSpec) (*User, error) {
 			return nil, Errorf(EConflict, "用户 %s 已存在", spec.UserID)
 		}
 		return nil, fmt.Errorf("models: save user: %w", err)
+	}
+	if before.ID != 0 && (before.Active != u.Active || before.UnitID != u.UnitID || before.Roles != u.Roles) {
+		// Messages waiting for them may now be someone else's.
+		q, err := tx.ReaddressQueued(u.UserID)
+		if err != nil {
+			return nil, err
+		}
+		u.Queued = &q
 	}
 	return &u, nil
 }
@@ -313,7 +322,9 @@ func (tx *Tx) DeactivateUnit(code string) (*Unit, error) {
 }
 
 // DeactivateUser turns a user into a stranger: they may still report, and
-// nothing else.
+// nothing else. The messages waiting in the outbox for them go to whoever
+// holds their role now, or are marked failed when nobody does
+// (ReaddressQueued); User.Queued says how many.
 func (tx *Tx) DeactivateUser(userid string) (*User, error) {
 	u, err := tx.FindUser(userid)
 	if err != nil {
@@ -323,6 +334,11 @@ func (tx *Tx) DeactivateUser(userid string) (*User, error) {
 		return nil, fmt.Errorf("models: deactivate user: %w", err)
 	}
 	u.Active = false
+	q, err := tx.ReaddressQueued(u.UserID)
+	if err != nil {
+		return nil, err
+	}
+	u.Queued = &q
 	return u, nil
 }
 

@@ -197,6 +197,10 @@ type User struct {
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Queued says, after a change to the user (SaveUser, DeactivateUser),
+	// what became of the messages waiting in the outbox for them; not
+	// stored.
+	Queued *QueuedNotices `json:"queued_notices,omitempty" gorm:"-"`
 }
 
 // Actor is whoever acts: a directory user with their unit, or a sender the

@@ -166,7 +166,25 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// send outlives its claim.
 	bctx, cancel := context.WithTimeout(ctx, w.o.Lease-w.o.Lease/5)
 	defer cancel()
+	claimed := len(msgs)
+	// Nobody deactivated since a message was queued gets it; one left
+	// with nobody is failed, with the reason (models.ReaddressClaimed).
+	live, _, lerr := w.store.ReaddressClaimed(bctx, msgs)
+	if lerr == nil {
+		msgs = msgs[:0]
+		for _, m := range live {
+			if m.State == models.OutboxFailed {
+				w.o.Metrics.message(m.Kind, "failed")
+				w.o.Log.Warn("notify: nobody left to send to", "id", m.ID, "kind", m.Kind, "key", m.DedupeKey)
+				continue
+			}
+			msgs = append(msgs, m)
+		}
+	}
 	holds, rerr := w.reserve(bctx, msgs)
+	if lerr != nil {
+		rerr = lerr
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, w.o.Concurrency)
 	for i, m := range msgs {
@@ -185,7 +203,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
-	return len(msgs), err
+	return claimed, err
 }
 
 // errNotStarted marks a row whose batch ran out of lease before its turn.
@@ -203,7 +221,9 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage, befo
 		if jerr := json.Unmarshal([]byte(m.Body), &out); jerr != nil {
 			err = permanent{fmt.Errorf("notify: outbox row %d: bad body: %w", m.ID, jerr)}
 		} else {
-			if len(out.ToUsers) == 0 && out.Kind != bot.OutCardUpdate && m.Recipients != "" {
+			if out.Kind != bot.OutCardUpdate && m.Recipients != "" {
+				// The row's recipients, not the body's: the directory may
+				// have re-routed it since it was queued.
 				out.ToUsers = strings.Split(m.Recipients, "|")
 			}
 			if out.Kind == bot.OutImage && out.File == "" {
