@@ -129,7 +129,7 @@ func openAPIDoc() map[string]any {
 		"/api/v1/units": {
 			"get": op("listUnits", "Active units in directory order", "200",
 				query("unverified", "only units created for names the directory did not have, not yet confirmed", enum("true", "false"))),
-			"post": withBody(op("saveUnit", "Create or update a unit by code", "200"), jsonBody("a unit", "code", "name", "kind", "parent", "sector", "active")),
+			"post": withBody(op("saveUnit", "Create or update a unit by code. A field left out keeps an existing unit's value: parent, and sector (the 行业领域 a special committee answers for); an explicit empty sector (\"sector\": \"\") clears it", "200"), jsonBody("a unit", "code", "name", "kind", "parent", "sector", "active")),
 		},
 		"/api/v1/units/{code}/deactivate": {"post": op("deactivateUnit", "Deactivate a unit; 409 while hazards not yet closed or withdrawn name it (merge it into the unit taking over instead)", "200", pathParam("code", "unit code"))},
 		"/api/v1/units/{code}/bind-code": {"post": withBody(op("bindCode", "A one-time code (6 digits, 72 h) binding a WeChat follower as the unit's contact", "200",

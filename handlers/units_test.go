@@ -225,3 +225,36 @@ func TestInvisibleCharactersInNames(t *testing.T) {
 		}
 	})
 }
+
+// TestSaveUnitKeepsSectorWhenAbsent: renaming a special committee through
+// POST /api/v1/units without a sector field keeps its sector, as a missing
+// parent keeps the parent; before, it was wiped and the committee no longer
+// answered for its sector. An explicit "" clears it.
+func TestSaveUnitKeepsSectorWhenAbsent(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		sector := func() string {
+			t.Helper()
+			var u *models.Unit
+			if err := s.InTx(ctx, func(tx *models.Tx) (err error) { u, err = tx.FindUnitByCode("zwh_gas"); return }); err != nil {
+				t.Fatal(err)
+			}
+			return u.Sector
+		}
+		if got := sector(); got != "燃气" {
+			t.Fatalf("zwh_gas sector %q before", got)
+		}
+		e.admin("POST", "/api/v1/units", map[string]any{"code": "zwh_gas", "name": "市燃气安全专委会", "kind": "special_committee"}, 200, nil)
+		if got := sector(); got != "燃气" {
+			t.Fatalf("sector after a save without it: %q, want 燃气 kept", got)
+		}
+		var committee *models.Unit
+		if err := s.InTx(ctx, func(tx *models.Tx) (err error) { committee, err = tx.CommitteeForSector("燃气"); return }); err != nil || committee == nil || committee.Code != "zwh_gas" {
+			t.Fatalf("committee for 燃气: %+v %v", committee, err)
+		}
+		e.admin("POST", "/api/v1/units", map[string]any{"code": "zwh_gas", "name": "市燃气安全专委会", "kind": "special_committee", "sector": ""}, 200, nil)
+		if got := sector(); got != "" {
+			t.Fatalf("sector after an explicit empty one: %q, want cleared", got)
+		}
+	})
+}

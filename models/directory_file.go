@@ -14,7 +14,8 @@ func DirectoryFromFile(d *config.Directory) (DirectoryInput, error) {
 	var walk func(parent string, list []config.UnitSpec)
 	walk = func(parent string, list []config.UnitSpec) {
 		for _, u := range list {
-			in.Units = append(in.Units, UnitSpec{Code: u.Code, Name: u.Name, Kind: UnitKind(u.Kind), Parent: parent, Sector: u.Sector})
+			// A file says all there is: a unit written without a sector has none.
+			in.Units = append(in.Units, UnitSpec{Code: u.Code, Name: u.Name, Kind: UnitKind(u.Kind), Parent: parent, Sector: &u.Sector})
 			walk(u.Code, u.Children)
 		}
 	}

@@ -18,7 +18,10 @@ type UnitSpec struct {
 	// new unit without one must be of the top kind (Store.TopKind, the
 	// city committee by default).
 	Parent string `json:"parent"`
-	Sector string `json:"sector,omitempty"`
+	// Sector is the 行业领域 a special committee answers for. Absent (nil)
+	// keeps an existing unit's sector, as a missing parent keeps the
+	// parent; "" clears it.
+	Sector *string `json:"sector,omitempty"`
 	// Active, when set, activates or deactivates the unit.
 	Active *bool `json:"active,omitempty"`
 }
@@ -37,8 +40,8 @@ func (tx *Tx) SaveUnit(spec UnitSpec) (*Unit, error) {
 	if !slices.Contains(UnitKinds, spec.Kind) {
 		return nil, Errorf(EInvalid, "单位 %s 的类型“%s”不对，可选：committee、region、special_committee、department、town、enterprise", spec.Code, spec.Kind)
 	}
-	if spec.Sector != "" && !ValidSector(spec.Sector) {
-		return nil, Errorf(EInvalid, "单位 %s 的行业“%s”不在列表中，可选：%s", spec.Code, spec.Sector, strings.Join(Sectors, "、"))
+	if spec.Sector != nil && *spec.Sector != "" && !ValidSector(*spec.Sector) {
+		return nil, Errorf(EInvalid, "单位 %s 的行业“%s”不在列表中，可选：%s", spec.Code, *spec.Sector, strings.Join(Sectors, "、"))
 	}
 	var parent *Unit
 	if spec.Parent != "" {
@@ -67,7 +70,10 @@ func (tx *Tx) SaveUnit(spec UnitSpec) (*Unit, error) {
 	}
 	now := tx.Now().UTC()
 	if u == nil {
-		u = &Unit{Code: spec.Code, Name: spec.Name, Kind: spec.Kind, Sector: spec.Sector, Active: true, Path: "/", CreatedAt: now, UpdatedAt: now}
+		u = &Unit{Code: spec.Code, Name: spec.Name, Kind: spec.Kind, Active: true, Path: "/", CreatedAt: now, UpdatedAt: now}
+		if spec.Sector != nil {
+			u.Sector = *spec.Sector
+		}
 		if spec.Active != nil {
 			u.Active = *spec.Active
 		}
@@ -95,7 +101,10 @@ func (tx *Tx) SaveUnit(spec UnitSpec) (*Unit, error) {
 		}
 	}
 	oldPath := u.Path
-	u.Name, u.Kind, u.Sector, u.UpdatedAt = spec.Name, spec.Kind, spec.Sector, now
+	u.Name, u.Kind, u.UpdatedAt = spec.Name, spec.Kind, now
+	if spec.Sector != nil {
+		u.Sector = *spec.Sector
+	}
 	if spec.Active != nil {
 		u.Active = *spec.Active
 	}

@@ -129,7 +129,7 @@ func Directory() models.DirectoryInput {
 			{Code: "shiyan", Name: "十堰市安委会", Kind: models.KindCommittee},
 			{Code: "maojian", Name: "茅箭区安委会", Kind: models.KindRegion, Parent: "shiyan"},
 			{Code: "zhangwan", Name: "张湾区安委会", Kind: models.KindRegion, Parent: "shiyan"},
-			{Code: "zwh_gas", Name: "市燃气安全专业委员会", Kind: models.KindSpecialCommittee, Parent: "shiyan", Sector: "燃气"},
+			{Code: "zwh_gas", Name: "市燃气安全专业委员会", Kind: models.KindSpecialCommittee, Parent: "shiyan", Sector: new("燃气")},
 			{Code: "gasco", Name: "十堰示例燃气有限公司", Kind: models.KindEnterprise, Parent: "maojian"},
 			{Code: "zw_ajj", Name: "张湾区应急管理局", Kind: models.KindDepartment, Parent: "zhangwan"},
 		},
