@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -258,3 +259,49 @@ func TestSaveUnitKeepsSectorWhenAbsent(t *testing.T) {
 		}
 	})
 }
+
+// TestDirectoryCodesAndUserids: a unit code is part of every unit route
+// and of file names (a weekly ledger is <date>-<code>.xlsx), so it is
+// letters, digits, _ and - (as the shipped directory's and the unverified
+// units' new-… are); a userid is what WeCom allows (letters, digits, _ - .
+// @, 1–64). Anything else is refused with 400 and a Chinese message, by
+// the API and by a directory file alike; nothing is written.
+func TestDirectoryCodesAndUserids(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		refused := func(what, path string, body any, want string) {
+			t.Helper()
+			status, b := e.api("POST", path, adminToken, body)
+			var ae apiError
+			_ = json.Unmarshal(b, &ae)
+			if status != 400 || ae.Code != models.EInvalid || !strings.Contains(ae.Message, want) {
+				t.Errorf("%s: %d %s, want 400 saying %s", what, status, b, want)
+			}
+		}
+		for _, code := range []string{"../../x", "a/b", "a b", "茅箭", "x\x00y", "a.b"} {
+			refused("unit code "+strconvQuote(code), "/api/v1/units", map[string]any{"code": code, "name": "某单位", "kind": "department", "parent": "maojian"}, "单位代码")
+		}
+		for _, id := range []string{"zhang\x00san", "a/b", "张三", "a b", strings.Repeat("a", 65), "wx:"} {
+			refused("userid "+strconvQuote(id), "/api/v1/users", map[string]any{"userid": id, "name": "某人", "unit": "maojian", "roles": []string{"inspector"}}, "userid")
+		}
+		refused("a directory file", "/api/v1/directory", []byte("units:\n  - {code: \"a/b\", name: 某委员会, kind: committee}\n"), "单位代码")
+		refused("a directory file's user", "/api/v1/directory",
+			[]byte("units:\n  - {code: shiyan, name: 十堰市安委会, kind: committee}\nusers:\n  - {userid: \"../x\", name: 某人, unit: shiyan, roles: [admin]}\n"), "userid")
+		var users struct {
+			Items []models.User `json:"items"`
+		}
+		e.admin("GET", "/api/v1/users", nil, 200, &users)
+		for _, u := range users.Items {
+			if strings.ContainsAny(u.UserID, "/\x00 ") {
+				t.Errorf("user %q was written", u.UserID)
+			}
+		}
+		// What WeCom and the shipped directory use still goes in.
+		e.admin("POST", "/api/v1/units", map[string]any{"code": "maojian-yjj_2", "name": "茅箭区某局", "kind": "department", "parent": "maojian"}, 200, nil)
+		for _, id := range []string{"zhang.san@shiyan", "Li_Si-2", strings.Repeat("a", 64)} {
+			e.admin("POST", "/api/v1/users", map[string]any{"userid": id, "name": "某人", "unit": "maojian", "roles": []string{"inspector"}}, 200, nil)
+		}
+	})
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }

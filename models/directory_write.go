@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -31,8 +32,8 @@ type UnitSpec struct {
 func (tx *Tx) SaveUnit(spec UnitSpec) (*Unit, error) {
 	tx.units, tx.active = nil, nil // paths and names may change below
 	spec.Code, spec.Name = strings.TrimSpace(spec.Code), strings.TrimSpace(Visible(spec.Name))
-	if spec.Code == "" || len(spec.Code) > 64 {
-		return nil, Errorf(EInvalid, "单位代码不能为空，最多 64 个字符")
+	if !validUnitCode(spec.Code) {
+		return nil, Errorf(EInvalid, "单位代码 %q 不对：只能用字母、数字、_ 和 -，1–64 个字符（例如 maojian_yjj）", spec.Code)
 	}
 	if spec.Name == "" {
 		return nil, Errorf(EInvalid, "单位 %s 缺少名称", spec.Code)
@@ -141,6 +142,21 @@ func pathUnder(parent *Unit, id uint) string {
 	return fmt.Sprintf("%s%d/", parent.Path, id)
 }
 
+// unitCodePattern is what a unit code may be: it is part of every unit
+// route (/api/v1/units/{code}) and of file names (a weekly ledger is
+// <date>-<code>.xlsx), so no slash, dot, space or control character; the
+// shipped directory's codes (maojian_yjj) and unverified units' (new-…)
+// fit it.
+var unitCodePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func validUnitCode(code string) bool { return unitCodePattern.MatchString(code) }
+
+// userIDPattern is what WeCom allows a member's account (userid) to be; a
+// bound WeChat follower is WeChatPrefix and their openid.
+var userIDPattern = regexp.MustCompile(`^(?:[A-Za-z0-9_.@-]{1,64}|wx:[A-Za-z0-9_-]{1,61})$`)
+
+func validUserID(id string) bool { return userIDPattern.MatchString(id) }
+
 // UserSpec describes a user to create or update, by WeCom userid.
 type UserSpec struct {
 	UserID string   `json:"userid"`
@@ -154,8 +170,8 @@ type UserSpec struct {
 // SaveUser creates the user with spec.UserID, or updates them.
 func (tx *Tx) SaveUser(spec UserSpec) (*User, error) {
 	spec.UserID, spec.Name = strings.TrimSpace(spec.UserID), strings.TrimSpace(spec.Name)
-	if spec.UserID == "" || len(spec.UserID) > 64 {
-		return nil, Errorf(EInvalid, "用户 userid 不能为空，最多 64 个字符")
+	if !validUserID(spec.UserID) {
+		return nil, Errorf(EInvalid, "用户 userid %q 不对：企业微信账号只能用字母、数字和 _ - . @，1–64 个字符", spec.UserID)
 	}
 	if spec.Name == "" {
 		return nil, Errorf(EInvalid, "用户 %s 缺少姓名", spec.UserID)
