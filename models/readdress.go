@@ -99,7 +99,8 @@ func (tx *Tx) readdress(m *OutboxMessage, suspects map[string]bool) ([]string, e
 // digest, a WeChat follower's or a group's row).
 func (tx *Tx) noticeHolders(key string) (holders []string, actor string, byRole bool, err error) {
 	p := strings.Split(key, "|")
-	if len(p) < 3 || p[0] != "ev" || !plainUser(p[len(p)-1]) && len(p) > 3 {
+	if len(p) < 3 || p[0] != "ev" || (len(p) > 3 && !plainUser(p[len(p)-1])) {
+		// Not an event notice, or one to a WeChat follower or a group.
 		return nil, "", false, nil
 	}
 	role, ok := noticeRoles[p[2]]
