@@ -40,11 +40,15 @@ type LedgerImportRow struct {
 	Unit   string `json:"unit,omitempty"`
 	// UnitCreated says the unit was not in the directory and is (or would
 	// be) created unverified.
-	UnitCreated bool         `json:"unit_created,omitempty"`
-	County      string       `json:"county,omitempty"`
-	Committee   string       `json:"committee,omitempty"`
-	State       models.State `json:"state"`
-	Deadline    models.Date  `json:"deadline"`
+	UnitCreated bool   `json:"unit_created,omitempty"`
+	County      string `json:"county,omitempty"`
+	Committee   string `json:"committee,omitempty"`
+	// State is the state the hazard has, or a new one gets: a new row
+	// takes the state its ledger records (report.ImportRow.State: 已销号,
+	// 已整改 → 待复查); StateName says it in Chinese for the clerk.
+	State     models.State `json:"state"`
+	StateName string       `json:"state_name"`
+	Deadline  models.Date  `json:"deadline"`
 	// DuplicateOf is the open hazard a new row may repeat (chat's 合并/继续
 	// rule), and Note says so ("疑似重复 YH2023-0012（…）"); DuplicateLine is
 	// an earlier new row of the same file it may repeat, by the same rule
@@ -234,6 +238,9 @@ func (imp *ledgerImport) run(rows []report.ImportRow) error {
 		}
 	}
 	for _, p := range plan {
+		if p.row.State != "" {
+			p.row.StateName = models.StateName(p.row.State)
+		}
 		if p.row.Action == "" {
 			p.row.Action = RowCreate // not created: the file has errors
 		}
@@ -340,6 +347,11 @@ func (imp *ledgerImport) resolve(r report.ImportRow) (planned, []report.ImportEr
 		if !r.Deadline.IsZero() {
 			in.State = models.StateRectifying
 		}
+	}
+	if r.State != "" {
+		// Done before the import: the ledger's word, never the system's
+		// for a hazard it already has (ImportUpdate keeps that state).
+		in.State = r.State
 	}
 	if county != nil {
 		in.RegionID = &county.ID

@@ -396,3 +396,137 @@ func TestImportLedgerTypedTwiceWithoutCounty(t *testing.T) {
 		}
 	})
 }
+
+// TestImportLedgerRecordedStates: a county going live imports the ledger it
+// kept by hand, where many rows are long done. A new row takes the state
+// its 备注 records (已销号: closed; 已整改到位, 整改完成 …: 待复查), with
+// one import event saying so; it is not overdue, nobody is told of it, the
+// counts stay exact and 统计 counts it as done. The dry run shows each
+// row's state. A hazard already in the ledger keeps the state the system
+// gave it, and importing the file or our export again changes nothing.
+func TestImportLedgerRecordedStates(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		file := ledgerHeader +
+			"1,燃气管道锈蚀,阀门井内管道锈蚀,2023-02-23,更换管段,茅箭区应急管理局,茅箭区,,2023-02-25,已销号\n" +
+			"2,消防通道堵塞,楼道堆放杂物,2023-02-23,清理,茅箭区应急管理局,茅箭区,,2023-02-27,2月26日已整改到位\n" +
+			"3,配电箱未接地,配电箱无接地线,2023-02-24,接地,茅箭区应急管理局,茅箭区,,2023-02-28,整改完成，已销号\n" +
+			"4,楼梯扶手松动,扶手松动,2023-02-24,加固,茅箭区应急管理局,茅箭区,,2023-02-26,正在整改\n" +
+			"5,灭火器过期,灭火器过期未更换,2023-02-23,更换,茅箭区应急管理局,茅箭区,,2023-03-20,\n" +
+			"6,应急照明损坏,应急照明不亮,2023-02-23,维修,茅箭区应急管理局,茅箭区,,2023-03-20,未整改完成\n"
+		want := []struct {
+			state models.State
+			note  string
+		}{
+			{models.StateClosed, "导入：台账记为已销号"},
+			{models.StatePendingReview, "导入：台账记为已整改，待复查"},
+			{models.StateClosed, "导入：台账记为已销号"},
+			{models.StateRectifying, ""},
+			{models.StateRectifying, ""},
+			{models.StateRectifying, ""},
+		}
+		outbox := countRows(t, s, "outbox")
+
+		t.Run("the dry run shows each row's state", func(t *testing.T) {
+			li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, file), true)
+			if err != nil || len(li.Rows) != len(want) {
+				t.Fatalf("dry run = %+v, %v", li, err)
+			}
+			for i, r := range li.Rows {
+				if r.State != want[i].state || r.StateName != models.StateName(want[i].state) {
+					t.Errorf("row %d: state %q (%s), want %q", r.Line, r.State, r.StateName, want[i].state)
+				}
+			}
+			if n := countHazards(t, s); n != 0 {
+				t.Fatalf("dry run wrote %d hazards", n)
+			}
+		})
+
+		var numbers []string
+		t.Run("the real run takes them, one import event each", func(t *testing.T) {
+			li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, file), false)
+			if err != nil || li.Created != len(want) {
+				t.Fatalf("import = %+v, %v", li, err)
+			}
+			for i, r := range li.Rows {
+				numbers = append(numbers, r.Number)
+				h := c.hazard(r.Number)
+				evs := c.events(h)
+				if h.State != want[i].state || len(evs) != 1 || evs[0].Action != models.ActImport || evs[0].Note != want[i].note {
+					t.Errorf("row %d: %s, events %+v\nwant %s with one import event noted %q", r.Line, h.State, evs, want[i].state, want[i].note)
+				}
+			}
+		})
+		if n := countRows(t, s, "outbox"); n != outbox {
+			t.Errorf("the import queued %d messages", n-outbox)
+		}
+		if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
+			t.Fatalf("counts after import: %v %v", diffs, err)
+		}
+		// Done before go-live, not today: the daily digest's 销号 and
+		// 整改完成 of the day do not count them.
+		if err := s.InTx(ctx, func(tx *models.Tx) error {
+			day := c.clock.Now().Add(-time.Hour)
+			for _, m := range []string{models.MomentRectified, models.MomentClosed} {
+				if n, err := tx.CountBetween(nil, m, day, day.Add(24*time.Hour)); err != nil || n != 0 {
+					t.Errorf("%s today: %d %v", m, n, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		c.expect("wangwu", "统计", "茅箭区检查发现重点隐患问题6个，已整改完成3个，已销号2个，逾期1个，整改率33.3%")
+
+		t.Run("the same file again changes nothing, a hazard's state is the system's", func(t *testing.T) {
+			c.say("wangwu", "整改 "+numbers[4]+" 已更换")
+			c.say("wangwu", "复查 "+numbers[1]+" 退回 照片不清")
+			events := countRows(t, s, "events")
+			for _, dry := range []bool{true, false} {
+				li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, file), dry)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a := actions(li); a[bot.RowUnchanged] != len(want) {
+					t.Fatalf("dry run %v: %v %v", dry, a, li.Errors)
+				}
+			}
+			if h := c.hazard(numbers[1]); h.State != models.StateRectifying {
+				t.Errorf("sent back, re-imported as 已整改到位: %s", h.State)
+			}
+			if h := c.hazard(numbers[4]); h.State != models.StatePendingReview {
+				t.Errorf("rectified, re-imported with an empty 备注: %s", h.State)
+			}
+			if n := countRows(t, s, "events"); n != events {
+				t.Errorf("events %d→%d", events, n)
+			}
+		})
+
+		t.Run("our export re-imports unchanged", func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := s.InTx(ctx, func(tx *models.Tx) error {
+				meta, err := report.MetaFor(tx, nil, models.Date{}, models.Date{})
+				if err != nil {
+					return err
+				}
+				return report.WriteHazardLedger(tx, models.HazardFilter{}, meta, &buf)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := report.ReadLedger(bytes.NewReader(buf.Bytes()), "导出.xlsx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			li, err := c.b.ImportLedger(ctx, "admin", res, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := actions(li); a[bot.RowUnchanged] != len(want) {
+				t.Fatalf("re-importing the export: %v %v", a, li.Errors)
+			}
+		})
+		if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
+			t.Fatalf("counts at the end: %v %v", diffs, err)
+		}
+	})
+}

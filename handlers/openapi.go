@@ -21,6 +21,7 @@ type oaParam struct {
 
 type oaOp struct {
 	Summary     string             `json:"summary"`
+	Description string             `json:"description,omitempty"`
 	OperationID string             `json:"operationId"`
 	Parameters  []oaParam          `json:"parameters,omitempty"`
 	RequestBody map[string]any     `json:"requestBody,omitempty"`
@@ -62,6 +63,15 @@ func op(id, summary string, okStatus string, params ...oaParam) oaOp {
 }
 
 func withBody(o oaOp, body map[string]any) oaOp { o.RequestBody = body; return o }
+
+// importDescription tells what the answer of a ledger import says per row.
+const importDescription = "Each row of the answer says its action (create, update, unchanged) and state, " +
+	"with state_name in Chinese for the clerk to check before the real run. A new row takes the state its ledger records " +
+	"in 备注, or in a 整改情况/完成情况/整改状态/状态 column: 已销号 → closed; 已整改, 已完成, 整改完成, 已整改到位 → pending_review; " +
+	"整改中, 未整改, 正在整改 or nothing → rectifying (reported without a unit or deadline). " +
+	"A hazard already in the ledger keeps its own state. Rows imported done notify nobody."
+
+func described(o oaOp, text string) oaOp { o.Description = text; return o }
 
 var hazardFilters = []oaParam{
 	query("state", "unverified, reported, rectifying, pending_review, closed, withdrawn; repeatable or comma-separated", str()),
@@ -152,14 +162,14 @@ func openAPIDoc() map[string]any {
 		"/api/v1/ranking": {"get": op("ranking", "考核排名 by rate, overdue and days to close", "200",
 			cat(summaryParams, []oaParam{query("by", "rank regions or responsible units", enum("region", "unit"))})...)},
 		"/api/v1/ledger.xlsx": {"get": ledger},
-		"/api/v1/ledger/import": {"post": withBody(op("importLedger", "Import a ledger file (.xlsx or .csv); dry run by default", "200",
+		"/api/v1/ledger/import": {"post": described(withBody(op("importLedger", "Import a ledger file (.xlsx or .csv); dry run by default", "200",
 			query("dry_run", "true: report only, write nothing", enum("true", "false")),
 			query("actor", "admin userid the import is made as", str()),
 			query("name", "file name, for a raw body", str())),
 			map[string]any{"required": true, "content": map[string]any{
 				"multipart/form-data":      map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}}},
 				"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
-			}})},
+			}}), importDescription)},
 		"/api/v1/outbox": {"get": op("listOutbox", "Outgoing messages", "200",
 			cat([]oaParam{query("state", "outbox state", enum("pending", "sent", "failed", "ended"))}, pageParams)...)},
 		"/api/v1/jobs/{name}/run": {"post": op("runJob", "Run a scheduled job now", "200", pathParam("name", "job name"))},

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,8 +28,12 @@ type HazardInput struct {
 	CampaignID *uint
 	// Year numbers the hazard in that year's sequence; 0 means this year.
 	Year int
-	// State, for an import of an existing ledger, the state to start in;
-	// "" lets the report rules decide.
+	// State, for an import of an existing ledger, the state to start in
+	// (ImportStates); "" lets the report rules decide. A hazard imported
+	// done (待复查, 已销号) was done before the import, on a day the ledger
+	// does not say: it has no RectifiedAt or ClosedAt, so that the day's
+	// 整改完成 and 销号 and the time to close do not count it as done on
+	// the day of the import in no time.
 	State State
 	// Tip files a public tip (群众举报): it starts unverified (待核实) for
 	// the county's supervisors and names no responsible unit.
@@ -75,6 +80,9 @@ func (in *HazardInput) validate() error {
 	}
 	if err := checkCoordinates(in.Lat, in.Lng); err != nil {
 		return err
+	}
+	if in.State != "" && !slices.Contains(ImportStates, in.State) {
+		return Errorf(EInvalid, "导入的隐患不能是“%s”", StateName(in.State))
 	}
 	if (in.UnitID != nil || in.UnitName != "") && in.Deadline.IsZero() && in.State == "" {
 		return Errorf(EInvalid, "指定了责任单位，还需要整改时限")
@@ -323,6 +331,9 @@ func (tx *Tx) prepareHazard(actor *Actor, in HazardInput, now time.Time) (h *Haz
 	}
 	if in.State != "" {
 		h.State = in.State
+		if note == "" {
+			note = importNote(in.State)
+		}
 	}
 	if in.Tip {
 		h.State, h.UnitID = StateUnverified, nil
@@ -342,12 +353,6 @@ func (tx *Tx) prepareHazard(actor *Actor, in HazardInput, now time.Time) (h *Haz
 		} else if c != nil {
 			h.CampaignID = &c.ID
 		}
-	}
-	switch h.State {
-	case StatePendingReview:
-		h.RectifiedAt = &now
-	case StateClosed:
-		h.RectifiedAt, h.ClosedAt = &now, &now
 	}
 	h.Year = in.Year
 	if h.Year == 0 {

@@ -83,6 +83,25 @@ func ActionName(a Action) string {
 	return string(a)
 }
 
+// ImportStates are the states an imported ledger row may start in: what
+// the office's own ledger recorded before the hazard came into the system
+// (DESIGN §2: an import records, it assigns nothing new). A row done by
+// then starts pending review or closed, as submit and pass would have left
+// it; withdrawn and unverified are never imported.
+var ImportStates = []State{StateReported, StateRectifying, StatePendingReview, StateClosed}
+
+// importNote is the note of an import event whose row the ledger records
+// as done, saying so.
+func importNote(s State) string {
+	switch s {
+	case StatePendingReview:
+		return "导入：台账记为已整改，待复查"
+	case StateClosed:
+		return "导入：台账记为已销号"
+	}
+	return ""
+}
+
 // transitions is the state machine of DESIGN §2: for each action, the states
 // it may start from and the state it leads to ("" keeps the state).
 var transitions = map[Action]struct {

@@ -50,6 +50,9 @@ type ImportRow struct {
 	Deadline       models.Date
 	Remarks        string // 备注 without the exported number and state lines
 	Rectification  string // 整改情况, from the exported 备注 (what the unit reported doing)
+	// State is the state the ledger records for the row (recordedState):
+	// closed, pending review, or "" for a row still open or silent.
+	State models.State
 }
 
 // ImportError is a problem with one cell or row, told the way a person finds
@@ -336,12 +339,16 @@ const (
 	fDeadline
 	fRemarks
 	fSupervise // 督办, the parent of fCounty and fCommittee
+	fState     // 整改情况 or 整改状态: whether the row is done (recordedState)
 	numFields
 )
 
 // fieldNames are the Chinese headers used in error messages.
 var fieldNames = [numFields]string{hdrSeq, hdrTitle, hdrDescription, hdrInspection, hdrMeasures,
-	hdrUnit, hdrCounty, hdrCommittee, hdrDeadline, hdrRemarks, hdrSupervise}
+	hdrUnit, hdrCounty, hdrCommittee, hdrDeadline, hdrRemarks, hdrSupervise, hdrState}
+
+// hdrState names the state column of a hand-kept ledger in messages.
+const hdrState = "整改情况"
 
 // fieldLimits are the longest texts accepted, in characters; longer ones are
 // almost always a paste into the wrong cell.
@@ -365,7 +372,9 @@ var headerAliases = map[string]field{
 	"督办市级专委会督办销号": fCommittee, "市级专委会督办": fCommittee,
 	"整改时限": fDeadline, "整改期限": fDeadline, "整改完成时限": fDeadline, "完成时限": fDeadline,
 	"整改完成期限": fDeadline, "整改截止日期": fDeadline, "整改截止时间": fDeadline,
-	"备注": fRemarks,
+	"备注":   fRemarks,
+	"整改情况": fState, "完成情况": fState, "整改完成情况": fState, "整改状态": fState, "状态": fState,
+	"隐患状态": fState, "整改进展": fState, "整改进度": fState, "销号情况": fState,
 }
 
 // normHeader reduces a header cell to its words: no spaces, line breaks,
@@ -765,7 +774,17 @@ func (p *parser) readRow(row tableRow) {
 		p.errs = append(p.errs, errs...)
 		return
 	}
-	number, rectification, remarks := splitRemarks(v[fRemarks])
+	number, stateText, rectification, remarks := splitRemarks(v[fRemarks])
+	// The state column says it when it says anything; else our export's
+	// state line, else the clerk's 备注.
+	state := recordedState(v[fState])
+	switch {
+	case v[fState] != "":
+	case number != "":
+		state = recordedState(stateText)
+	default:
+		state = recordedState(remarks)
+	}
 	p.rows = append(p.rows, ImportRow{
 		Line:           row.line,
 		Number:         number,
@@ -779,6 +798,7 @@ func (p *parser) readRow(row tableRow) {
 		Deadline:       dates[1],
 		Remarks:        remarks,
 		Rectification:  rectification,
+		State:          state,
 	})
 	p.partial = append(p.partial, pd)
 }
@@ -797,19 +817,20 @@ const rectificationPrefix = "整改情况："
 // splitRemarks undoes RemarksText: the number line, the state line after it
 // and the 整改情况 line are taken out, so a re-imported export keeps the
 // user's remarks only.
-func splitRemarks(s string) (number, rectification, remarks string) {
+func splitRemarks(s string) (number, state, rectification, remarks string) {
 	lines := strings.Split(s, "\n")
 	first := strings.TrimSpace(models.Narrow(lines[0]))
 	if !numberLine.MatchString(first) {
-		return "", "", s
+		return "", "", "", s
 	}
 	n, err := models.ParseNumber(first, 0)
 	if err != nil {
-		return "", "", s
+		return "", "", "", s
 	}
 	lines = lines[1:]
 	if len(lines) > 0 {
 		if l := strings.TrimSpace(lines[0]); l != "" && stateLine.MatchString(l) {
+			state = l
 			lines = lines[1:]
 		}
 	}
@@ -819,5 +840,56 @@ func splitRemarks(s string) (number, rectification, remarks string) {
 			lines = lines[1:]
 		}
 	}
-	return n.String(), rectification, strings.TrimSpace(strings.Join(lines, "\n"))
+	return n.String(), state, rectification, strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// The words by which a hand-kept ledger records a row's state. A done
+// word said with 未, 没, 待 or 不 before it (未整改完成) is not one.
+var (
+	closedWords = []string{"已销号"}
+	doneWords   = []string{"已整改", "已完成", "整改完成", "完成整改", "待复查"}
+	// openWords say the work goes on, whatever done word is beside them
+	// (部分已整改，其余正在整改).
+	openWords = []string{"整改中", "正在整改", "未整改", "待整改", "部分"}
+)
+
+// recordedState is the state a ledger cell records: closed (已销号),
+// pending review (已整改, 已完成, 整改完成, 已整改到位 … and no word saying
+// the work goes on), or "" — open, or nothing said. It is the one rule for
+// 备注, a state column and our export's state line.
+func recordedState(text string) models.State {
+	text = strings.ReplaceAll(models.Narrow(text), " ", "")
+	if text == "" {
+		return ""
+	}
+	for _, w := range closedWords {
+		if said(text, w) {
+			return models.StateClosed
+		}
+	}
+	for _, w := range openWords {
+		if strings.Contains(text, w) {
+			return ""
+		}
+	}
+	for _, w := range doneWords {
+		if said(text, w) {
+			return models.StatePendingReview
+		}
+	}
+	return ""
+}
+
+// said reports text saying word without a negation just before it.
+func said(text, word string) bool {
+	for rest := text; ; {
+		i := strings.Index(rest, word)
+		if i < 0 {
+			return false
+		}
+		if r, _ := utf8.DecodeLastRuneInString(rest[:i]); i == 0 || !strings.ContainsRune("未没待不", r) {
+			return true
+		}
+		rest = rest[i+len(word):]
+	}
 }

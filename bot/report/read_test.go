@@ -252,7 +252,7 @@ func TestReadLedgerHandMadeXLSX(t *testing.T) {
 	}
 	want := []ImportRow{{Line: 2, Number: "YH2023-0007", Title: "阀门锈蚀", Description: "阀门井锈蚀",
 		InspectionDate: date(2023, 3, 1), Unit: "燃气公司", County: "茅箭区", Deadline: date(2023, 3, 10),
-		Remarks: "整改照片已上传"}, {Line: 6, Title: "空行下的隐患"}}
+		Remarks: "整改照片已上传", State: models.StatePendingReview}, {Line: 6, Title: "空行下的隐患"}}
 	if !slices.Equal(res.Rows, want) {
 		t.Errorf("rows:\n got %+v\nwant %+v", res.Rows, want)
 	}
@@ -455,6 +455,74 @@ func TestReadLedgerSheets(t *testing.T) {
 		want := "工作簿里有 2 张台账表（“城关镇”“茶店镇”），一次只能导入一张：请把其他表删除或另存为单独的文件后再导入"
 		if models.ErrorCode(err) != models.EInvalid || models.ErrorMessage(err) != want {
 			t.Errorf("err = %v, want %q", err, want)
+		}
+	})
+}
+
+// TestReadLedgerRecordedState: a hand-kept ledger records in 备注, or in a
+// 整改情况/完成情况/整改状态/状态 column when it has one, that a hazard is
+// done: 已销号 is closed, 已整改/已完成/整改完成/已整改到位 wait for review
+// (待复查) unless also 已销号, and 整改中/未整改/正在整改 or nothing leave
+// the row open (""), as does a word said with 未 before it. Our own
+// export's state line counts the same way.
+func TestReadLedgerRecordedState(t *testing.T) {
+	const head = "序号,重点隐患,隐患内容,检查日期,整改措施,责任单位,县市区,市级专委会督办销号,整改时限,备注\n"
+	for _, c := range []struct {
+		remarks string
+		want    models.State
+	}{
+		{"", ""},
+		{"已销号", models.StateClosed},
+		{"整改完成，已销号", models.StateClosed},
+		{"已整改", models.StatePendingReview},
+		{"已完成", models.StatePendingReview},
+		{"整改完成", models.StatePendingReview},
+		{"3月5日已整改到位", models.StatePendingReview},
+		{"已整改，未销号", models.StatePendingReview},
+		{"整改中", ""},
+		{"未整改", ""},
+		{"正在整改", ""},
+		{"未整改完成", ""},
+		{"部分已整改，其余正在整改", ""},
+		{"现场已责令清理", ""},
+		{"已停产", ""},
+		{"YH2023-0003\n已销号", models.StateClosed},
+		{"YH2023-0004\n待复查\n整改情况：已更换", models.StatePendingReview},
+		{"YH2023-0005\n整改中，逾期3天\n整改情况：已完成一半", ""},
+	} {
+		t.Run(c.remarks, func(t *testing.T) {
+			csv := head + "1,燃气管道锈蚀,阀门井内管道锈蚀,2023-02-23,更换管段,茅箭区应急管理局,茅箭区,,2023-03-31,\"" + c.remarks + "\"\n"
+			res, err := ReadLedger(strings.NewReader(csv), "台账.csv")
+			if err != nil || len(res.Rows) != 1 {
+				t.Fatalf("read: %+v %v", res, err)
+			}
+			if got := res.Rows[0].State; got != c.want {
+				t.Errorf("备注 %q: state %q, want %q", c.remarks, got, c.want)
+			}
+		})
+	}
+	t.Run("a state column says it instead of 备注", func(t *testing.T) {
+		for _, col := range []string{"整改情况", "完成情况", "整改状态", "状态"} {
+			csv := "序号,重点隐患,隐患内容,检查日期,责任单位,县市区,整改时限," + col + ",备注\n" +
+				"1,燃气管道锈蚀,阀门井内管道锈蚀,2023-02-23,茅箭区应急管理局,茅箭区,2023-03-31,已销号,\n" +
+				"2,消防通道堵塞,楼道堆放杂物,2023-02-24,茅箭区应急管理局,茅箭区,2023-03-20,已整改到位,\n" +
+				"3,配电箱未接地,配电箱无接地线,2023-02-24,茅箭区应急管理局,茅箭区,2023-03-20,正在整改,已整改一半\n" +
+				"4,楼梯扶手松动,扶手松动,2023-02-24,茅箭区应急管理局,茅箭区,2023-03-20,,已完成\n"
+			res, err := ReadLedger(strings.NewReader(csv), "台账.csv")
+			if err != nil || len(res.Rows) != 4 || len(res.Errors) != 0 {
+				t.Fatalf("%s: %+v %v", col, res, err)
+			}
+			var got []models.State
+			for _, r := range res.Rows {
+				got = append(got, r.State)
+			}
+			want := []models.State{models.StateClosed, models.StatePendingReview, "", models.StatePendingReview}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: states %q, want %q", col, got, want)
+			}
+			if res.Rows[2].Remarks != "已整改一半" {
+				t.Errorf("%s: 备注 = %q", col, res.Rows[2].Remarks)
+			}
 		}
 	})
 }
