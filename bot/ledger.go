@@ -13,9 +13,12 @@ import (
 // LedgerImport is what importing a ledger file did, or — for a dry run —
 // would do: one line per hazard, the units created, and every problem found.
 type LedgerImport struct {
-	DryRun   bool                 `json:"dry_run"`
-	Rows     []LedgerImportRow    `json:"rows"`
-	Errors   []report.ImportError `json:"errors"`
+	DryRun bool                 `json:"dry_run"`
+	Rows   []LedgerImportRow    `json:"rows"`
+	Errors []report.ImportError `json:"errors"`
+	// Warnings are what the clerk should know but that stops nothing: a
+	// row hidden in the workbook (imported like the others).
+	Warnings []report.ImportError `json:"warnings"`
 	NewUnits []NewUnit            `json:"new_units"` // units not in the directory, created (or to be) unverified
 	// Created, Updated and Unchanged count the rows' actions: done, or for
 	// a dry run to be done; a refused real run did none.
@@ -57,6 +60,9 @@ type LedgerImportRow struct {
 	DuplicateOf   string `json:"duplicate_of,omitempty"`
 	DuplicateLine int    `json:"duplicate_line,omitempty"`
 	Note          string `json:"note,omitempty"`
+	// Hidden says the row is hidden in the workbook; it is imported all
+	// the same, and listed among the warnings.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // NewUnit is a unit an import creates because the directory did not have it.
@@ -71,6 +77,9 @@ type NewUnit struct {
 // a real run would, so it finds every problem a real run would find, and
 // then writes nothing.
 var errDryRun = errors.New("bot: dry run")
+
+// msgHiddenRow warns of a row hidden in the workbook.
+const msgHiddenRow = "隐藏行，照常导入；不需要的请从文件中删除"
 
 // Column names of report.ImportError, as the ledger's header says them.
 const (
@@ -95,7 +104,12 @@ func (b *Bot) ImportLedger(ctx context.Context, actorID string, res *report.Impo
 	var out *LedgerImport
 	err := b.store.InTx(ctx, func(tx *models.Tx) error {
 		out = &LedgerImport{DryRun: dryRun, Rows: []LedgerImportRow{}, NewUnits: []NewUnit{},
-			Errors: append([]report.ImportError{}, res.Errors...)}
+			Errors: append([]report.ImportError{}, res.Errors...), Warnings: []report.ImportError{}}
+		for _, r := range res.Rows {
+			if r.Hidden {
+				out.Warnings = append(out.Warnings, report.ImportError{Line: r.Line, Message: msgHiddenRow})
+			}
+		}
 		a, err := actorFor(ctx, tx, actorID)
 		if err != nil {
 			return err
@@ -254,7 +268,7 @@ func (imp *ledgerImport) run(rows []report.ImportRow) error {
 // only an internal error is returned.
 func (imp *ledgerImport) resolve(r report.ImportRow) (planned, []report.ImportError, error) {
 	tx := imp.tx
-	p := planned{row: LedgerImportRow{Line: r.Line, Title: r.Title, Deadline: r.Deadline}}
+	p := planned{row: LedgerImportRow{Line: r.Line, Title: r.Title, Deadline: r.Deadline, Hidden: r.Hidden}}
 	var errs []report.ImportError
 	bad := func(col, msg string) {
 		errs = append(errs, report.ImportError{Line: r.Line, Column: col, Message: msg})

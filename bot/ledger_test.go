@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -527,6 +528,55 @@ func TestImportLedgerRecordedStates(t *testing.T) {
 		})
 		if diffs, err := s.CheckCounts(ctx); err != nil || len(diffs) != 0 {
 			t.Fatalf("counts at the end: %v %v", diffs, err)
+		}
+	})
+}
+
+// TestImportLedgerHiddenRows: rows hidden in the workbook are data and are
+// imported, and the dry run says which they are, on the row and among its
+// warnings, so the clerk is not surprised by them.
+func TestImportLedgerHiddenRows(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		f := excelize.NewFile()
+		defer f.Close()
+		for i, v := range strings.Split(strings.TrimSpace(ledgerHeader+
+			"1,燃气管道锈蚀,阀门井内管道锈蚀,2023-02-23,更换管段,茅箭区应急管理局,茅箭区,,2023-03-10,\n"+
+			"2,消防通道堵塞,楼道堆放杂物,2023-02-23,清理,茅箭区应急管理局,茅箭区,,2023-03-10,\n"+
+			"3,配电箱未接地,配电箱无接地线,2023-02-24,接地,茅箭区应急管理局,茅箭区,,2023-03-10,"), "\n") {
+			row := strings.Split(v, ",")
+			if err := f.SetSheetRow("Sheet1", "A"+strconv.Itoa(i+1), &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.SetRowVisible("Sheet1", 3, false); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := f.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		res, err := report.ReadLedger(bytes.NewReader(buf.Bytes()), "台账.xlsx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dry := range []bool{true, false} {
+			li, err := c.b.ImportLedger(ctx, "admin", res, dry)
+			if err != nil || len(li.Rows) != 3 {
+				t.Fatalf("dry run %v: %+v %v", dry, li, err)
+			}
+			for _, r := range li.Rows {
+				if r.Hidden != (r.Line == 3) {
+					t.Errorf("dry run %v: row %d hidden %v", dry, r.Line, r.Hidden)
+				}
+			}
+			want := []report.ImportError{{Line: 3, Message: "隐藏行，照常导入；不需要的请从文件中删除"}}
+			if !slices.Equal(li.Warnings, want) {
+				t.Errorf("dry run %v: warnings %+v, want %+v", dry, li.Warnings, want)
+			}
+		}
+		if n := countHazards(t, s); n != 3 {
+			t.Errorf("%d hazards, want 3", n)
 		}
 	})
 }

@@ -69,7 +69,8 @@ const importDescription = "Each row of the answer says its action (create, updat
 	"with state_name in Chinese for the clerk to check before the real run. A new row takes the state its ledger records " +
 	"in 备注, or in a 整改情况/完成情况/整改状态/状态 column: 已销号 → closed; 已整改, 已完成, 整改完成, 已整改到位 → pending_review; " +
 	"整改中, 未整改, 正在整改 or nothing → rectifying (reported without a unit or deadline). " +
-	"A hazard already in the ledger keeps its own state. Rows imported done notify nobody."
+	"A hazard already in the ledger keeps its own state. Rows imported done notify nobody. " +
+	"A row hidden in the workbook is imported too, with hidden: true and a line in warnings."
 
 func described(o oaOp, text string) oaOp { o.Description = text; return o }
 

@@ -53,6 +53,9 @@ type ImportRow struct {
 	// State is the state the ledger records for the row (recordedState):
 	// closed, pending review, or "" for a row still open or silent.
 	State models.State
+	// Hidden says the row is hidden in the workbook: read like any other
+	// (it is data), and told, since the clerk may have forgotten it.
+	Hidden bool
 }
 
 // ImportError is a problem with one cell or row, told the way a person finds
@@ -214,7 +217,7 @@ func readCSV(f *os.File, size int64, lim Limits) (*ImportResult, error) {
 			cells = cells[:lim.Columns]
 		}
 		// ReuseRecord shares the slice between reads; the strings are new.
-		if err := p.feed(line, slicesClone(cells)); err != nil {
+		if err := p.feed(tableRow{line: line, cells: slicesClone(cells)}); err != nil {
 			if errors.Is(err, errStop) {
 				break
 			}
@@ -401,8 +404,9 @@ const headerScanRows = 30
 
 // tableRow is one row of a sheet as cell texts, whatever the file format.
 type tableRow struct {
-	line  int
-	cells []string
+	line   int
+	cells  []string
+	hidden bool // hidden in Excel: still data, but the clerk may not know it is there
 }
 
 // parser turns a sheet's rows, fed one at a time, into an ImportResult. It
@@ -440,7 +444,8 @@ func newParser(format string, date1904 bool, lim Limits) *parser {
 
 // feed takes the next row. It returns errStop when the rest of the sheet
 // need not be read (the footer came, or there is no header in sight).
-func (p *parser) feed(line int, cells []string) error {
+func (p *parser) feed(row tableRow) error {
+	cells := row.cells
 	if p.done {
 		return errStop
 	}
@@ -452,7 +457,7 @@ func (p *parser) feed(line int, cells []string) error {
 		return errTooManyRows(p.lim)
 	}
 	if !p.settled {
-		p.pre = append(p.pre, tableRow{line, cells})
+		p.pre = append(p.pre, row)
 		if !p.found {
 			if col, n := mapHeader(cells); col[fTitle] >= 0 && n >= 3 {
 				p.found, p.h.col = true, col
@@ -486,7 +491,7 @@ func (p *parser) feed(line int, cells []string) error {
 		p.done = true
 		return errStop
 	}
-	p.readRow(tableRow{line, cells})
+	p.readRow(row)
 	return nil
 }
 
@@ -799,6 +804,7 @@ func (p *parser) readRow(row tableRow) {
 		Remarks:        remarks,
 		Rectification:  rectification,
 		State:          state,
+		Hidden:         row.hidden,
 	})
 	p.partial = append(p.partial, pd)
 }

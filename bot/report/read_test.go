@@ -526,3 +526,37 @@ func TestReadLedgerRecordedState(t *testing.T) {
 		}
 	})
 }
+
+// TestReadLedgerHiddenRows: rows a clerk hid in Excel are still the
+// ledger's data and are read, each marked Hidden so the dry run can say so.
+func TestReadLedgerHiddenRows(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for cell, v := range map[string]any{
+		"A1": "序号", "B1": "重点隐患", "C1": "隐患内容", "D1": "责任单位", "E1": "县市区", "F1": "整改时限",
+		"A2": 1, "B2": "阀门锈蚀", "C2": "阀门井锈蚀", "D2": "燃气公司", "E2": "茅箭区", "F2": "2023-03-10",
+		"A3": 2, "B3": "井盖缺失", "C3": "井盖缺失", "D3": "燃气公司", "E3": "茅箭区", "F3": "2023-03-10",
+		"A4": 3, "B4": "表箱破损", "C4": "表箱破损", "D4": "燃气公司", "E4": "茅箭区", "F4": "2023-03-10",
+	} {
+		must(f.SetCellValue("Sheet1", cell, v))
+	}
+	must(f.SetRowVisible("Sheet1", 3, false))
+	var buf bytes.Buffer
+	_, err := f.WriteTo(&buf)
+	must(err)
+	res, err := ReadLedger(&buf, "台账.xlsx")
+	if err != nil || len(res.Rows) != 3 {
+		t.Fatalf("read: %+v %v", res, err)
+	}
+	for _, r := range res.Rows {
+		if r.Hidden != (r.Line == 3) {
+			t.Errorf("row %d (%s): hidden %v", r.Line, r.Title, r.Hidden)
+		}
+	}
+}

@@ -418,6 +418,7 @@ func readSheet(part *zip.File, sst *sharedStrings, downs map[int][]mergedDown, p
 		val, inline   strings.Builder
 		inV, inIS     bool
 		inT, phonetic int
+		hidden        bool                 // the row is hidden
 		active        = map[int]fillDown{} // by column: merged cells carried down
 	)
 	for {
@@ -445,6 +446,7 @@ func readSheet(part *zip.File, sst *sharedStrings, downs map[int][]mergedDown, p
 					return errCorrupt()
 				}
 				cells, col = cells[:0], 0
+				hidden = xmlTrue(attr(e, "hidden"))
 			case "c":
 				col++
 				if ref := attr(e, "r"); ref != "" {
@@ -497,7 +499,7 @@ func readSheet(part *zip.File, sst *sharedStrings, downs map[int][]mergedDown, p
 				cells[col-1] = text
 			case "row":
 				cells = mergeDown(cells, line, downs, active)
-				if err := p.feed(line, slices.Clone(cells)); err != nil {
+				if err := p.feed(tableRow{line: line, cells: slices.Clone(cells), hidden: hidden}); err != nil {
 					return err
 				}
 			case "sheetData":
@@ -513,6 +515,9 @@ func readSheet(part *zip.File, sst *sharedStrings, downs map[int][]mergedDown, p
 		}
 	}
 }
+
+// xmlTrue reads an XML schema boolean ("1" or "true").
+func xmlTrue(v string) bool { return v == "1" || v == "true" }
 
 // mergeDown gives row line's cells the text of the merged cells above
 // that cover them, and starts carrying down those that begin on it.
