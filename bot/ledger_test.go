@@ -580,3 +580,23 @@ func TestImportLedgerHiddenRows(t *testing.T) {
 		}
 	})
 }
+
+// TestImportLedgerCountyAfterCityName: a county column that writes the
+// city's name first (十堰市茅箭区) names the county, as it does in chat.
+func TestImportLedgerCountyAfterCityName(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		file := ledgerHeader +
+			"1,燃气管道锈蚀,阀门井内管道锈蚀,2023-02-23,更换管段,十堰市茅箭区应急管理局,十堰市茅箭区,,2023-03-10,\n" +
+			"2,消防通道堵塞,楼道堆放杂物,2023-02-23,清理,茅箭区应急管理局,十堰市安委会茅箭区安委会,,2023-03-10,\n"
+		li, err := c.b.ImportLedger(ctx, "admin", readLedger(t, file), true)
+		if err != nil || len(li.Errors) != 0 || len(li.Rows) != 2 {
+			t.Fatalf("dry run = %+v, %v", li, err)
+		}
+		for _, r := range li.Rows {
+			if r.County != "茅箭区安委会" || r.Unit != "茅箭区应急管理局" || r.UnitCreated {
+				t.Errorf("row %d = %+v", r.Line, r)
+			}
+		}
+	})
+}

@@ -139,3 +139,27 @@ func TestDateAsUnitBesideADeadlineLine(t *testing.T) {
 		c.expect("zhangsan", "待定", "请核对", "整改时限：2023年3月31日")
 	})
 }
+
+// TestCountyAfterCityNameInChat: 区域 and 单位 written with the city's name
+// first (十堰市茅箭区) find the county and its department in chat, by the
+// rule the import and the API match names by.
+func TestCountyAfterCityNameInChat(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newChat(t, s)
+		c.say("wangwu", "上报\n隐患：消防通道堵塞\n内容：楼道堆放杂物\n区域：十堰市茅箭区\n行业：消防\n单位：十堰市茅箭区应急管理局\n时限：3月20日")
+		c.expect("wangwu", "确认", "YH2023-0001")
+		h := c.hazard("YH2023-0001")
+		if u := c.unitOf(h); u.Code != "maojian_yjj" || h.RegionID == nil {
+			t.Fatalf("hazard = %+v, unit %s", h, u.Code)
+		}
+		var region *models.Unit
+		s.InTx(ctx, func(tx *models.Tx) error {
+			var err error
+			region, err = tx.FindUnit(*h.RegionID)
+			return err
+		})
+		if region == nil || region.Code != "maojian" {
+			t.Errorf("region = %+v", region)
+		}
+	})
+}

@@ -116,6 +116,11 @@ func (tx *Tx) matchUnit(words string, within *Unit, fuzzy bool, kinds ...UnitKin
 	if key == "" {
 		return nil, nil, nil
 	}
+	if rest, err := tx.withoutCity(key); err != nil {
+		return nil, nil, err
+	} else if rest != key {
+		words, key = rest, rest
+	}
 	units, err := tx.Units(kinds...)
 	if err != nil {
 		return nil, nil, err
@@ -239,6 +244,40 @@ func (tx *Tx) sameInCounty(key string, named *Unit, units []Unit) *Unit {
 		hit = u
 	}
 	return hit
+}
+
+// withoutCity drops the city's own name (the directory's top unit:
+// 十堰市安委会, 十堰市, 十堰) from the front of key, a canonical name,
+// when a county's name follows it: 十堰市茅箭区 is 茅箭区 and 十堰市茅箭区
+// 应急管理局 茅箭区应急管理局. A name that begins with a county as it is
+// (十堰经开区) keeps it, and so does one where no county follows: 十堰市应急
+// 管理局 is the city's own department, not any county's.
+func (tx *Tx) withoutCity(key string) (string, error) {
+	if c, err := tx.namedCounty(key); err != nil || c != nil {
+		return key, err
+	}
+	units, err := tx.Units(tx.s.topKind())
+	if err != nil {
+		return "", err
+	}
+	for i := range units {
+		if units[i].ParentID != nil {
+			continue
+		}
+		k := tx.nameKeys(units[i].Name)
+		for _, city := range []string{k.canon, strings.TrimSuffix(k.canon, "安委会"), k.county} {
+			rest, ok := strings.CutPrefix(key, city)
+			if !ok || rest == "" {
+				continue
+			}
+			if c, err := tx.namedCounty(rest); err != nil {
+				return "", err
+			} else if c != nil {
+				return rest, nil
+			}
+		}
+	}
+	return key, nil
 }
 
 // namedCounty is the region a unit's name begins with (郧阳区应急管理局

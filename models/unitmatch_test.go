@@ -45,6 +45,15 @@ func TestUnitNamesAsOfficesWriteThem(t *testing.T) {
 				"茅箭区住建局":  "maojian_zjj",
 				"茅箭住建局":   "maojian_zjj",
 				"张湾应急局":   "zhangwan_yjj",
+				// The city's own name before a county's, as a county
+				// column of a hand-kept ledger often has it.
+				"十堰市茅箭区":      "maojian",
+				"十堰市茅箭区安委会":   "maojian",
+				"十堰茅箭区":       "maojian",
+				"十堰市安委会茅箭区":   "maojian",
+				"十堰市丹江口市":     "danjiangkou",
+				"十堰市茅箭区应急管理局": "maojian_yjj",
+				"十堰市 茅箭区 住建局": "maojian_zjj",
 			} {
 				u, err := tx.FindUnitName(words, maojian)
 				if err != nil {
@@ -54,7 +63,9 @@ func TestUnitNamesAsOfficesWriteThem(t *testing.T) {
 					t.Errorf("FindUnitName(%q) = %+v, want %s", words, u, want)
 				}
 			}
-			for _, words := range []string{"郧阳区应急管理局", "竹山县消防救援大队", "房县交通运输局", "人民南路饭店"} {
+			// 十堰市应急管理局 is the city's own department, not every
+			// county's 应急管理局: the city's name stays when no county follows.
+			for _, words := range []string{"郧阳区应急管理局", "竹山县消防救援大队", "房县交通运输局", "人民南路饭店", "十堰市应急管理局"} {
 				if u, err := tx.FindUnitName(words, maojian); err != nil || u != nil {
 					t.Errorf("FindUnitName(%q) = %+v, %v; want no unit", words, u, err)
 				}
