@@ -131,7 +131,7 @@ func ReadLedgerLimits(r io.Reader, name string, lim Limits) (*ImportResult, erro
 	if n > lim.Bytes {
 		return nil, ErrTooBig(lim)
 	}
-	var magic [8]byte
+	var magic [512]byte
 	k, _ := f.ReadAt(magic[:], 0)
 	head := magic[:k]
 	ext := strings.ToLower(filepath.Ext(name))
@@ -140,10 +140,71 @@ func ReadLedgerLimits(r io.Reader, name string, lim Limits) (*ImportResult, erro
 		return readXLSX(f, n, lim)
 	case bytes.HasPrefix(head, []byte("\xD0\xCF\x11\xE0")):
 		return nil, models.Errorf(models.EInvalid, "这是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 后再导入")
-	case ext == ".xlsx" || ext == ".xlsm" || ext == ".xls":
+	}
+	// Government systems export web pages and text under an Excel name.
+	switch kind := sniffText(head); {
+	case kind != "" && kind != textTable:
+		return nil, models.Errorf(models.EInvalid, "文件“%s”其实是%s，不是 Excel 文件：请用 Excel 打开它，“另存为” Excel 工作簿（.xlsx）后再导入",
+			filepath.Base(name), kind)
+	case kind == "" && (ext == ".xlsx" || ext == ".xlsm" || ext == ".xls"):
 		return nil, models.Errorf(models.EInvalid, "文件“%s”不是有效的 Excel 文件，可能已损坏", filepath.Base(name))
 	}
 	return readCSV(f, n, lim)
+}
+
+// What the start of a file that is not a workbook shows it to be.
+const (
+	textTable = "CSV"
+	textHTML  = "网页（HTML）格式"
+	textXML   = "XML 电子表格"
+)
+
+// markupStart are the openings of a web page or an XML spreadsheet, in
+// lower case.
+var markupStart = []string{"<!doctype", "<html", "<table", "<head", "<body", "<meta", "<style", "<div", "<tr", "<!--"}
+
+// sniffText says what the head of a file that is no zip is: a web page
+// (textHTML) or XML spreadsheet (textXML) — starting with a tag after a
+// BOM and spaces —, comma- or tab-separated text (textTable: no NUL byte
+// but in UTF-16, and a comma or tab), or "" for
+// anything else. A web page named .csv is told as one, too.
+func sniffText(head []byte) string {
+	if bytes.HasPrefix(head, []byte("\xFF\xFE")) || bytes.HasPrefix(head, []byte("\xFE\xFF")) {
+		// UTF-16: what this needs to see is ASCII, one byte of each two.
+		var b []byte
+		for i := 2; i+1 < len(head); i += 2 {
+			if c := head[i] | head[i+1]; c < 0x80 && (head[i] == 0 || head[i+1] == 0) {
+				b = append(b, c)
+			} else {
+				b = append(b, 0x80)
+			}
+		}
+		if kind := sniffText(b); kind != "" {
+			return kind
+		}
+		return textTable // Excel's "Unicode text"
+	}
+	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	lower := bytes.ToLower(head)
+	if bytes.HasPrefix(lower, []byte("<?xml")) {
+		if bytes.Contains(lower, []byte("<html")) {
+			return textHTML
+		}
+		return textXML
+	}
+	for _, m := range markupStart {
+		if bytes.HasPrefix(lower, []byte(m)) {
+			return textHTML
+		}
+	}
+	if len(head) == 0 || bytes.IndexByte(head, 0) >= 0 {
+		return ""
+	}
+	if bytes.ContainsAny(head, ",\t") {
+		return textTable
+	}
+	return ""
 }
 
 // ErrTooBig is the refusal of an upload larger than lim.Bytes, for callers

@@ -560,3 +560,61 @@ func TestReadLedgerHiddenRows(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLedgerRenamedExcel: government systems export web pages and text
+// under an .xls or .xlsx name. A page is refused saying what it is and what
+// to do (另存为 .xlsx); comma- or tab-separated text is read as the CSV it is.
+func TestReadLedgerRenamedExcel(t *testing.T) {
+	utf16 := func(s string) []byte {
+		b := []byte{0xFF, 0xFE}
+		for _, r := range s {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name, file string
+		data       []byte
+	}{
+		{"a web page", "台账.xls", []byte("<!DOCTYPE html>\n<html><body><table><tr><td>序号</td></tr></table></body></html>")},
+		{"a web page after a BOM and spaces", "台账.xlsx", []byte("\xEF\xBB\xBF \r\n\t<html xmlns:x=\"urn:schemas-microsoft-com:office:excel\">")},
+		{"a bare table", "导出.xls", []byte("<table border=1><tr><th>重点隐患</th></tr></table>")},
+		{"a web page in UTF-16", "台账.xls", utf16("<html><table></table></html>")},
+		{"an XML spreadsheet", "台账.xls", []byte("<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">")},
+		{"a web page named .csv", "台账.csv", []byte("<HTML><TABLE><TR><TD>序号</TD></TR></TABLE></HTML>")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := ReadLedger(bytes.NewReader(c.data), c.file)
+			if models.ErrorCode(err) != models.EInvalid {
+				t.Fatalf("ReadLedger = %+v, %v; want an invalid error", res, err)
+			}
+			msg := models.ErrorMessage(err)
+			for _, want := range []string{c.file, "不是 Excel 文件", "另存为", ".xlsx"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q does not say %q", msg, want)
+				}
+			}
+		})
+	}
+	gbkTabs, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(strings.ReplaceAll(templateCSV, ",", "\t")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, file string
+		data       []byte
+	}{
+		{"CSV named .xls", "台账.xls", []byte(templateCSV)},
+		{"GBK tab-separated text named .xlsx", "导出.xlsx", gbkTabs},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := ReadLedger(bytes.NewReader(c.data), c.file)
+			if err != nil {
+				t.Fatalf("ReadLedger: %v", err)
+			}
+			if res.Format != "csv" || !slices.Equal(res.Rows, templateWant) || !slices.Equal(res.Errors, templateWantErrors) {
+				t.Errorf("read %s: %+v", res.Format, res)
+			}
+		})
+	}
+}
