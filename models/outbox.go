@@ -180,6 +180,20 @@ func (s *Store) MarkRetry(ctx context.Context, id uint, claim string, cause stri
 	return nil
 }
 
+// MarkHeld puts a claimed message back until next without counting the
+// claim as an attempt: it waited for a rate limit's window and was never
+// sent. Counted, the holds of a busy reviewer's photos grew the backoff of
+// the first real failure after them to its ten-minute cap.
+func (s *Store) MarkHeld(ctx context.Context, id uint, claim string, cause string, next time.Time) error {
+	err := s.DB.WithContext(ctx).Exec(`UPDATE outbox SET next_attempt_at = ?, claimed_until = NULL, last_error = ?,
+		attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+		WHERE id = ? AND state = ? AND claimed_by = ?`, next.UTC(), Truncate(cause, 500, "…"), id, OutboxPending, claim).Error
+	if err != nil {
+		return fmt.Errorf("models: mark held: %w", err)
+	}
+	return nil
+}
+
 // MarkEnded records that the claimed message will never be sent because
 // its recipient left (OutboxEnded), with why.
 func (s *Store) MarkEnded(ctx context.Context, id uint, claim, cause string) error {

@@ -259,9 +259,10 @@ func (w *Worker) deliver(ctx, bctx context.Context, m models.OutboxMessage, befo
 			log.Error("notify: release row", "err", merr)
 		}
 	case errors.As(err, new(held)):
-		// Not a failure: the member's minute is full; send when it frees.
+		// Not a failure, nor an attempt: the member's minute is full; send
+		// when it frees.
 		next := err.(held).until
-		if merr := w.store.MarkRetry(dctx, m.ID, m.ClaimedBy, err.Error(), next, false); merr != nil {
+		if merr := w.store.MarkHeld(dctx, m.ID, m.ClaimedBy, err.Error(), next); merr != nil {
 			log.Error("notify: hold row", "err", merr)
 			return
 		}

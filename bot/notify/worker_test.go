@@ -3,10 +3,12 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -358,6 +360,79 @@ func TestWorkersHoldMessagesOverTheMemberLimitAcrossReplicas(t *testing.T) {
 		rounds()
 		if got := len(fake.SentTo("lisi")); got != 5 {
 			t.Fatalf("after the minute lisi has %d messages, want all 5", got)
+		}
+	})
+}
+
+// scriptedSender answers each send with the next of its errors (nil once
+// they run out) and counts the sends.
+type scriptedSender struct {
+	mu    sync.Mutex
+	errs  []error
+	sends int
+}
+
+func (s *scriptedSender) Send(ctx context.Context, m bot.Outgoing) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sends++
+	if len(s.errs) == 0 {
+		return nil
+	}
+	err := s.errs[0]
+	s.errs = s.errs[1:]
+	return err
+}
+
+// A message held for a rate limit again and again (a reviewer sent many
+// photos at once) and then refused once by a busy WeCom is retried after the
+// first retry's wait, not the tenth's: a hold is not an attempt. Counted, the
+// holds made its first real failure wait the ten-minute cap (the soak found
+// a photo still pending after 14 "attempts").
+func TestHoldsAreNoAttempts(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		clock := modelstest.NewClock(time.Date(2023, 3, 15, 10, 0, 0, 0, modelstest.Shanghai))
+		s.Now = clock.Now
+		err := s.InTx(context.Background(), func(tx *models.Tx) error {
+			body, _ := json.Marshal(bot.Outgoing{Kind: bot.OutText, ToUsers: []string{"wangwu"}, Text: "整改照片"})
+			_, err := tx.Enqueue(models.OutboxItem{Key: "hold|1", Recipients: []string{"wangwu"}, Kind: "text", Body: string(body)})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errs []error
+		for range 9 {
+			errs = append(errs, &bot.Held{Until: clock.Now().Add(time.Hour)}) // the group's window: a clock step frees it
+		}
+		sender := &scriptedSender{errs: append(errs, errors.New("wecom: message/send: errcode -1: system busy"))}
+		var waits []int
+		w := NewWorker(s, sender, WorkerOptions{Backoff: func(n int) time.Duration { waits = append(waits, n); return time.Minute }})
+		for range 9 {
+			if _, err := w.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			clock.Add(61 * time.Minute)
+		}
+		if _, err := w.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if sender.sends != 10 || !slices.Equal(waits, []int{1}) {
+			t.Fatalf("%d sends, backoff asked for attempts %v; want 10 sends and one retry wait, for attempt 1", sender.sends, waits)
+		}
+		var row models.OutboxMessage
+		if err := s.DB.Where("dedupe_key = ?", "hold|1").Take(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		if row.State != models.OutboxPending || row.Attempts != 1 || !row.NextAttemptAt.Equal(clock.Now().Add(time.Minute).UTC()) {
+			t.Fatalf("row %s, %d attempts, next %v: want pending, 1 attempt, due in a minute", row.State, row.Attempts, row.NextAttemptAt)
+		}
+		clock.Add(time.Minute)
+		if _, err := w.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB.Where("dedupe_key = ?", "hold|1").Take(&row).Error; err != nil || row.State != models.OutboxSent {
+			t.Fatalf("after the wait the row is %s (%v), want sent", row.State, err)
 		}
 	})
 }
