@@ -49,3 +49,6 @@ func Visible(s string) string {
 }
 
 func isFormat(r rune) bool { return r >= 0x80 && unicode.Is(unicode.Cf, r) }
+
+// IsInvisible reports a character Visible drops.
+func IsInvisible(r rune) bool { return isFormat(r) }

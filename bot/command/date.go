@@ -538,12 +538,7 @@ func cnNumber(run []rune) string {
 	return strconv.Itoa(total + cur)
 }
 
-// isInvisible reports characters that phones insert but nobody means:
-// zero-width spaces and joiners and the byte-order mark.
-func isInvisible(r rune) bool {
-	switch r {
-	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
-		return true
-	}
-	return false
-}
+// isInvisible reports characters that phones insert but nobody means —
+// zero-width spaces and joiners, the byte-order mark, direction marks: the
+// ones models.Visible drops from everything saved.
+func isInvisible(r rune) bool { return models.IsInvisible(r) }

@@ -315,15 +315,7 @@ func cleanText(text string) string {
 	text = strings.ToValidUTF8(text, "\uFFFD")
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.NewReplacer("\r", "\n", "\u2028", "\n", "\u2029", "\n", "\u0085", "\n").Replace(text)
-	if strings.IndexFunc(text, isInvisible) < 0 {
-		return text
-	}
-	return strings.Map(func(r rune) rune {
-		if isInvisible(r) {
-			return -1
-		}
-		return r
-	}, text)
+	return models.Visible(text)
 }
 
 // narrowText narrows each line of cleaned text: full-width ASCII to
