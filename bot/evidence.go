@@ -66,12 +66,12 @@ func (b *Bot) evidenceItems(tx *models.Tx, h *models.Hazard, ev *models.Event, u
 	if err != nil || len(list) == 0 || len(users) == 0 {
 		return nil, err
 	}
-	prefix := fmt.Sprintf("ev|%d|photo", ev.ID)
+	prefix := models.EventNoticeKey(ev.ID, models.TagPhoto)
 	items, shown, err := photoItems(prefix, users, list)
 	if err != nil {
 		return nil, err
 	}
-	line, err := channelItems(fmt.Sprintf("ev|%d|photos", ev.ID), users, photoLine(b, h, photoCountLine(h, "整改后", len(list), shown)))
+	line, err := channelItems(models.EventNoticeKey(ev.ID, models.TagPhotos), users, photoLine(b, h, photoCountLine(h, "整改后", len(list), shown)))
 	if err != nil {
 		return nil, err
 	}
@@ -102,12 +102,12 @@ func (c *turn) latePhoto() (ok bool, err error) {
 	if len(users) > 0 {
 		// One note per submission, then each photo while there are at
 		// most maxPhotosSent.
-		items, err := channelItems(fmt.Sprintf("ev|%d|late", ev.ID), users, text(fmt.Sprintf(msgLatePhotoNote, c.actor.Display(), h.Number, h.Title, h.Seq)))
+		items, err := channelItems(models.EventNoticeKey(ev.ID, models.TagLate), users, text(fmt.Sprintf(msgLatePhotoNote, c.actor.Display(), h.Number, h.Title, h.Seq)))
 		if err != nil {
 			return false, err
 		}
 		if len(list) <= maxPhotosSent {
-			img, _, err := photoItems(fmt.Sprintf("ev|%d|photo", ev.ID), users, []models.Attachment{*a})
+			img, _, err := photoItems(models.EventNoticeKey(ev.ID, models.TagPhoto), users, []models.Attachment{*a})
 			if err != nil {
 				return false, err
 			}

@@ -37,18 +37,18 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 	switch ev.Action {
 	case models.ActReport:
 		if h.State == models.StateRectifying {
-			err = add("contacts", contacts, b.assignCard(tx, h, a))
+			err = add(models.TagContacts, contacts, b.assignCard(tx, h, a))
 		} else {
 			msg := fmt.Sprintf("新上报隐患待交办：%s %s\n%s，上报人：%s", h.Number, h.Title, b.where(tx, h), a.Display())
 			if ev.Note != "" {
 				msg += "\n" + ev.Note
 			}
-			err = add("supervisors", reviewers, text(fmt.Sprintf("%s\n交办请发：交办 %d 责任单位 时限", msg, h.Seq)))
+			err = add(models.TagSupervisors, reviewers, text(fmt.Sprintf("%s\n交办请发：交办 %d 责任单位 时限", msg, h.Seq)))
 		}
 	case models.ActAssign:
-		err = add("contacts", contacts, b.assignCard(tx, h, a))
+		err = add(models.TagContacts, contacts, b.assignCard(tx, h, a))
 		if err == nil {
-			err = add("reporter", reporter, text(fmt.Sprintf("你上报的 %s %s 已交办%s，整改时限%s。", h.Number, h.Title, b.unitName(tx, h), h.Deadline.Chinese())))
+			err = add(models.TagReporter, reporter, text(fmt.Sprintf("你上报的 %s %s 已交办%s，整改时限%s。", h.Number, h.Title, b.unitName(tx, h), h.Deadline.Chinese())))
 		}
 	case models.ActSubmit:
 		_, after, perr := tx.Photos(h.ID)
@@ -59,7 +59,7 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		if r.Photos > 0 {
 			photos += "，本次附的随后发来"
 		}
-		err = add("reviewers", reviewers, Outgoing{Kind: OutCard, Card: &Card{
+		err = add(models.TagReviewers, reviewers, Outgoing{Kind: OutCard, Card: &Card{
 			TaskID: taskID("review", ev), Title: "整改待复查 " + h.Number, Description: h.Title,
 			Fields:  []CardPair{{"责任单位", b.unitName(tx, h)}, {"整改情况", clip(h.Rectification, 60)}, {"整改措施", clip(h.Measures, 40)}, {"整改后照片", photos}, {"提交人", a.Display()}},
 			Buttons: []Button{{Text: "通过", Key: buttonKey(keyPass, h), Style: 1}, {Text: "退回", Key: buttonKey(keyReject, h), Style: 3}},
@@ -67,41 +67,41 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		}})
 	case models.ActPass:
 		m := b.about(tx, h, TopicClosed, text(fmt.Sprintf("%s %s 复查通过，已销号。复查人：%s", h.Number, h.Title, a.Display())))
-		if err = add("contacts", contacts, m); err == nil {
-			err = add("reporter", reporter, m)
+		if err = add(models.TagContacts, contacts, m); err == nil {
+			err = add(models.TagReporter, reporter, m)
 		}
 	case models.ActReject:
-		err = add("contacts", contacts, b.about(tx, h, TopicSendBack, text(fmt.Sprintf("%s %s 复查退回：%s\n整改后先发照片，再发：整改 %d 做了什么", h.Number, h.Title, noteAfter(ev.Note), h.Seq))))
+		err = add(models.TagContacts, contacts, b.about(tx, h, TopicSendBack, text(fmt.Sprintf("%s %s 复查退回：%s\n整改后先发照片，再发：整改 %d 做了什么", h.Number, h.Title, noteAfter(ev.Note), h.Seq))))
 	case models.ActList:
 		m := text(fmt.Sprintf("%s %s 已挂牌督办（%s，%s），请加快整改，时限%s。", h.Number, h.Title, b.colourText(h.Colour), models.LevelName(h.Level), h.Deadline.Chinese()))
-		if err = add("contacts", contacts, m); err == nil {
-			err = add("supervisors", reviewers, m)
+		if err = add(models.TagContacts, contacts, m); err == nil {
+			err = add(models.TagSupervisors, reviewers, m)
 		}
 		if err == nil && h.Colour == models.ColourRed {
-			err = add("groups", func() ([]string, error) { return b.groups(tx, h) }, m)
+			err = add(models.TagGroups, func() ([]string, error) { return b.groups(tx, h) }, m)
 		}
 	case models.ActRequestExtend:
-		err = add("reviewers", reviewers, Outgoing{Kind: OutCard, Card: &Card{
+		err = add(models.TagReviewers, reviewers, Outgoing{Kind: OutCard, Card: &Card{
 			TaskID: taskID("extend", ev), Title: "延期申请 " + h.Number, Description: h.Title,
 			Fields:  []CardPair{{"原时限", h.Deadline.Chinese()}, {"申请延至", h.ExtensionTo.Chinese()}, {"理由", clip(h.ExtensionReason, 60)}, {"申请人", a.Display()}},
 			Buttons: []Button{{Text: "同意延期", Key: buttonKey(keyApprove, h), Style: 1}},
 			URL:     b.hazardURL(h),
 		}})
 	case models.ActApproveExtend:
-		err = add("contacts", contacts, text(fmt.Sprintf("%s 延期已批准，整改时限改为%s。", h.Number, h.Deadline.Chinese())))
+		err = add(models.TagContacts, contacts, text(fmt.Sprintf("%s 延期已批准，整改时限改为%s。", h.Number, h.Deadline.Chinese())))
 	case models.ActSupplement:
 		photos := ""
 		if r.Photos > 0 {
 			photos = fmt.Sprintf("（附照片%d张，查看：照片 %d）", r.Photos, h.Seq)
 		}
 		m := text(fmt.Sprintf("%s %s 收到补充上报（%s）：%s%s", h.Number, h.Title, a.Display(), clip(ev.Note, 200), photos))
-		if err = add("contacts", contacts, m); err == nil {
-			err = add("supervisors", reviewers, m)
+		if err = add(models.TagContacts, contacts, m); err == nil {
+			err = add(models.TagSupervisors, reviewers, m)
 		}
 	case models.ActWithdraw:
 		m := text(fmt.Sprintf("%s %s 已撤销：%s", h.Number, h.Title, ev.Note))
-		if err = add("reporter", reporter, m); err == nil {
-			err = add("contacts", contacts, m)
+		if err = add(models.TagReporter, reporter, m); err == nil {
+			err = add(models.TagContacts, contacts, m)
 		}
 	}
 	if err != nil {
@@ -113,12 +113,12 @@ func (b *Bot) notify(tx *models.Tx, a *models.Actor, r *models.Result) error {
 		if len(users) == 0 {
 			continue
 		}
-		list, err := channelItems(fmt.Sprintf("ev|%d|%s", ev.ID, n.tag), users, n.m)
+		list, err := channelItems(models.EventNoticeKey(ev.ID, n.tag), users, n.m)
 		if err != nil {
 			return err
 		}
 		items = append(items, list...)
-		if ev.Action == models.ActSubmit && n.tag == "reviewers" {
+		if ev.Action == models.ActSubmit && n.tag == models.TagReviewers {
 			// The evidence follows the review card.
 			photos, err := b.evidenceItems(tx, h, ev, users)
 			if err != nil {

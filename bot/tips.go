@@ -297,7 +297,7 @@ func (c *turn) submitTip() error {
 		}
 		m := text(fmt.Sprintf(msgTipNotice, tip.Receipt(), h.Number, clip(d.Description, 200),
 			fmt.Sprintf("地点：%s；照片%d张", place, photos), h.Seq, tip.Receipt(), tip.Receipt()))
-		items, err := channelItems(fmt.Sprintf("ev|%d|tip", ev.ID), reviewers, m)
+		items, err := channelItems(models.EventNoticeKey(ev.ID, models.TagTip), reviewers, m)
 		if err != nil {
 			return err
 		}
@@ -397,7 +397,7 @@ func (b *Bot) tipOutcome(tx *models.Tx, r *models.Result) ([]models.OutboxItem, 
 	// number, the hazard's title or the unit.
 	m := text(msg)
 	m.Topic, m.Values = TopicTipOutcome, map[string]string{"number": tip.Receipt(), "state": tipOutcomeWord(ev)}
-	item, err := outboxItem(fmt.Sprintf("ev|%d|tipster", ev.ID), []string{tip.UserID}, m)
+	item, err := outboxItem(models.EventNoticeKey(ev.ID, models.TagTipster), []string{tip.UserID}, m)
 	if err != nil {
 		return nil, err
 	}

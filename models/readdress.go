@@ -35,13 +35,33 @@ func (q *QueuedNotices) say() {
 	q.Message = fmt.Sprintf("待发送的通知：%d 条已改发给现任人员或其余收件人，%d 条因无人接收标记为失败", q.Rerouted, q.Dropped)
 }
 
-// noticeRoles are the roles an event notice's key tag ("ev|<event>|<tag>…",
-// bot/notices.go) was addressed to: the responsible unit's contacts, or the
-// supervisors who review the hazard (its review card, the evidence that
-// follows it, its notices to supervisors).
+// Tags of event notices: the last part of an event notice's outbox key
+// (EventNoticeKey), naming whom it is for. The bot addresses notices by
+// them; readdress reads the role back from them (noticeRoles).
+const (
+	TagContacts    = "contacts"    // the responsible unit's contacts
+	TagSupervisors = "supervisors" // the supervisors who answer for the hazard
+	TagReviewers   = "reviewers"   // the same, for its review card
+	TagReporter    = "reporter"    // whoever reported it
+	TagGroups      = "groups"      // the unit's WeCom groups
+	TagPhoto       = "photo"       // an after-photo for the reviewers
+	TagPhotos      = "photos"      // the reviewers' line counting them
+	TagLate        = "late"        // the reviewers' note of a late photo
+	TagTip         = "tip"         // a public tip for the county's supervisors
+	TagTipster     = "tipster"     // the outcome for the tip's sender
+)
+
+// EventNoticeKey is the outbox key of event's notice for tag (a channel's
+// own row adds "|" and its recipient, a photo "|" and its id).
+func EventNoticeKey(event uint, tag string) string { return fmt.Sprintf("ev|%d|%s", event, tag) }
+
+// noticeRoles are the roles the event notice tags are addressed to: the
+// responsible unit's contacts, or the supervisors who review the hazard
+// (its review card, the evidence that follows it, its notices to
+// supervisors). A tag not here is re-addressed by its recipients alone.
 var noticeRoles = map[string]Role{
-	"contacts": RoleContact, "reviewers": RoleSupervisor, "supervisors": RoleSupervisor,
-	"photo": RoleSupervisor, "photos": RoleSupervisor, "late": RoleSupervisor,
+	TagContacts: RoleContact, TagReviewers: RoleSupervisor, TagSupervisors: RoleSupervisor,
+	TagPhoto: RoleSupervisor, TagPhotos: RoleSupervisor, TagLate: RoleSupervisor,
 }
 
 // plainUser reports whether a recipient is a WeCom member, not a WeChat
